@@ -1,0 +1,66 @@
+// Lint: type-aware typescript-eslint, no floating promises, curly, sorted imports, no console in library code,
+// and the package dependency rules of DESIGN.md (page -> protocol only; protocol -> nothing local).
+import js from '@eslint/js';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', 'dist/**', '**/.tsbuild/**', '.cache/**', 'scripts/setup.mjs', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    plugins: { 'simple-import-sort': simpleImportSort },
+    rules: {
+      curly: ['error', 'all'],
+      eqeqeq: ['error', 'always'],
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['packages/browser-harness/src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*', '@browser-pool/*', 'node:*'], message: 'protocol imports nothing local and no platform API' }] },
+      ],
+    },
+  },
+  {
+    files: ['packages/browser-harness/src/page/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../node/*', '../node', '@browser-pool/*', 'node:*'], message: 'the page imports only ../protocol and onnxruntime-web' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/pool/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@browser-pool/db-integration*'], message: 'pool emits events; it never imports db-integration' }] },
+      ],
+    },
+  },
+);

@@ -1,0 +1,128 @@
+/**
+ * One worker page in one browser, as application code sees it: its capabilities and typed calls to load, run and
+ * release models. Runs are timed end to end here and in-page there, so bridge overhead is visible per call.
+ */
+import {
+  type Backend,
+  type BrowserPoolError,
+  type Capabilities,
+  ConnectionLostError,
+  type NamedTensor,
+  type SessionInfo,
+  type SessionOptionsWire,
+  type TensorMap,
+  validateTensor,
+} from '../protocol';
+import type { BrowserKind, LaunchedPage } from './drivers/types';
+import type { CallOptions } from './rpc-channel';
+
+/** Where the page gets model bytes: fetched from a URL (page server), or carried over the socket. */
+export type PageModelSource = { kind: 'url'; url: string } | { kind: 'bytes'; bytes: Uint8Array };
+
+export type ConnectionState = { kind: 'ready' } | { kind: 'closed'; cause: BrowserPoolError };
+
+export interface RunOptions extends CallOptions {
+  /** Only these outputs are computed and returned. @default all outputs */
+  outputNames?: readonly string[];
+}
+
+export interface RunResult {
+  outputs: TensorMap;
+  /** `session.run` time inside the page. */
+  computeMs: number;
+  /** From the call in Node to its reply in Node: compute plus framing, socket and scheduling. */
+  endToEndMs: number;
+  firstRun: boolean;
+}
+
+export class Connection {
+  readonly id: string;
+  readonly browser: BrowserKind;
+  readonly browserVersion: string;
+  readonly pid: number | undefined;
+
+  constructor(
+    private readonly launched: LaunchedPage,
+    init: { id: string; browser: BrowserKind },
+    readonly capabilities: Capabilities,
+  ) {
+    this.id = init.id;
+    this.browser = init.browser;
+    this.browserVersion = launched.browserVersion;
+    this.pid = launched.pid;
+    launched.onExit((reason) => {
+      this.exitReason = reason;
+      // The socket usually closes first; this covers a browser that dies before its socket notices.
+      launched.channel.close(new ConnectionLostError(`connection ${init.id}: ${reason}`));
+    });
+  }
+
+  /** Why the browser went away, when it did (process exit, page crash). */
+  exitReason: string | undefined;
+
+  get state(): ConnectionState {
+    const s = this.launched.channel.state;
+    return s.kind === 'open' ? { kind: 'ready' } : s;
+  }
+
+  async load(
+    modelId: string,
+    source: PageModelSource,
+    backend: Backend,
+    options: SessionOptionsWire = {},
+    call: CallOptions = {},
+  ): Promise<SessionInfo> {
+    const { reply } =
+      source.kind === 'url'
+        ? await this.launched.channel.call({ type: 'load', modelId, source, backend, options }, [], call)
+        : await this.launched.channel.call(
+            { type: 'load', modelId, source: { kind: 'inline' }, backend, options },
+            [{ name: 'model', tensor: { dtype: 'uint8', dims: [source.bytes.byteLength], data: source.bytes } }],
+            call,
+          );
+    return reply.session;
+  }
+
+  async run(sessionId: string, inputs: TensorMap, options: RunOptions = {}): Promise<RunResult> {
+    const named: NamedTensor[] = Object.entries(inputs).map(([name, tensor]) => {
+      validateTensor(tensor, `input "${name}"`);
+      return { name, tensor };
+    });
+    const start = performance.now();
+    const { reply, tensors } = await this.launched.channel.call(
+      { type: 'run', sessionId, ...(options.outputNames === undefined ? {} : { outputNames: [...options.outputNames] }) },
+      named,
+      options,
+    );
+    const endToEndMs = performance.now() - start;
+    const outputs: TensorMap = {};
+    for (const { name, tensor } of tensors) {
+      outputs[name] = tensor;
+    }
+    return { outputs, computeMs: reply.timings.computeMs, endToEndMs, firstRun: reply.timings.firstRun };
+  }
+
+  /** In-page tight loop over the same inputs; returns each measured iteration's ms (the no-bridge baseline). */
+  async loop(sessionId: string, inputs: TensorMap, warmup: number, iterations: number, call: CallOptions = {}): Promise<number[]> {
+    const named = Object.entries(inputs).map(([name, tensor]) => ({ name, tensor }));
+    const { reply } = await this.launched.channel.call({ type: 'loop', sessionId, warmup, iterations }, named, call);
+    return reply.samplesMs;
+  }
+
+  async release(sessionId: string, call: CallOptions = {}): Promise<void> {
+    await this.launched.channel.call({ type: 'release', sessionId }, [], call);
+  }
+
+  /** Heartbeat round trip in ms. */
+  ping(call: CallOptions = {}): Promise<number> {
+    return this.launched.channel.ping(call);
+  }
+
+  onClose(listener: (cause: BrowserPoolError) => void): () => void {
+    return this.launched.channel.onClose(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.launched.close();
+  }
+}

@@ -1,0 +1,33 @@
+import type { RpcChannel } from '../rpc-channel';
+
+/** Browsers the harness can drive. */
+export const BROWSER_KINDS = ['chromium', 'firefox', 'edge'] as const;
+export type BrowserKind = (typeof BROWSER_KINDS)[number];
+
+/** What a driver needs to open a worker page that connects back. */
+export interface LaunchRequest {
+  connectionId: string;
+  /** Full URL of the worker page, including `bridge` and `conn` parameters. */
+  pageUrl: string;
+  /** Resolves with the page's channel once it says hello. */
+  waitForChannel: () => Promise<RpcChannel>;
+  /** Launch-to-hello deadline. */
+  timeoutMs: number;
+}
+
+/** A browser process with one worker page connected back over the bridge. */
+export interface LaunchedPage {
+  readonly browserVersion: string;
+  /** OS process id of the browser, where the driver knows it (used by fault tests and recovery). */
+  readonly pid: number | undefined;
+  readonly channel: RpcChannel;
+  /** Called once when the browser process exits or the page crashes, with a description. */
+  onExit(listener: (reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** Launches one kind of browser. Implementations: Playwright Chromium here; Firefox, Edge, remote later. */
+export interface BrowserDriver {
+  readonly kind: BrowserKind;
+  launch(request: LaunchRequest): Promise<LaunchedPage>;
+}

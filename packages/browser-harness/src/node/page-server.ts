@@ -1,0 +1,119 @@
+/**
+ * Serves the worker page, onnxruntime-web's files and registered model files on 127.0.0.1, with the cross-origin
+ * isolation headers that WASM threads need (SharedArrayBuffer). The bridge's WebSocket shares this server.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { DEFAULT_PAGES_DIR, ortDistDir } from './paths';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+};
+
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+export interface PageServerOptions {
+  /** Directory of the built pages, served under `/pages/`. @default `<repo>/dist/pages` */
+  pagesDir?: string;
+  /** Host to bind. @default '127.0.0.1' */
+  host?: string;
+  /** Port to bind; 0 picks a free one. @default 0 */
+  port?: number;
+}
+
+export class PageServer {
+  readonly server: http.Server;
+  private readonly roots: Record<string, string>;
+  private readonly files = new Map<string, string>();
+  private address: AddressInfo | undefined;
+
+  constructor(private readonly options: PageServerOptions = {}) {
+    this.roots = { '/pages/': options.pagesDir ?? DEFAULT_PAGES_DIR, '/ort/': ortDistDir() };
+    this.server = http.createServer((req, res) => {
+      void this.handle(req, res);
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.address = this.server.address() as AddressInfo;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get origin(): string {
+    if (this.address === undefined) {
+      throw new Error('PageServer.origin read before listen()');
+    }
+    return `http://${this.address.address}:${this.address.port}`;
+  }
+
+  /** Makes one file fetchable by pages at the returned URL (used to load models by URL rather than over the socket). */
+  serveFile(filePath: string): string {
+    const token = randomUUID();
+    this.files.set(token, path.resolve(filePath));
+    return `${this.origin}/files/${token}/${encodeURIComponent(path.basename(filePath))}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private resolvePath(urlPath: string): string | undefined {
+    if (urlPath.startsWith('/files/')) {
+      return this.files.get(urlPath.split('/')[2] ?? '');
+    }
+    for (const [prefix, root] of Object.entries(this.roots)) {
+      if (urlPath.startsWith(prefix)) {
+        const resolved = path.resolve(root, `.${urlPath.slice(prefix.length - 1)}`);
+        // Refuse `..` escapes out of the served directory.
+        return resolved.startsWith(root + path.sep) ? resolved : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const filePath = this.resolvePath(urlPath);
+    const info = filePath === undefined ? undefined : await stat(filePath).catch(() => undefined);
+    if (filePath === undefined || info?.isFile() !== true) {
+      res.writeHead(404, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain' }).end(`not found: ${urlPath}`);
+      return;
+    }
+    res.writeHead(200, {
+      ...ISOLATION_HEADERS,
+      'Content-Type': CONTENT_TYPES[path.extname(filePath)] ?? 'application/octet-stream',
+      'Content-Length': info.size,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(filePath).pipe(res);
+  }
+}

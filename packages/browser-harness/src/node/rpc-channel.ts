@@ -1,0 +1,276 @@
+/**
+ * The orchestrator's end of one page socket: numbered calls with deadlines and AbortSignals, replies validated at
+ * the boundary, errors rebuilt into our classes, and a heartbeat that tells a hung page from a busy one. When the
+ * socket closes (or the heartbeat gives up) every pending call fails at once with `E_CONNECTION_LOST`.
+ */
+import type WebSocket from 'ws';
+
+import {
+  AbortedError,
+  type BrowserPoolError,
+  ClosedError,
+  ConnectionLostError,
+  decodeFrame,
+  describeIssues,
+  deserializeError,
+  encodeFrame,
+  type NamedTensor,
+  type PageMessage,
+  pageMessageSchema,
+  ProtocolError,
+  REPLY_TYPE,
+  type ReplyByRequest,
+  type RequestBody,
+  type RequestType,
+  TimeoutError,
+} from '../protocol';
+
+export interface RpcChannelOptions {
+  /** Deadline of a call that names none. @default 30_000 */
+  defaultTimeoutMs?: number;
+  /** How often a ping is sent. @default 1000 */
+  heartbeatIntervalMs?: number;
+  /**
+   * Pongs that may be missed in a row before the page is declared hung and the socket closed. The page answers pings
+   * between inference runs, so this times the interval must exceed the longest single run. @default 10
+   */
+  maxMissedPongs?: number;
+  /** Frames larger than this are written as WebSocket fragments instead of one joined buffer. @default 1 MiB */
+  fragmentThresholdBytes?: number;
+}
+
+export interface CallOptions {
+  /** Deadline for this call in ms. @default the channel's `defaultTimeoutMs` */
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface CallResult<K extends RequestType> {
+  reply: ReplyByRequest[K];
+  tensors: NamedTensor[];
+}
+
+export type ChannelState = { kind: 'open' } | { kind: 'closed'; cause: BrowserPoolError };
+
+interface Pending {
+  expected: string;
+  resolve: (result: { reply: PageMessage; tensors: NamedTensor[] }) => void;
+  reject: (error: BrowserPoolError) => void;
+}
+
+type CloseListener = (cause: BrowserPoolError) => void;
+type ProtocolErrorListener = (error: ProtocolError) => void;
+
+export class RpcChannel {
+  private stateValue: ChannelState = { kind: 'open' };
+  private readonly pending = new Map<number, Pending>();
+  private readonly closeListeners = new Set<CloseListener>();
+  private readonly protocolErrorListeners = new Set<ProtocolErrorListener>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly options: Required<RpcChannelOptions>;
+  private nextId = 1;
+  private lastPongAt = Date.now();
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly label: string,
+    options: RpcChannelOptions = {},
+  ) {
+    this.options = {
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      maxMissedPongs: options.maxMissedPongs ?? 10,
+      fragmentThresholdBytes: options.fragmentThresholdBytes ?? 1024 * 1024,
+    };
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      this.onFrame(isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'));
+    });
+    socket.on('close', (code: number, reason: Buffer) => {
+      this.fail(new ConnectionLostError(`${label}: socket closed (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})`));
+    });
+    socket.on('error', (error: Error) => {
+      this.fail(new ConnectionLostError(`${label}: socket error: ${error.message}`, { cause: error }));
+    });
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  get state(): ChannelState {
+    return this.stateValue;
+  }
+
+  /** Sends a request and resolves with its validated reply and tensors, or rejects with a typed error. */
+  call<K extends RequestType>(
+    body: RequestBody<K> & { type: K },
+    tensors: readonly NamedTensor[] = [],
+    options: CallOptions = {},
+  ): Promise<CallResult<K>> {
+    if (this.stateValue.kind === 'closed') {
+      return Promise.reject(this.stateValue.cause);
+    }
+    const { signal } = options;
+    if (signal?.aborted === true) {
+      return Promise.reject(new AbortedError(`${body.type} aborted before it was sent`, { cause: signal.reason }));
+    }
+    const id = this.nextId++;
+    const frame = encodeFrame({ ...body, id }, tensors);
+    const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
+    return new Promise<CallResult<K>>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(id);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(`${this.label}: ${body.type} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = (): void => {
+        cleanup();
+        reject(new AbortedError(`${body.type} aborted by the caller`, { cause: signal?.reason }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        expected: REPLY_TYPE[body.type],
+        resolve: (r) => {
+          cleanup();
+          resolve(r as CallResult<K>);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+      });
+      this.send(frame);
+    });
+  }
+
+  /** Round trip of one ping, in ms. */
+  async ping(options: CallOptions = {}): Promise<number> {
+    const start = performance.now();
+    await this.call({ type: 'ping' }, [], options);
+    return performance.now() - start;
+  }
+
+  onClose(listener: CloseListener): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  onProtocolError(listener: ProtocolErrorListener): () => void {
+    this.protocolErrorListeners.add(listener);
+    return () => this.protocolErrorListeners.delete(listener);
+  }
+
+  /** Closes the socket; pending calls fail with `E_CLOSED` (or `cause` when given). */
+  close(cause?: BrowserPoolError): void {
+    this.fail(cause ?? new ClosedError(`${this.label}: channel closed`));
+  }
+
+  private send(frame: string | Uint8Array[]): void {
+    const onSent = (error?: Error | null): void => {
+      if (error instanceof Error) {
+        this.fail(new ConnectionLostError(`${this.label}: send failed: ${error.message}`, { cause: error }));
+      }
+    };
+    if (typeof frame === 'string') {
+      this.socket.send(frame, onSent);
+      return;
+    }
+    const total = frame.reduce((n, p) => n + p.byteLength, 0);
+    if (total < this.options.fragmentThresholdBytes) {
+      this.socket.send(Buffer.concat(frame), { binary: true }, onSent);
+      return;
+    }
+    // Large frames: one WebSocket fragment per part, so tensor bytes are never copied into a joined buffer.
+    frame.forEach((part, i) => {
+      this.socket.send(part, { binary: true, fin: i === frame.length - 1 }, onSent);
+    });
+  }
+
+  private onFrame(data: string | Uint8Array): void {
+    let message: PageMessage;
+    let tensors: NamedTensor[];
+    let rawId: unknown;
+    try {
+      const frame = decodeFrame(data);
+      rawId = (frame.message as { id?: unknown } | null)?.id;
+      const parsed = pageMessageSchema.safeParse(frame.message);
+      if (!parsed.success) {
+        throw new ProtocolError(`${this.label}: invalid frame from page: ${describeIssues(parsed.error)}`);
+      }
+      message = parsed.data;
+      tensors = frame.tensors;
+    } catch (error) {
+      const protocolError =
+        error instanceof ProtocolError ? error : new ProtocolError(`${this.label}: ${(error as Error).message}`);
+      if (typeof rawId === 'number') {
+        this.pending.get(rawId)?.reject(protocolError);
+      }
+      for (const listener of this.protocolErrorListeners) {
+        listener(protocolError);
+      }
+      return;
+    }
+    if (message.type === 'hello') {
+      return;
+    }
+    if (message.type === 'pong') {
+      this.lastPongAt = Date.now();
+    }
+    if (message.id === null) {
+      // An error the page could not tie to a request (it could not parse ours): surface it, nothing to settle.
+      const error = message.type === 'error' ? deserializeError(message.error) : undefined;
+      for (const listener of this.protocolErrorListeners) {
+        listener(new ProtocolError(`${this.label}: page reported: ${error?.message ?? 'unknown error'}`));
+      }
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (pending === undefined) {
+      return; // reply to a call that already timed out or was aborted
+    }
+    if (message.type === 'error') {
+      pending.reject(deserializeError(message.error));
+    } else if (message.type !== pending.expected) {
+      pending.reject(new ProtocolError(`${this.label}: expected ${pending.expected}, got ${message.type}`));
+    } else {
+      pending.resolve({ reply: message, tensors });
+    }
+  }
+
+  private beat(): void {
+    const silentMs = Date.now() - this.lastPongAt;
+    const limitMs = this.options.heartbeatIntervalMs * this.options.maxMissedPongs;
+    if (silentMs > limitMs) {
+      this.fail(
+        new ConnectionLostError(
+          `${this.label}: page stopped answering heartbeats (no pong for ${silentMs} ms, limit ${limitMs} ms)`,
+        ),
+      );
+      return;
+    }
+    this.call({ type: 'ping' }, [], { timeoutMs: limitMs }).catch(() => {
+      // A missed pong is judged by the silence above, not by this call's own failure.
+    });
+  }
+
+  private fail(cause: BrowserPoolError): void {
+    if (this.stateValue.kind === 'closed') {
+      return;
+    }
+    this.stateValue = { kind: 'closed', cause };
+    clearInterval(this.heartbeat);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      p.reject(cause);
+    }
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.terminate();
+    }
+    for (const listener of this.closeListeners) {
+      listener(cause);
+    }
+  }
+}

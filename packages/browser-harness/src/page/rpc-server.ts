@@ -1,0 +1,97 @@
+/**
+ * The page's end of the socket: decodes and validates each request frame, dispatches it, and answers with the
+ * matching reply or a typed error. A bad frame is answered with `E_PROTOCOL`; it never stops the page.
+ */
+import {
+  type Capabilities,
+  concatParts,
+  decodeFrame,
+  describeIssues,
+  encodeFrame,
+  type NamedTensor,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type Request,
+  requestSchema,
+  serializeError,
+} from '../protocol';
+import type { SessionManager } from './sessions';
+
+type Reply = { message: object; tensors?: NamedTensor[] };
+
+export class PageRpcServer {
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly sessions: SessionManager,
+    private readonly capabilities: () => Promise<Capabilities>,
+  ) {
+    socket.binaryType = 'arraybuffer';
+    socket.addEventListener('message', (event: MessageEvent<string | ArrayBuffer>) => {
+      void this.onFrame(event.data);
+    });
+  }
+
+  hello(connectionId: string): void {
+    this.send({ type: 'hello', connectionId, protocolVersion: PROTOCOL_VERSION, userAgent: navigator.userAgent });
+  }
+
+  private send(message: object, tensors: readonly NamedTensor[] = []): void {
+    const frame = encodeFrame(message, tensors);
+    this.socket.send(typeof frame === 'string' ? frame : concatParts(frame));
+  }
+
+  private async onFrame(data: string | ArrayBuffer): Promise<void> {
+    let id: number | null = null;
+    try {
+      const frame = decodeFrame(typeof data === 'string' ? data : new Uint8Array(data));
+      const rawId = (frame.message as { id?: unknown } | null)?.id;
+      id = typeof rawId === 'number' ? rawId : null;
+      const parsed = requestSchema.safeParse(frame.message);
+      if (!parsed.success) {
+        throw new ProtocolError(`invalid request frame: ${describeIssues(parsed.error)}`);
+      }
+      const reply = await this.dispatch(parsed.data, frame.tensors);
+      this.send(reply.message, reply.tensors);
+    } catch (error) {
+      this.send({ type: 'error', id, error: serializeError(error) });
+    }
+  }
+
+  private async dispatch(request: Request, tensors: NamedTensor[]): Promise<Reply> {
+    const { id } = request;
+    switch (request.type) {
+      case 'ping':
+        return { message: { type: 'pong', id } };
+      case 'probe':
+        return { message: { type: 'probe.ok', id, capabilities: await this.capabilities() } };
+      case 'load': {
+        const source =
+          request.source.kind === 'url' ? request.source : { kind: 'inline' as const, bytes: inlineModel(tensors) };
+        const session = await this.sessions.load(request.modelId, source, request.backend, request.options);
+        return { message: { type: 'load.ok', id, session } };
+      }
+      case 'run': {
+        const outcome = await this.sessions.run(request.sessionId, tensors, request.outputNames);
+        return {
+          message: { type: 'run.ok', id, timings: { computeMs: outcome.computeMs, firstRun: outcome.firstRun } },
+          tensors: outcome.outputs,
+        };
+      }
+      case 'loop': {
+        const samplesMs = await this.sessions.loop(request.sessionId, tensors, request.warmup, request.iterations);
+        return { message: { type: 'loop.ok', id, samplesMs } };
+      }
+      case 'release':
+        await this.sessions.release(request.sessionId);
+        return { message: { type: 'release.ok', id } };
+    }
+  }
+}
+
+function inlineModel(tensors: NamedTensor[]): Uint8Array {
+  const model = tensors.find((t) => t.name === 'model');
+  if (model?.tensor.dtype !== 'uint8') {
+    throw new ProtocolError('an inline load must carry the model bytes as a uint8 tensor named "model"');
+  }
+  return model.tensor.data as Uint8Array;
+}

@@ -1,0 +1,264 @@
+/**
+ * Holds the page's onnxruntime-web sessions: create one for exactly the requested execution provider (so the
+ * provider that ran is known, never guessed), check inputs before running, time create and every run.
+ */
+import type * as Ort from 'onnxruntime-web';
+
+import {
+  type Backend,
+  BackendUnavailableError,
+  type Capabilities,
+  type DType,
+  InferenceError,
+  InvalidInputError,
+  isDType,
+  ModelLoadError,
+  type NamedTensor,
+  type SessionInfo,
+  SessionNotFoundError,
+  type SessionOptionsWire,
+  type Tensor,
+  typedArrayCtor,
+  UnsupportedDtypeError,
+} from '../protocol';
+import type { OrtModule } from './ort-loader';
+
+interface InputMeta {
+  name: string;
+  dtype: string | null;
+  dims: (number | string)[] | null;
+}
+
+interface HeldSession {
+  session: Ort.InferenceSession;
+  info: SessionInfo;
+  inputs: Map<string, InputMeta>;
+  ranOnce: boolean;
+}
+
+export interface RunOutcome {
+  outputs: NamedTensor[];
+  computeMs: number;
+  firstRun: boolean;
+}
+
+function inputMetadata(session: Ort.InferenceSession): InputMeta[] {
+  return session.inputNames.map((name, i) => {
+    const meta = session.inputMetadata[i];
+    if (meta?.isTensor === true) {
+      // Symbolic dims arrive as names, '' or -1 (read back as 4294967295): all mean "any size".
+      const dims = meta.shape.map((d) => (typeof d === 'number' && d >= 0 && d < 2 ** 31 ? d : typeof d === 'string' && d !== '' ? d : '?'));
+      return { name, dtype: meta.type, dims };
+    }
+    return { name, dtype: null, dims: null };
+  });
+}
+
+function checkInputs(held: HeldSession, inputs: readonly NamedTensor[]): void {
+  const given = new Set(inputs.map((i) => i.name));
+  const expected = [...held.inputs.keys()];
+  const missing = expected.filter((n) => !given.has(n));
+  const extra = [...given].filter((n) => !held.inputs.has(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new InvalidInputError(
+      `model "${held.info.modelId}" takes inputs [${expected.join(', ')}]` +
+        (missing.length > 0 ? `; missing: ${missing.join(', ')}` : '') +
+        (extra.length > 0 ? `; unknown: ${extra.join(', ')}` : ''),
+    );
+  }
+  for (const { name, tensor } of inputs) {
+    const meta = held.inputs.get(name);
+    if (meta?.dtype !== null && meta?.dtype !== undefined && meta.dtype !== tensor.dtype) {
+      throw new InvalidInputError(`input "${name}" must be ${meta.dtype}, got ${tensor.dtype}`);
+    }
+    const dims = meta?.dims;
+    if (dims === null || dims === undefined) {
+      continue;
+    }
+    const fits =
+      dims.length === tensor.dims.length && dims.every((d, i) => typeof d !== 'number' || d === tensor.dims[i]);
+    if (!fits) {
+      const want = dims.map((d) => (typeof d === 'number' ? String(d) : d === '' ? '?' : d)).join(', ');
+      throw new InvalidInputError(`input "${name}" must have shape [${want}], got [${tensor.dims.join(', ')}]`);
+    }
+  }
+}
+
+function toOrtTensor(ort: OrtModule, t: Tensor): Ort.Tensor {
+  return new ort.Tensor(t.dtype, t.data as never, [...t.dims]);
+}
+
+function fromOrtTensor(name: string, t: Ort.Tensor): NamedTensor {
+  if (!isDType(t.type)) {
+    throw new UnsupportedDtypeError(`output "${name}" has dtype ${t.type}, which the wire cannot carry`);
+  }
+  const dtype: DType = t.type;
+  const raw = t.data as ArrayBufferView;
+  // ORT may hand float16 out as a Float16Array: carry its bits as Uint16Array, the wire's form.
+  const Ctor = typedArrayCtor(dtype);
+  const data = new Ctor(raw.buffer, raw.byteOffset, raw.byteLength / Ctor.BYTES_PER_ELEMENT);
+  return { name, tensor: { dtype, dims: [...t.dims], data } };
+}
+
+function executionProvider(backend: Backend, options: SessionOptionsWire): Ort.InferenceSession.ExecutionProviderConfig {
+  switch (backend) {
+    case 'wasm':
+      return 'wasm';
+    case 'webgpu':
+      return {
+        name: 'webgpu',
+        ...(options.webgpu?.preferredLayout === undefined ? {} : { preferredLayout: options.webgpu.preferredLayout }),
+      };
+    case 'webnn':
+      return { name: 'webnn', deviceType: options.webnn?.deviceType ?? 'cpu' };
+  }
+}
+
+function assertBackendAvailable(backend: Backend, options: SessionOptionsWire, caps: Capabilities): void {
+  if (backend === 'webgpu' && !caps.webgpu.available) {
+    throw new BackendUnavailableError(`webgpu is unavailable in this browser: ${caps.webgpu.reason}`, {
+      details: { backend, reason: caps.webgpu.reason },
+    });
+  }
+  if (backend === 'webnn') {
+    const device = options.webnn?.deviceType ?? 'cpu';
+    const status = caps.webnn.devices[device];
+    if (!status.available) {
+      throw new BackendUnavailableError(`webnn (${device}) is unavailable in this browser: ${status.error}`, {
+        details: { backend, device, reason: status.error },
+      });
+    }
+  }
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, HeldSession>();
+  private nextId = 1;
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly capabilities: () => Promise<Capabilities>,
+  ) {}
+
+  async load(
+    modelId: string,
+    source: { kind: 'url'; url: string } | { kind: 'inline'; bytes: Uint8Array },
+    backend: Backend,
+    options: SessionOptionsWire,
+  ): Promise<SessionInfo> {
+    assertBackendAvailable(backend, options, await this.capabilities());
+    const fetchStart = performance.now();
+    const bytes = source.kind === 'inline' ? source.bytes : await fetchModel(source.url);
+    const fetchMs = performance.now() - fetchStart;
+    const createStart = performance.now();
+    let session: Ort.InferenceSession;
+    try {
+      session = await this.ort.InferenceSession.create(bytes, {
+        executionProviders: [executionProvider(backend, options)],
+        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+        ...(options.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: options.freeDimensionOverrides }),
+        ...(options.webgpu?.enableGraphCapture === true ? { enableGraphCapture: true } : {}),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/no available backend|backend not found|not supported/i.test(message)) {
+        throw new BackendUnavailableError(`onnxruntime-web could not start the ${backend} backend: ${message}`, {
+          details: { backend, reason: message },
+        });
+      }
+      throw new ModelLoadError(`model "${modelId}" could not be loaded on ${backend}: ${message}`, {
+        details: { backend, byteLength: bytes.byteLength },
+      });
+    }
+    const createMs = performance.now() - createStart;
+    const sessionId = `s${this.nextId++}`;
+    const inputs = inputMetadata(session);
+    const info: SessionInfo = {
+      sessionId,
+      modelId,
+      requestedBackend: backend,
+      backend,
+      inputs,
+      outputNames: [...session.outputNames],
+      timings: { fetchMs, createMs },
+    };
+    this.sessions.set(sessionId, { session, info, inputs: new Map(inputs.map((m) => [m.name, m])), ranOnce: false });
+    return info;
+  }
+
+  async run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[]): Promise<RunOutcome> {
+    const held = this.get(sessionId);
+    checkInputs(held, inputs);
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const { name, tensor } of inputs) {
+      feeds[name] = toOrtTensor(this.ort, tensor);
+    }
+    if (outputNames !== undefined) {
+      const unknown = outputNames.filter((n) => !held.info.outputNames.includes(n));
+      if (unknown.length > 0) {
+        throw new InvalidInputError(
+          `unknown output names ${unknown.join(', ')}; model "${held.info.modelId}" has ${held.info.outputNames.join(', ')}`,
+        );
+      }
+    }
+    const start = performance.now();
+    let results: Ort.InferenceSession.ReturnType;
+    try {
+      results = outputNames === undefined ? await held.session.run(feeds) : await held.session.run(feeds, [...outputNames]);
+    } catch (error) {
+      throw new InferenceError(`run of "${held.info.modelId}" failed: ${(error as Error).message}`);
+    }
+    const computeMs = performance.now() - start;
+    const firstRun = !held.ranOnce;
+    held.ranOnce = true;
+    const outputs = Object.entries(results).map(([name, t]) => fromOrtTensor(name, t));
+    return { outputs, computeMs, firstRun };
+  }
+
+  /** Runs the same inputs in a tight loop and returns each measured iteration's time (warm-up excluded). */
+  async loop(sessionId: string, inputs: readonly NamedTensor[], warmup: number, iterations: number): Promise<number[]> {
+    const held = this.get(sessionId);
+    checkInputs(held, inputs);
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const { name, tensor } of inputs) {
+      feeds[name] = toOrtTensor(this.ort, tensor);
+    }
+    const samples: number[] = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const start = performance.now();
+      await held.session.run(feeds);
+      if (i >= warmup) {
+        samples.push(performance.now() - start);
+      }
+    }
+    held.ranOnce = true;
+    return samples;
+  }
+
+  async release(sessionId: string): Promise<void> {
+    const held = this.get(sessionId);
+    this.sessions.delete(sessionId);
+    await held.session.release();
+  }
+
+  private get(sessionId: string): HeldSession {
+    const held = this.sessions.get(sessionId);
+    if (held === undefined) {
+      throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
+    }
+    return held;
+  }
+}
+
+async function fetchModel(url: string): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new ModelLoadError(`could not fetch model from ${url}: ${(error as Error).message}`);
+  }
+  if (!response.ok) {
+    throw new ModelLoadError(`could not fetch model from ${url}: HTTP ${response.status} ${response.statusText}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}

@@ -1,0 +1,5 @@
+export * from './dtypes';
+export * from './errors';
+export * from './framing';
+export * from './messages';
+export * from './tensor';

@@ -1,0 +1,208 @@
+/**
+ * The wire protocol: a tagged union of messages, validated with zod at every boundary. Requests go from the
+ * orchestrator (Node) to the page and carry an `id`; every reply echoes it. Tensors never travel inside the JSON:
+ * they ride in the binary part of the same frame (see `framing.ts`).
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const BACKENDS = ['webgpu', 'webnn', 'wasm'] as const;
+/** An onnxruntime-web execution provider. */
+export type Backend = (typeof BACKENDS)[number];
+export const backendSchema = z.enum(BACKENDS);
+
+export const WEBNN_DEVICES = ['cpu', 'gpu', 'npu'] as const;
+export type WebnnDevice = (typeof WEBNN_DEVICES)[number];
+
+/** The serializable subset of session options that is sent to the page. */
+export const sessionOptionsSchema = z
+  .object({
+    graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).optional(),
+    freeDimensionOverrides: z.record(z.string(), z.number().int().nonnegative()).optional(),
+    webgpu: z
+      .object({
+        preferredLayout: z.enum(['NCHW', 'NHWC']).optional(),
+        enableGraphCapture: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    webnn: z.object({ deviceType: z.enum(WEBNN_DEVICES).optional() }).strict().optional(),
+  })
+  .strict();
+export type SessionOptionsWire = z.infer<typeof sessionOptionsSchema>;
+
+const serializedErrorSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+const id = z.number().int().nonnegative();
+
+// ---- requests: Node -> page ----
+export const probeRequestSchema = z.object({ type: z.literal('probe'), id }).strict();
+export const loadRequestSchema = z
+  .object({
+    type: z.literal('load'),
+    id,
+    modelId: z.string().min(1),
+    /** `url`: the page fetches it (page server); `inline`: the bytes ride in the frame as tensor `model` (uint8). */
+    source: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('url'), url: z.string().min(1) }).strict(),
+      z.object({ kind: z.literal('inline') }).strict(),
+    ]),
+    backend: backendSchema,
+    options: sessionOptionsSchema,
+  })
+  .strict();
+export const runRequestSchema = z
+  .object({
+    type: z.literal('run'),
+    id,
+    sessionId: z.string(),
+    outputNames: z.array(z.string()).optional(),
+  })
+  .strict();
+/** Runs the same inputs `iterations` times inside the page: the in-page baseline for bridge-overhead benchmarks. */
+export const loopRequestSchema = z
+  .object({
+    type: z.literal('loop'),
+    id,
+    sessionId: z.string(),
+    warmup: z.number().int().nonnegative(),
+    iterations: z.number().int().positive().max(1_000_000),
+  })
+  .strict();
+export const releaseRequestSchema = z.object({ type: z.literal('release'), id, sessionId: z.string() }).strict();
+export const pingRequestSchema = z.object({ type: z.literal('ping'), id }).strict();
+
+export const requestSchema = z.discriminatedUnion('type', [
+  probeRequestSchema,
+  loadRequestSchema,
+  runRequestSchema,
+  loopRequestSchema,
+  releaseRequestSchema,
+  pingRequestSchema,
+]);
+export type Request = z.infer<typeof requestSchema>;
+export type RequestType = Request['type'];
+
+// ---- capabilities ----
+const webgpuSchema = z.discriminatedUnion('available', [
+  z.object({ available: z.literal(false), reason: z.string() }),
+  z.object({
+    available: z.literal(true),
+    adapter: z.object({
+      vendor: z.string(),
+      architecture: z.string(),
+      device: z.string(),
+      description: z.string(),
+      isFallbackAdapter: z.boolean(),
+    }),
+    features: z.array(z.string()),
+    limits: z.record(z.string(), z.number()),
+    /** false for software adapters (SwiftShader, lavapipe, llvmpipe, or any fallback adapter). */
+    isRealHardware: z.boolean(),
+    softwareReason: z.string().optional(),
+  }),
+]);
+const webnnDeviceSchema = z.discriminatedUnion('available', [
+  z.object({ available: z.literal(true) }),
+  z.object({ available: z.literal(false), error: z.string() }),
+]);
+export const capabilitiesSchema = z.object({
+  userAgent: z.string(),
+  webgpu: webgpuSchema,
+  webnn: z.object({
+    apiPresent: z.boolean(),
+    devices: z.object({ cpu: webnnDeviceSchema, gpu: webnnDeviceSchema, npu: webnnDeviceSchema }),
+  }),
+  wasm: z.object({ simd: z.boolean(), threads: z.boolean(), numThreads: z.number().int().positive() }),
+  crossOriginIsolated: z.boolean(),
+  hardwareConcurrency: z.number().int().nonnegative(),
+  deviceMemoryGb: z.number().nullable(),
+  ortVersion: z.string(),
+});
+export type Capabilities = z.infer<typeof capabilitiesSchema>;
+export type WebgpuCapability = Capabilities['webgpu'];
+
+export const sessionInfoSchema = z.object({
+  sessionId: z.string(),
+  modelId: z.string(),
+  requestedBackend: backendSchema,
+  /** The execution provider the session was actually created with. */
+  backend: backendSchema,
+  inputs: z.array(
+    z.object({ name: z.string(), dtype: z.string().nullable(), dims: z.array(z.union([z.number(), z.string()])).nullable() }),
+  ),
+  outputNames: z.array(z.string()),
+  timings: z.object({ fetchMs: z.number(), createMs: z.number() }),
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+// ---- replies and events: page -> Node ----
+export const helloSchema = z
+  .object({ type: z.literal('hello'), connectionId: z.string(), protocolVersion: z.number().int(), userAgent: z.string() })
+  .strict();
+export const probeReplySchema = z.object({ type: z.literal('probe.ok'), id, capabilities: capabilitiesSchema }).strict();
+export const loadReplySchema = z.object({ type: z.literal('load.ok'), id, session: sessionInfoSchema }).strict();
+export const runReplySchema = z
+  .object({
+    type: z.literal('run.ok'),
+    id,
+    /** In-page compute time of `session.run` and whether this was the session's first run. */
+    timings: z.object({ computeMs: z.number(), firstRun: z.boolean() }),
+  })
+  .strict();
+export const loopReplySchema = z.object({ type: z.literal('loop.ok'), id, samplesMs: z.array(z.number()) }).strict();
+export const releaseReplySchema = z.object({ type: z.literal('release.ok'), id }).strict();
+export const pongSchema = z.object({ type: z.literal('pong'), id }).strict();
+export const errorReplySchema = z
+  .object({ type: z.literal('error'), id: id.nullable(), error: serializedErrorSchema })
+  .strict();
+
+export const pageMessageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  probeReplySchema,
+  loadReplySchema,
+  runReplySchema,
+  loopReplySchema,
+  releaseReplySchema,
+  pongSchema,
+  errorReplySchema,
+]);
+export type PageMessage = z.infer<typeof pageMessageSchema>;
+export type Hello = z.infer<typeof helloSchema>;
+export type ErrorReply = z.infer<typeof errorReplySchema>;
+
+/** Which reply answers which request. */
+export interface ReplyByRequest {
+  probe: z.infer<typeof probeReplySchema>;
+  load: z.infer<typeof loadReplySchema>;
+  run: z.infer<typeof runReplySchema>;
+  loop: z.infer<typeof loopReplySchema>;
+  release: z.infer<typeof releaseReplySchema>;
+  ping: z.infer<typeof pongSchema>;
+}
+export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
+  probe: 'probe.ok',
+  load: 'load.ok',
+  run: 'run.ok',
+  loop: 'loop.ok',
+  release: 'release.ok',
+  ping: 'pong',
+};
+
+/** A request as the caller writes it: the channel assigns the id. */
+export type RequestBody<K extends RequestType> = Omit<Extract<Request, { type: K }>, 'id'>;
+
+/** Formats zod issues as `path: message` lines for error messages. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(frame)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,8 @@
+/** Model catalogue: generated ONNX architectures with seeded weights, packaged real models, user models. */
+export { MODEL_SIZES, type ModelSize, SIZES, type SizeSpec } from './architectures/sizes';
+export { type CatalogueOptions, ModelCatalogue, userModel, type UserModelInit } from './catalogue';
+export { defaultCacheDir, GENERATOR_VERSION } from './generated';
+export { maxAbsDiff, runReference } from './reference';
+export { sampleInputs } from './sample-inputs';
+export { loadModelBytes } from './sources';
+export * from './types';

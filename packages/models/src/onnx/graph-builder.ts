@@ -1,0 +1,143 @@
+/**
+ * A small writer of ONNX graphs over onnx-proto's generated protobuf classes: inputs, outputs, initializers and
+ * nodes with auto-named outputs. Enough to express transformer and CNN architectures without Python.
+ */
+import type { DType } from '@browser-pool/browser-harness/protocol';
+import onnxProto from 'onnx-proto';
+
+import type { Rng } from '../random';
+
+// onnx-proto is CommonJS: Node's ESM loader sees only its default export.
+const { onnx } = onnxProto;
+type OnnxNs = typeof onnx;
+type INodeProto = Parameters<OnnxNs['NodeProto']['create']>[0] & object;
+type ITensorProto = Parameters<OnnxNs['TensorProto']['create']>[0] & object;
+type IValueInfoProto = Parameters<OnnxNs['ValueInfoProto']['create']>[0] & object;
+type IAttributeProto = Parameters<OnnxNs['AttributeProto']['create']>[0] & object;
+
+/** ONNX opset the generated models declare (17: LayerNormalization; ReduceMean still takes `axes` as attribute). */
+export const OPSET = 17;
+const IR_VERSION = 8;
+
+const ONNX_DTYPE: Record<DType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  int8: onnx.TensorProto.DataType.INT8,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  int16: onnx.TensorProto.DataType.INT16,
+  uint16: onnx.TensorProto.DataType.UINT16,
+  int32: onnx.TensorProto.DataType.INT32,
+  uint32: onnx.TensorProto.DataType.UINT32,
+  int64: onnx.TensorProto.DataType.INT64,
+  uint64: onnx.TensorProto.DataType.UINT64,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+/** A node attribute with its ONNX type made explicit (an integer-valued float must stay a float). */
+export type Attr =
+  | { int: number }
+  | { float: number }
+  | { ints: readonly number[] }
+  | { floats: readonly number[] }
+  | { string: string };
+
+function toAttribute(name: string, a: Attr): IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if ('int' in a) {return { name, type: T.INT, i: a.int };}
+  if ('float' in a) {return { name, type: T.FLOAT, f: a.float };}
+  if ('ints' in a) {return { name, type: T.INTS, ints: [...a.ints] };}
+  if ('floats' in a) {return { name, type: T.FLOATS, floats: [...a.floats] };}
+  return { name, type: T.STRING, s: new TextEncoder().encode(a.string) };
+}
+
+function valueInfo(name: string, dtype: DType, dims: readonly (number | string)[]): IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ONNX_DTYPE[dtype],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+export class GraphBuilder {
+  private readonly nodes: INodeProto[] = [];
+  private readonly initializers: ITensorProto[] = [];
+  private readonly inputs: IValueInfoProto[] = [];
+  private readonly outputs: IValueInfoProto[] = [];
+  private counter = 0;
+
+  constructor(
+    readonly name: string,
+    readonly rng: Rng,
+  ) {}
+
+  input(name: string, dtype: DType, dims: readonly (number | string)[]): string {
+    this.inputs.push(valueInfo(name, dtype, dims));
+    return name;
+  }
+
+  /** Marks `value` as a graph output named `name` (adds an Identity when the names differ). */
+  output(value: string, name: string, dtype: DType, dims: readonly (number | string)[]): void {
+    if (value !== name) {
+      this.nodes.push({ opType: 'Identity', input: [value], output: [name], name: `${name}_out` });
+    }
+    this.outputs.push(valueInfo(name, dtype, dims));
+  }
+
+  /** A float32 initializer of normal(0, scale) weights. */
+  weight(name: string, dims: readonly number[], scale: number): string {
+    const n = dims.reduce((a, b) => a * b, 1);
+    return this.constant(name, this.rng.floats(n, scale), dims);
+  }
+
+  constant(name: string, data: Float32Array | BigInt64Array, dims: readonly number[]): string {
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: data instanceof Float32Array ? ONNX_DTYPE.float32 : ONNX_DTYPE.int64,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.constant(`c${this.counter++}`, new Float32Array([value]), []);
+  }
+
+  ints(values: readonly number[]): string {
+    return this.constant(`i${this.counter++}`, new BigInt64Array(values.map((v) => BigInt(v))), [values.length]);
+  }
+
+  /** Appends a node and returns the name of its (single) output. */
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}): string {
+    const out = `${opType.toLowerCase()}_${this.counter++}`;
+    this.nodes.push({
+      opType,
+      name: out,
+      input: [...inputs],
+      output: [out],
+      attribute: Object.entries(attrs).map(([k, v]) => toAttribute(k, v)),
+    });
+    return out;
+  }
+
+  toBytes(): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: '', version: OPSET }],
+      producerName: 'browser-pool',
+      producerVersion: '0.1.0',
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}

@@ -1,0 +1,35 @@
+/** Reads model bytes from any source, with `E_MODEL_LOAD` errors that say where and why. */
+import { readFile } from 'node:fs/promises';
+
+import { ModelLoadError } from '@browser-pool/browser-harness/protocol';
+
+import type { ModelSource } from './types';
+
+/** @param timeoutMs deadline of a URL download. @default 60_000 */
+export async function loadModelBytes(source: ModelSource, timeoutMs = 60_000): Promise<Uint8Array> {
+  switch (source.kind) {
+    case 'bytes':
+      return source.bytes;
+    case 'file':
+      try {
+        return new Uint8Array(await readFile(source.path));
+      } catch (error) {
+        throw new ModelLoadError(`cannot read model file ${source.path}: ${(error as Error).message}`, { cause: error });
+      }
+    case 'url': {
+      if (!/^https?:\/\//.test(source.url)) {
+        throw new ModelLoadError(`model URL must be http(s), got ${source.url}`);
+      }
+      let response: Response;
+      try {
+        response = await fetch(source.url, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        throw new ModelLoadError(`cannot download model from ${source.url}: ${(error as Error).message}`, { cause: error });
+      }
+      if (!response.ok) {
+        throw new ModelLoadError(`cannot download model from ${source.url}: HTTP ${response.status} ${response.statusText}`);
+      }
+      return new Uint8Array(await response.arrayBuffer());
+    }
+  }
+}

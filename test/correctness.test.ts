@@ -1,0 +1,53 @@
+/**
+ * Every catalogue model type runs in real Chromium on wasm and on webgpu (SwiftShader here) and its outputs equal
+ * onnxruntime-node's within 1e-4.
+ */
+import { ModelCatalogue, runReference } from '@browser-pool/models';
+import { ResourcePool } from '@browser-pool/pool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { FP32_TOLERANCE, worstDiff } from './helpers';
+
+const catalogue = ModelCatalogue.default();
+const MODELS = [
+  ['text_embedding', 'bert-tiny'],
+  ['vision', 'vit-tiny'],
+  ['audio', 'audio-encoder-tiny'],
+  ['audio', 'silero-vad'],
+] as const;
+
+let pool: ResourcePool;
+beforeAll(async () => {
+  pool = new ResourcePool({ catalogue });
+  await pool.initialize();
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+describe.each(['wasm', 'webgpu'] as const)('%s backend', (backend) => {
+  it.each(MODELS)('%s model %s equals the onnxruntime-node reference', async (modelType, name) => {
+    const model = await pool.getModel(modelType, name, { backends: [backend] });
+    expect(model.placement.backend).toBe(backend);
+    expect(model.placement.fallbacks).toEqual([]);
+    if (backend === 'webgpu') {
+      // This machine has no GPU: the adapter must be reported as the software fallback it is.
+      expect(model.placement.adapter?.available).toBe(true);
+      expect(model.placement.isRealHardware).toBe(false);
+      expect(model.placement.softwareReason).toMatch(/fallback|software/);
+    }
+    const entry = catalogue.get(name);
+    for (const batch of [1, 2]) {
+      if (name === 'silero-vad' && batch === 2) {continue;}
+      const inputs = entry.sampleInputs({ batch, seed: batch });
+      const result = await model.run(inputs);
+      const reference = await runReference(await entry.source(), inputs);
+      expect(Object.keys(result.outputs).sort()).toEqual(Object.keys(reference).sort());
+      expect(worstDiff(result.outputs, reference)).toBeLessThanOrEqual(FP32_TOLERANCE);
+      expect(result.backend).toBe(backend);
+      expect(result.timings.computeMs).toBeGreaterThan(0);
+      expect(result.timings.endToEndMs).toBeGreaterThanOrEqual(result.timings.computeMs);
+    }
+    await model.release();
+  });
+});
