@@ -13,7 +13,7 @@ import {
   type TensorMap,
   validateTensor,
 } from '../protocol';
-import type { BrowserKind, LaunchedPage } from './drivers/types';
+import type { BrowserKind, FaultInjector, LaunchedPage } from './drivers/types';
 import type { CallOptions } from './rpc-channel';
 
 /** Where the page gets model bytes: fetched from a URL (page server), or carried over the socket. */
@@ -55,6 +55,11 @@ export class Connection {
       // The socket usually closes first; this covers a browser that dies before its socket notices.
       launched.channel.close(new ConnectionLostError(`connection ${init.id}: ${reason}`));
     });
+  }
+
+  /** Causes real faults on purpose (tests, chaos drills). */
+  get faults(): FaultInjector {
+    return this.launched.faults;
   }
 
   /** Why the browser went away, when it did (process exit, page crash). */

@@ -32,7 +32,8 @@ export interface RpcChannelOptions {
   heartbeatIntervalMs?: number;
   /**
    * Pongs that may be missed in a row before the page is declared hung and the socket closed. The page answers pings
-   * between inference runs, so this times the interval must exceed the longest single run. @default 10
+   * between inference runs, so this times the interval must exceed the longest single run. While a model load is in
+   * flight (session creation blocks the page) the load's own deadline applies instead. @default 10
    */
   maxMissedPongs?: number;
   /** Frames larger than this are written as WebSocket fragments instead of one joined buffer. @default 1 MiB */
@@ -70,6 +71,8 @@ export class RpcChannel {
   private readonly options: Required<RpcChannelOptions>;
   private nextId = 1;
   private lastPongAt = Date.now();
+  /** Loads in flight: session creation blocks the page's main thread for seconds, so silence is expected then. */
+  private loadsInFlight = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -115,8 +118,17 @@ export class RpcChannel {
     const id = this.nextId++;
     const frame = encodeFrame({ ...body, id }, tensors);
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
+    const isLoad = body.type === 'load';
+    if (isLoad) {
+      this.loadsInFlight++;
+    }
     return new Promise<CallResult<K>>((resolve, reject) => {
       const cleanup = (): void => {
+        if (isLoad && this.pending.has(id)) {
+          this.loadsInFlight--;
+          // Give the page a fresh heartbeat window once the blocking load is over.
+          this.lastPongAt = Date.now();
+        }
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.pending.delete(id);
@@ -240,6 +252,10 @@ export class RpcChannel {
   }
 
   private beat(): void {
+    if (this.loadsInFlight > 0) {
+      // A hung load is caught by its own deadline; pings are still sent so the window restarts when it ends.
+      this.lastPongAt = Math.max(this.lastPongAt, Date.now() - this.options.heartbeatIntervalMs);
+    }
     const silentMs = Date.now() - this.lastPongAt;
     const limitMs = this.options.heartbeatIntervalMs * this.options.maxMissedPongs;
     if (silentMs > limitMs) {

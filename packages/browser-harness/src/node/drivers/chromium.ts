@@ -100,6 +100,15 @@ export class ChromiumDriver implements BrowserDriver {
         pid: server.process().pid,
         channel,
         onExit: (listener) => exitListeners.push(listener),
+        faults: {
+          closePage: () => page.close(),
+          freezePage: async () => {
+            await page.evaluate('setTimeout(() => { for (;;) {} }, 0)');
+          },
+          killBrowser: () => {
+            server.process().kill('SIGKILL');
+          },
+        },
         close: async () => {
           channel.close();
           await shutdown();

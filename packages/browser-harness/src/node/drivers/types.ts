@@ -15,6 +15,19 @@ export interface LaunchRequest {
   timeoutMs: number;
 }
 
+/** Real faults a test or a chaos drill can cause on purpose. */
+export interface FaultInjector {
+  /** Closes the worker page; the browser keeps running. */
+  closePage(): Promise<void>;
+  /**
+   * Schedules an endless busy loop on the page's main thread, to start as soon as the current task ends: the page
+   * hangs but its socket stays open. Resolves once it is scheduled.
+   */
+  freezePage(): Promise<void>;
+  /** SIGKILLs the browser process. */
+  killBrowser(): void;
+}
+
 /** A browser process with one worker page connected back over the bridge. */
 export interface LaunchedPage {
   readonly browserVersion: string;
@@ -23,6 +36,7 @@ export interface LaunchedPage {
   readonly channel: RpcChannel;
   /** Called once when the browser process exits or the page crashes, with a description. */
   onExit(listener: (reason: string) => void): void;
+  readonly faults: FaultInjector;
   close(): Promise<void>;
 }
 

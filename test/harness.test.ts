@@ -1,0 +1,125 @@
+/**
+ * The harness in real Chromium: measured capabilities, and real faults (page closed, browser SIGKILLed, page main
+ * thread frozen, garbage frames) surfacing as typed errors quickly while the server keeps serving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+import { BrowserHarness, type Connection, ErrorCode } from '@browser-pool/browser-harness';
+import { ModelCatalogue } from '@browser-pool/models';
+
+const catalogue = ModelCatalogue.default();
+let harness: BrowserHarness;
+
+beforeAll(async () => {
+  harness = await BrowserHarness.start({ channel: { heartbeatIntervalMs: 250, maxMissedPongs: 8 } });
+});
+afterAll(async () => {
+  await harness.close();
+});
+
+async function loadSilero(connection: Connection): Promise<string> {
+  const source = await catalogue.get('silero-vad').source();
+  if (source.kind !== 'file') throw new Error('silero is a packaged file');
+  const info = await connection.load('silero-vad', { kind: 'url', url: harness.serveFile(source.path) }, 'wasm');
+  return info.sessionId;
+}
+
+/** Starts a long in-page loop; resolves with what it settled to (its error, normally), handled from the start. */
+function longCall(connection: Connection, sessionId: string): Promise<unknown> {
+  return connection
+    .loop(sessionId, catalogue.get('silero-vad').sampleInputs(), 0, 1_000_000, { timeoutMs: 120_000 })
+    .then(
+      (samples) => ({ resolved: samples.length }),
+      (error: unknown) => error,
+    );
+}
+
+describe('capabilities probed in real Chromium', () => {
+  it('reports WebGPU on a software adapter, WebNN present but unusable, WASM SIMD and threads', async () => {
+    const c = await harness.launch('chromium');
+    try {
+      const caps = c.capabilities;
+      expect(c.browserVersion).toMatch(/^\d+\./);
+      expect(caps.userAgent).toContain('Chrome/');
+      expect(caps.ortVersion).toBe('1.30.0');
+      expect(caps.crossOriginIsolated).toBe(true);
+      expect(caps.wasm).toMatchObject({ simd: true, threads: true });
+      expect(caps.wasm.numThreads).toBeGreaterThanOrEqual(1);
+      expect(caps.hardwareConcurrency).toBeGreaterThan(0);
+      expect(caps.webgpu.available).toBe(true);
+      if (caps.webgpu.available) {
+        expect(caps.webgpu.adapter.architecture).toBe('swiftshader');
+        expect(caps.webgpu.adapter.isFallbackAdapter).toBe(true);
+        expect(caps.webgpu.isRealHardware).toBe(false);
+        expect(caps.webgpu.features).not.toContain('shader-f16');
+        expect(caps.webgpu.limits.maxBufferSize).toBeGreaterThan(0);
+      }
+      expect(caps.webnn.apiPresent).toBe(true);
+      for (const device of ['cpu', 'gpu', 'npu'] as const) {
+        expect(caps.webnn.devices[device]).toMatchObject({ available: false, error: expect.stringContaining('NotSupportedError') });
+      }
+      expect(c.pid).toBeGreaterThan(0);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('real faults', () => {
+  it('page closed mid-call fails the call with E_CONNECTION_LOST quickly', async () => {
+    const c = await harness.launch('chromium');
+    const call = longCall(c, await loadSilero(c));
+    await new Promise((r) => setTimeout(r, 300));
+    const start = Date.now();
+    await c.faults.closePage();
+    expect(await call).toMatchObject({ code: ErrorCode.ConnectionLost });
+    expect(Date.now() - start).toBeLessThan(2000);
+    expect(c.state.kind).toBe('closed');
+    await c.close();
+  });
+
+  it('browser SIGKILLed mid-call fails the call with E_CONNECTION_LOST quickly', async () => {
+    const c = await harness.launch('chromium');
+    const call = longCall(c, await loadSilero(c));
+    await new Promise((r) => setTimeout(r, 300));
+    const start = Date.now();
+    c.faults.killBrowser();
+    expect(await call).toMatchObject({ code: ErrorCode.ConnectionLost });
+    expect(Date.now() - start).toBeLessThan(2000);
+    await c.close();
+  });
+
+  it('a page whose main thread hangs is detected by the heartbeat', async () => {
+    const c = await harness.launch('chromium');
+    const sessionId = await loadSilero(c);
+    const start = Date.now();
+    await c.faults.freezePage();
+    const call = c.run(sessionId, catalogue.get('silero-vad').sampleInputs(), { timeoutMs: 60_000 });
+    await expect(call).rejects.toMatchObject({ code: ErrorCode.ConnectionLost, message: expect.stringMatching(/heartbeat/) });
+    // 250 ms x 8 missed pongs = 2 s of silence, plus one tick.
+    expect(Date.now() - start).toBeLessThan(5000);
+    await c.close();
+  });
+
+  it('garbage frames get an E_PROTOCOL reply and the server keeps serving', async () => {
+    const c = await harness.launch('chromium');
+    const sessionId = await loadSilero(c);
+    const raw = new WebSocket(harness.bridgeUrl);
+    await new Promise((r) => raw.once('open', r));
+    const replies: unknown[] = [];
+    raw.on('message', (d: Buffer) => replies.push(JSON.parse(d.toString())));
+    raw.send('this is not json');
+    raw.send(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    raw.send(JSON.stringify({ type: 'hello', connectionId: 42 }));
+    await expect.poll(() => replies.length).toBe(3);
+    for (const reply of replies) {
+      expect(reply).toMatchObject({ type: 'error', id: null, error: { code: ErrorCode.Protocol } });
+    }
+    raw.close();
+    const result = await c.run(sessionId, catalogue.get('silero-vad').sampleInputs());
+    expect(result.outputs.output?.dims).toEqual([1, 1]);
+    expect(await c.ping()).toBeGreaterThan(0);
+    await c.close();
+  });
+});
