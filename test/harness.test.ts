@@ -2,11 +2,10 @@
  * The harness in real Chromium: measured capabilities, and real faults (page closed, browser SIGKILLed, page main
  * thread frozen, garbage frames) surfacing as typed errors quickly while the server keeps serving.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-
 import { BrowserHarness, type Connection, ErrorCode } from '@browser-pool/browser-harness';
 import { ModelCatalogue } from '@browser-pool/models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 const catalogue = ModelCatalogue.default();
 let harness: BrowserHarness;
@@ -20,7 +19,7 @@ afterAll(async () => {
 
 async function loadSilero(connection: Connection): Promise<string> {
   const source = await catalogue.get('silero-vad').source();
-  if (source.kind !== 'file') throw new Error('silero is a packaged file');
+  if (source.kind !== 'file') {throw new Error('silero is a packaged file');}
   const info = await connection.load('silero-vad', { kind: 'url', url: harness.serveFile(source.path) }, 'wasm');
   return info.sessionId;
 }

@@ -4,5 +4,5 @@ export { type CatalogueOptions, ModelCatalogue, userModel, type UserModelInit } 
 export { defaultCacheDir, GENERATOR_VERSION } from './generated';
 export { maxAbsDiff, runReference } from './reference';
 export { sampleInputs } from './sample-inputs';
-export { loadModelBytes } from './sources';
+export { assertReadableFile, loadModelBytes } from './sources';
 export * from './types';

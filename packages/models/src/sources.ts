@@ -1,5 +1,6 @@
 /** Reads model bytes from any source, with `E_MODEL_LOAD` errors that say where and why. */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 
 import { ModelLoadError } from '@browser-pool/browser-harness/protocol';
 
@@ -31,5 +32,14 @@ export async function loadModelBytes(source: ModelSource, timeoutMs = 60_000): P
       }
       return new Uint8Array(await response.arrayBuffer());
     }
+  }
+}
+
+/** Fails early, in Node, for a model file a page would otherwise only see as an HTTP 404. */
+export async function assertReadableFile(filePath: string): Promise<void> {
+  try {
+    await access(filePath, constants.R_OK);
+  } catch (error) {
+    throw new ModelLoadError(`cannot read model file ${filePath}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -17,7 +17,7 @@ import {
   type SessionInfo,
   type SessionOptionsWire,
 } from '@browser-pool/browser-harness';
-import { loadModelBytes, type ModelEntry, type ModelType } from '@browser-pool/models';
+import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } from '@browser-pool/models';
 
 import type { PoolEvents } from './events';
 import { type BackendFallback, ModelHandle, type Placement } from './model-handle';
@@ -158,6 +158,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   private async pageSource(harness: BrowserHarness, entry: ModelEntry, inline: boolean): Promise<PageModelSource> {
     const source = await entry.source();
     if (source.kind === 'file' && !inline) {
+      await assertReadableFile(source.path);
       return { kind: 'url', url: harness.serveFile(source.path) };
     }
     return { kind: 'bytes', bytes: await loadModelBytes(source) };

@@ -30,8 +30,8 @@ async function pair(options: RpcChannelOptions = {}): Promise<Pair> {
   const answerPings = { on: true };
   peer.on('message', (data: Buffer) => {
     const msg = JSON.parse(data.toString()) as { type: string; id: number };
-    if (msg.type === 'ping' && answerPings.on) peer.send(JSON.stringify({ type: 'pong', id: msg.id }));
-    if (msg.type === 'release') peer.send(JSON.stringify({ type: 'error', id: msg.id, error: { name: 'SessionNotFoundError', code: 'E_SESSION_NOT_FOUND', message: 'no session "s9"' } }));
+    if (msg.type === 'ping' && answerPings.on) {peer.send(JSON.stringify({ type: 'pong', id: msg.id }));}
+    if (msg.type === 'release') {peer.send(JSON.stringify({ type: 'error', id: msg.id, error: { name: 'SessionNotFoundError', code: 'E_SESSION_NOT_FOUND', message: 'no session "s9"' } }));}
   });
   await new Promise((r) => peer.once('open', r));
   const channel = new RpcChannel(await serverSide, 'test', options);

@@ -8,16 +8,16 @@ import type { Tensor } from './tensor';
 function sample(dtype: (typeof DTYPES)[number], n: number): Tensor {
   const data = new (typedArrayCtor(dtype))(n);
   for (let i = 0; i < n; i++) {
-    if (data instanceof BigInt64Array) data[i] = BigInt(i) * -123456789012n;
-    else if (data instanceof BigUint64Array) data[i] = BigInt(i) * 18_000_000_000_000_000n / 7n;
-    else if (data instanceof Float32Array) data[i] = i * 0.1 - 1.5;
-    else data[i] = dtype === 'bool' ? i % 2 : (i * 37) % 120;
+    if (data instanceof BigInt64Array) {data[i] = BigInt(i) * -123456789012n;}
+    else if (data instanceof BigUint64Array) {data[i] = BigInt(i) * 18_000_000_000_000_000n / 7n;}
+    else if (data instanceof Float32Array) {data[i] = i * 0.1 - 1.5;}
+    else {data[i] = dtype === 'bool' ? i % 2 : (i * 37) % 120;}
   }
-  return { dtype, dims: [n], data } as Tensor;
+  return { dtype, dims: [n], data };
 }
 
 function frameBytes(frame: string | Uint8Array[]): Uint8Array {
-  if (typeof frame === 'string') throw new Error('expected a binary frame');
+  if (typeof frame === 'string') {throw new Error('expected a binary frame');}
   return concatParts(frame);
 }
 
