@@ -30,6 +30,8 @@ export interface RunResult {
   outputs: TensorMap;
   /** `session.run` time inside the page. */
   computeMs: number;
+  /** In-page time from request arrival to reply (decode, input checks, conversion, compute). */
+  handleMs: number;
   /** From the call in Node to its reply in Node: compute plus framing, socket and scheduling. */
   endToEndMs: number;
   firstRun: boolean;
@@ -104,7 +106,8 @@ export class Connection {
     for (const { name, tensor } of tensors) {
       outputs[name] = tensor;
     }
-    return { outputs, computeMs: reply.timings.computeMs, endToEndMs, firstRun: reply.timings.firstRun };
+    const { computeMs, handleMs, firstRun } = reply.timings;
+    return { outputs, computeMs, handleMs, endToEndMs, firstRun };
   }
 
   /** In-page tight loop over the same inputs; returns each measured iteration's ms (the no-bridge baseline). */

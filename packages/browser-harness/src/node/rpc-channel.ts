@@ -14,7 +14,9 @@ import {
   describeIssues,
   deserializeError,
   encodeFrame,
+  type FrameItem,
   type NamedTensor,
+  packBatch,
   type PageMessage,
   pageMessageSchema,
   ProtocolError,
@@ -23,6 +25,8 @@ import {
   type RequestBody,
   type RequestType,
   TimeoutError,
+  unpackBatch,
+  validateTensor,
 } from '../protocol';
 
 export interface RpcChannelOptions {
@@ -71,8 +75,12 @@ export class RpcChannel {
   private readonly options: Required<RpcChannelOptions>;
   private nextId = 1;
   private lastPongAt = Date.now();
+  private lastBeatAt = Date.now();
   /** Loads in flight: session creation blocks the page's main thread for seconds, so silence is expected then. */
   private loadsInFlight = 0;
+  /** Frames queued behind the one sent first in this event-loop turn; flushed together as one batch frame. */
+  private readonly outbox: FrameItem[] = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -115,8 +123,12 @@ export class RpcChannel {
     if (signal?.aborted === true) {
       return Promise.reject(new AbortedError(`${body.type} aborted before it was sent`, { cause: signal.reason }));
     }
+    try {
+      tensors.forEach((t) => validateTensor(t.tensor, `tensor "${t.name}"`));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const id = this.nextId++;
-    const frame = encodeFrame({ ...body, id }, tensors);
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
     const isLoad = body.type === 'load';
     if (isLoad) {
@@ -153,7 +165,7 @@ export class RpcChannel {
           reject(e);
         },
       });
-      this.send(frame);
+      this.enqueue({ message: { ...body, id }, tensors });
     });
   }
 
@@ -179,7 +191,29 @@ export class RpcChannel {
     this.fail(cause ?? new ClosedError(`${this.label}: channel closed`));
   }
 
-  private send(frame: string | Uint8Array[]): void {
+  /**
+   * The first frame of an event-loop turn goes out at once (no added latency for a lone call); frames issued later in
+   * the same turn wait for `setImmediate` and travel together in one batch frame.
+   */
+  private enqueue(item: FrameItem): void {
+    if (this.flushScheduled) {
+      this.outbox.push(item);
+      return;
+    }
+    this.transmit([item]);
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const items = this.outbox.splice(0);
+      if (items.length > 0 && this.stateValue.kind === 'open') {
+        this.transmit(items);
+      }
+    });
+  }
+
+  private transmit(items: readonly FrameItem[]): void {
+    const { message, tensors } = items.length === 1 ? items[0]! : packBatch(items);
+    const frame = encodeFrame(message, tensors);
     const onSent = (error?: Error | null): void => {
       if (error instanceof Error) {
         this.fail(new ConnectionLostError(`${this.label}: send failed: ${error.message}`, { cause: error }));
@@ -201,11 +235,34 @@ export class RpcChannel {
   }
 
   private onFrame(data: string | Uint8Array): void {
+    let items: ReturnType<typeof unpackBatch>;
+    try {
+      items = unpackBatch(decodeFrame(data));
+    } catch (error) {
+      this.reportProtocolError(error, undefined);
+      return;
+    }
+    for (const item of items) {
+      this.onMessage(item);
+    }
+  }
+
+  private reportProtocolError(error: unknown, rawId: unknown): void {
+    const protocolError =
+      error instanceof ProtocolError ? error : new ProtocolError(`${this.label}: ${(error as Error).message}`);
+    if (typeof rawId === 'number') {
+      this.pending.get(rawId)?.reject(protocolError);
+    }
+    for (const listener of this.protocolErrorListeners) {
+      listener(protocolError);
+    }
+  }
+
+  private onMessage(frame: ReturnType<typeof unpackBatch>[number]): void {
     let message: PageMessage;
     let tensors: NamedTensor[];
     let rawId: unknown;
     try {
-      const frame = decodeFrame(data);
       rawId = (frame.message as { id?: unknown } | null)?.id;
       const parsed = pageMessageSchema.safeParse(frame.message);
       if (!parsed.success) {
@@ -214,14 +271,7 @@ export class RpcChannel {
       message = parsed.data;
       tensors = frame.tensors;
     } catch (error) {
-      const protocolError =
-        error instanceof ProtocolError ? error : new ProtocolError(`${this.label}: ${(error as Error).message}`);
-      if (typeof rawId === 'number') {
-        this.pending.get(rawId)?.reject(protocolError);
-      }
-      for (const listener of this.protocolErrorListeners) {
-        listener(protocolError);
-      }
+      this.reportProtocolError(error, rawId);
       return;
     }
     if (message.type === 'hello') {
@@ -252,6 +302,13 @@ export class RpcChannel {
   }
 
   private beat(): void {
+    const now = Date.now();
+    const lagMs = now - this.lastBeatAt - this.options.heartbeatIntervalMs;
+    this.lastBeatAt = now;
+    if (lagMs > this.options.heartbeatIntervalMs) {
+      // This timer fired late: Node's own event loop was blocked, so pongs could not be read. Not the page's fault.
+      this.lastPongAt = now;
+    }
     if (this.loadsInFlight > 0) {
       // A hung load is caught by its own deadline; pings are still sent so the window restarts when it ends.
       this.lastPongAt = Math.max(this.lastPongAt, Date.now() - this.options.heartbeatIntervalMs);

@@ -5,15 +5,19 @@
 import {
   type Capabilities,
   concatParts,
+  type DecodedFrame,
   decodeFrame,
   describeIssues,
   encodeFrame,
+  type FrameItem,
   type NamedTensor,
+  packBatch,
   PROTOCOL_VERSION,
   ProtocolError,
   type Request,
   requestSchema,
   serializeError,
+  unpackBatch,
 } from '../protocol';
 import type { SessionManager } from './sessions';
 
@@ -41,23 +45,46 @@ export class PageRpcServer {
   }
 
   private async onFrame(data: string | ArrayBuffer): Promise<void> {
-    let id: number | null = null;
+    const arrived = performance.now();
+    let items: DecodedFrame[];
     try {
-      const frame = decodeFrame(typeof data === 'string' ? data : new Uint8Array(data));
-      const rawId = (frame.message as { id?: unknown } | null)?.id;
-      id = typeof rawId === 'number' ? rawId : null;
+      items = unpackBatch(decodeFrame(typeof data === 'string' ? data : new Uint8Array(data)));
+    } catch (error) {
+      this.sendItem({ message: { type: 'error', id: null, error: serializeError(error) }, tensors: [] });
+      return;
+    }
+    if (items.length === 1) {
+      this.sendItem(await this.handle(items[0]!, arrived));
+      return;
+    }
+    // A batch runs in order (one ORT session must not run re-entrantly) and is answered with one batch frame.
+    const replies: FrameItem[] = [];
+    for (const item of items) {
+      replies.push(await this.handle(item, arrived));
+    }
+    this.sendItem(packBatch(replies));
+  }
+
+  private sendItem(item: FrameItem): void {
+    this.send(item.message, item.tensors);
+  }
+
+  private async handle(frame: DecodedFrame, arrived: number): Promise<FrameItem> {
+    const rawId = (frame.message as { id?: unknown } | null)?.id;
+    const id = typeof rawId === 'number' ? rawId : null;
+    try {
       const parsed = requestSchema.safeParse(frame.message);
       if (!parsed.success) {
         throw new ProtocolError(`invalid request frame: ${describeIssues(parsed.error)}`);
       }
-      const reply = await this.dispatch(parsed.data, frame.tensors);
-      this.send(reply.message, reply.tensors);
+      const reply = await this.dispatch(parsed.data, frame.tensors, arrived);
+      return { message: reply.message, tensors: reply.tensors ?? [] };
     } catch (error) {
-      this.send({ type: 'error', id, error: serializeError(error) });
+      return { message: { type: 'error', id, error: serializeError(error) }, tensors: [] };
     }
   }
 
-  private async dispatch(request: Request, tensors: NamedTensor[]): Promise<Reply> {
+  private async dispatch(request: Request, tensors: NamedTensor[], arrived: number): Promise<Reply> {
     const { id } = request;
     switch (request.type) {
       case 'ping':
@@ -72,10 +99,9 @@ export class PageRpcServer {
       }
       case 'run': {
         const outcome = await this.sessions.run(request.sessionId, tensors, request.outputNames);
-        return {
-          message: { type: 'run.ok', id, timings: { computeMs: outcome.computeMs, firstRun: outcome.firstRun } },
-          tensors: outcome.outputs,
-        };
+        // handleMs stops before encoding the reply: encoding cost stays on the transport side of the ledger.
+        const timings = { computeMs: outcome.computeMs, handleMs: performance.now() - arrived, firstRun: outcome.firstRun };
+        return { message: { type: 'run.ok', id, timings }, tensors: outcome.outputs };
       }
       case 'loop': {
         const samplesMs = await this.sessions.loop(request.sessionId, tensors, request.warmup, request.iterations);

@@ -1,3 +1,4 @@
+export * from './batch';
 export * from './dtypes';
 export * from './errors';
 export * from './framing';

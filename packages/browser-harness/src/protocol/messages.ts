@@ -153,8 +153,11 @@ export const runReplySchema = z
   .object({
     type: z.literal('run.ok'),
     id,
-    /** In-page compute time of `session.run` and whether this was the session's first run. */
-    timings: z.object({ computeMs: z.number(), firstRun: z.boolean() }),
+    /**
+     * In-page times: `computeMs` around `session.run`; `handleMs` from the request frame's arrival to the reply's
+     * send (decode, checks, tensor conversion, compute, encode). `firstRun` marks the session's first run.
+     */
+    timings: z.object({ computeMs: z.number(), handleMs: z.number(), firstRun: z.boolean() }),
   })
   .strict();
 export const loopReplySchema = z.object({ type: z.literal('loop.ok'), id, samplesMs: z.array(z.number()) }).strict();

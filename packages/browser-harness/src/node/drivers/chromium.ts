@@ -14,7 +14,8 @@ const CANDIDATES = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin
 
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
-  '--enable-features=WebMachineLearningNeuralNetwork',
+  // NetworkServiceInProcess2 saves one process hop per WebSocket message (measured: echo RTT p50 1.0 -> 0.7-0.9 ms).
+  '--enable-features=WebMachineLearningNeuralNetwork,NetworkServiceInProcess2',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',

@@ -1,0 +1,69 @@
+/**
+ * `npm run demo`: a pool on local Chromium runs every model type on wasm and webgpu and prints where each ran and
+ * how fast. Every number is measured in this run; a software WebGPU adapter is labelled as such.
+ */
+import type { Backend } from '@browser-pool/browser-harness';
+import type { ModelType } from '@browser-pool/models';
+import { ResourcePool } from '@browser-pool/pool';
+
+import { formatTable } from '../bench/table';
+import { percentile } from '../bench/stats';
+
+const MODELS: [ModelType, string][] = [
+  ['text_embedding', 'bert-tiny'],
+  ['vision', 'vit-tiny'],
+  ['audio', 'audio-encoder-tiny'],
+  ['audio', 'silero-vad'],
+];
+const BACKENDS: Backend[] = ['wasm', 'webgpu'];
+const RUNS = 20;
+
+const pool = new ResourcePool();
+console.log('browser-pool demo: starting Chromium and the worker page...');
+await pool.initialize();
+const [connection] = pool.connections;
+if (connection !== undefined) {
+  const gpu = connection.capabilities.webgpu;
+  console.log(
+    `connected: ${connection.browser} ${connection.browserVersion}, onnxruntime-web ${connection.capabilities.ortVersion}, ` +
+      `WebGPU: ${gpu.available ? `${gpu.adapter.vendor}/${gpu.adapter.architecture}${gpu.isRealHardware ? '' : ' (software adapter, not real GPU hardware)'}` : gpu.reason}\n`,
+  );
+}
+
+const rows: string[][] = [];
+for (const [type, name] of MODELS) {
+  for (const backend of BACKENDS) {
+    const model = await pool.getModel(type, name, { backends: [backend, 'wasm'] });
+    const inputs = pool.options.catalogue.get(name).sampleInputs();
+    await model.run(inputs); // first run: shader compilation / warm-up, reported separately by the bench
+    const compute: number[] = [];
+    const e2e: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await model.run(inputs);
+      compute.push(r.timings.computeMs);
+      e2e.push(r.timings.endToEndMs);
+    }
+    const p = model.placement;
+    const adapter =
+      p.backend === 'webgpu' && p.adapter?.available === true
+        ? `${p.adapter.adapter.architecture}${p.isRealHardware ? '' : ' (software)'}`
+        : p.backend === 'wasm'
+          ? `cpu (${connection?.capabilities.wasm.numThreads ?? 1} thread)`
+          : '-';
+    rows.push([
+      `${name} (${type})`,
+      `${backend} -> ${p.backend}${p.fallbacks.length > 0 ? ' (fallback)' : ''}`,
+      adapter,
+      model.session.timings.createMs.toFixed(0),
+      percentile(compute, 50).toFixed(2),
+      percentile(e2e, 50).toFixed(2),
+    ]);
+    await model.release();
+  }
+}
+await pool.close();
+
+console.log(
+  formatTable(['model', 'backend requested -> actual', 'adapter', 'session create ms', 'p50 in-page ms', 'p50 end-to-end ms'], rows),
+);
+console.log(`\n${RUNS} measured runs per row after one warm-up run. WebNN was probed too; run \`npm test\` to see it refused with its reason.`);
