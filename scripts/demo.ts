@@ -6,8 +6,8 @@ import type { Backend } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
 import { ResourcePool } from '@browser-pool/pool';
 
-import { formatTable } from '../bench/table';
 import { percentile } from '../bench/stats';
+import { formatTable } from '../bench/table';
 
 const MODELS: [ModelType, string][] = [
   ['text_embedding', 'bert-tiny'],

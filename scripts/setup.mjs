@@ -15,15 +15,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const say = (msg) => console.log(`[setup] ${msg}`);
 
-function run(cmd, args, what, { mayFail = false } = {}) {
+function run(cmd, args, what) {
   say(`${what}: ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0 && mayFail) return false;
   if (r.status !== 0) {
     console.error(`[setup] FAILED: ${what} (exit ${r.status ?? r.signal}). Fix the error above and run \`npm run setup\` again.`);
     process.exit(1);
   }
-  return true;
 }
 
 function listFiles(entry) {
@@ -63,11 +61,9 @@ step('node modules', {
   stamp: 'node_modules/.browser-pool-setup',
   outputsExist: () => existsSync(path.join(ROOT, 'node_modules/.bin/vite')),
   action: (why) => {
-    // npm ci installs exactly the lockfile; some npm versions refuse a lockfile written by another, then install.
-    const fresh = !existsSync(path.join(ROOT, 'node_modules'));
-    if (!fresh || !run('npm', ['ci', '--no-audit', '--no-fund'], `node modules ${why}`, { mayFail: true })) {
-      run('npm', ['install', '--no-audit', '--no-fund'], `node modules ${why}`);
-    }
+    // `npm install` (not `npm ci`): it honours the lockfile, and npm 11's `ci` rejects lockfiles that omit other
+    // platforms' optional packages (rollup's), as this machine's npm config writes them.
+    run('npm', ['install', '--no-audit', '--no-fund'], `node modules ${why}`);
   },
 });
 
