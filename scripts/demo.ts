@@ -25,7 +25,7 @@ const [connection] = pool.connections;
 if (connection !== undefined) {
   const gpu = connection.capabilities.webgpu;
   console.log(
-    `connected: ${connection.browser} ${connection.browserVersion}, onnxruntime-web ${connection.capabilities.ortVersion}, ` +
+    `connected: ${connection.browser} ${connection.connection.browserVersion}, onnxruntime-web ${connection.capabilities.ortVersion}, ` +
       `WebGPU: ${gpu.available ? `${gpu.adapter.vendor}/${gpu.adapter.architecture}${gpu.isRealHardware ? '' : ' (software adapter, not real GPU hardware)'}` : gpu.reason}\n`,
   );
 }
@@ -54,7 +54,7 @@ for (const [type, name] of MODELS) {
       `${name} (${type})`,
       `${backend} -> ${p.backend}${p.fallbacks.length > 0 ? ' (fallback)' : ''}`,
       adapter,
-      model.session.timings.createMs.toFixed(0),
+      model.loadTimings.createMs.toFixed(0),
       percentile(compute, 50).toFixed(2),
       percentile(e2e, 50).toFixed(2),
     ]);

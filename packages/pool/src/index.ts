@@ -1,5 +1,10 @@
-/** The pool: `new ResourcePool(options)`, `initialize()`, `getModel(type, name, options)`, `close()`. */
+/** The pool: `new ResourcePool(options)`, `initialize()`, `getModel(type, name, options)`, `stats()`, `close()`. */
+export { type Breaker, type BreakerState, OpossumBreaker } from './breaker';
 export type { PoolEvents } from './events';
+export { ewma, type HealthInputs,healthScore } from './health';
 export * from './model-handle';
-export { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options';
+export * from './options';
 export { type GetModelOptions, ResourcePool } from './resource-pool';
+export * from './routing/policy';
+export { planScaling, type ScalingInput, type ScalingPlan } from './scaling';
+export type { ConnectionSnapshot, PoolStats } from './stats';

@@ -1,11 +1,5 @@
-/** What `pool.getModel()` returns: a model loaded on one connection, with where and how it actually runs. */
-import type {
-  Backend,
-  Connection,
-  SessionInfo,
-  TensorMap,
-  WebgpuCapability,
-} from '@browser-pool/browser-harness';
+/** What `pool.getModel()` returns: a model the pool runs on whichever connection is best at each call. */
+import type { Backend, BrowserKind, TensorMap, WebgpuCapability } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
 
 /** A backend that was tried and skipped before the one that ran. */
@@ -15,43 +9,58 @@ export interface BackendFallback {
   reason: string;
 }
 
-/** Where the model runs: requested vs actual backend, why, and whether it is real hardware. */
+/** Where the model was placed first: browser and backend requested vs actual, why, and whether it is real hardware. */
 export interface Placement {
   connectionId: string;
-  browser: string;
+  browser: BrowserKind;
   browserVersion: string;
+  /** The model type's preferred browser, and why another was used when it was. */
+  preferredBrowser: BrowserKind | undefined;
+  browserFallbackReason: string | undefined;
   requestedBackends: Backend[];
   backend: Backend;
   fallbacks: BackendFallback[];
   /** The WebGPU adapter when the backend is webgpu. */
   adapter: WebgpuCapability | undefined;
-  /** false for wasm (CPU by design) is not a fallback; false for webgpu means a software adapter. */
+  /** wasm counts as real (CPU by design); webgpu on a software adapter does not. */
   isRealHardware: boolean;
-  /** Why the result is not real accelerator hardware, when it is not. */
   softwareReason: string | undefined;
 }
 
 export interface InferenceTimings {
   /** `session.run` time inside the page. */
   computeMs: number;
-  /** Node call to Node reply: compute + framing + socket. */
+  /** In-page handling: decode, checks, conversion, compute. */
+  handleMs: number;
+  /** The successful attempt, Node call to Node reply. */
   endToEndMs: number;
+  /** From `run()` being called to its result, queueing and retries included. */
+  totalMs: number;
   firstRun: boolean;
 }
 
 export interface InferenceResult {
   outputs: TensorMap;
   backend: Backend;
+  connectionId: string;
+  browser: BrowserKind;
+  /** 1 when the first connection answered; more when connection failures were retried elsewhere. */
+  attempts: number;
   timings: InferenceTimings;
 }
 
 export interface HandleRunOptions {
-  /** @default the pool's runTimeoutMs */
+  /** Deadline of the whole call, retries included. @default the pool's runTimeoutMs */
   timeoutMs?: number;
+  /** Cancels the call; a request still queued is removed and never runs. */
   signal?: AbortSignal;
+  /** Higher runs first among queued requests on a connection. @default 0 */
+  priority?: number;
   /** @default all outputs */
   outputNames?: readonly string[];
 }
+
+export type Executor = (inputs: TensorMap, options: HandleRunOptions) => Promise<InferenceResult>;
 
 export class ModelHandle {
   private released = false;
@@ -60,43 +69,24 @@ export class ModelHandle {
     readonly name: string,
     readonly modelType: ModelType,
     readonly placement: Placement,
-    readonly session: SessionInfo,
-    private readonly connection: Connection,
-    private readonly defaultTimeoutMs: number,
-    private readonly onRun: (result: InferenceResult) => void,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+    /** Where the first load went: model fetch and session creation in the page (ms). */
+    readonly loadTimings: { fetchMs: number; createMs: number },
+    private readonly executor: Executor,
+    private readonly onRelease: () => Promise<void>,
   ) {}
 
-  get inputNames(): string[] {
-    return this.session.inputs.map((i) => i.name);
+  /** Runs one inference on the best connection for this model now, retrying elsewhere on connection failures. */
+  run(inputs: TensorMap, options: HandleRunOptions = {}): Promise<InferenceResult> {
+    return this.executor(inputs, options);
   }
 
-  get outputNames(): string[] {
-    return this.session.outputNames;
-  }
-
-  async run(inputs: TensorMap, options: HandleRunOptions = {}): Promise<InferenceResult> {
-    const r = await this.connection.run(this.session.sessionId, inputs, {
-      timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
-      signal: options.signal,
-      ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
-    });
-    const result: InferenceResult = {
-      outputs: r.outputs,
-      backend: this.placement.backend,
-      timings: { computeMs: r.computeMs, endToEndMs: r.endToEndMs, firstRun: r.firstRun },
-    };
-    this.onRun(result);
-    return result;
-  }
-
-  /** Frees the session in the page. Safe to call twice. */
+  /** Frees the model's sessions in every page once no other handle uses it. Safe to call twice. */
   async release(): Promise<void> {
-    if (this.released) {
-      return;
-    }
-    this.released = true;
-    if (this.connection.state.kind === 'ready') {
-      await this.connection.release(this.session.sessionId);
+    if (!this.released) {
+      this.released = true;
+      await this.onRelease();
     }
   }
 }

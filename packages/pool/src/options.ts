@@ -3,42 +3,111 @@ import {
   type Backend,
   BACKENDS,
   BROWSER_KINDS,
+  type BrowserDriver,
   type BrowserKind,
   type HarnessOptions,
   InvalidOptionsError,
 } from '@browser-pool/browser-harness';
-import { ModelCatalogue } from '@browser-pool/models';
+import { MODEL_TYPES, ModelCatalogue, type ModelType } from '@browser-pool/models';
+
+import type { RoutingPolicy } from './routing/policy';
+
+/** Browser preference per model type, best first (the issue's defaults: audio→Firefox, vision→Chrome, text→Edge). */
+export const DEFAULT_BROWSER_PREFERENCE: Record<ModelType, BrowserKind[]> = {
+  audio: ['firefox', 'chromium', 'edge'],
+  vision: ['chromium', 'edge', 'firefox'],
+  text_embedding: ['edge', 'chromium', 'firefox'],
+};
+
+export interface BreakerOptions {
+  /** Failure percentage over the rolling window that opens the breaker. @default 50 */
+  errorThresholdPercentage?: number;
+  /** Calls in the window before the percentage is judged. @default 5 */
+  volumeThreshold?: number;
+  /** Time open before a half-open probe is allowed. @default 5000 */
+  resetTimeoutMs?: number;
+  /** Rolling window length. @default 10_000 */
+  rollingWindowMs?: number;
+}
+
+export interface ScalingOptions {
+  /** Fewest connections kept open. @default number of `browsers` */
+  minConnections?: number;
+  /** Most connections ever open. @default max(minConnections, 4) */
+  maxConnections?: number;
+  /** Queued + running requests per ready connection above which one more connection is launched. @default 8 */
+  scaleUpQueueDepth?: number;
+  /** A connection idle this long is closed while more than `minConnections` are open. @default 60_000 */
+  idleTimeoutMs?: number;
+  /** Minimum time between two scaling decisions. @default 5000 */
+  cooldownMs?: number;
+  /** Recycle (drain, close, replace) a connection after this many inferences; 0 disables. @default 0 */
+  recycleAfterInferences?: number;
+  /** How often scaling and recycling are evaluated. @default 1000 */
+  intervalMs?: number;
+}
+
+export interface HealthOptions {
+  /** Period of the known-answer inference on each connection; 0 disables it. @default 15_000 */
+  knownAnswerIntervalMs?: number;
+}
 
 export interface PoolOptions {
-  /** Browsers to open, one connection each. @default ['chromium'] */
+  /** Browsers to open, one connection each at start. @default ['chromium'] */
   browsers?: BrowserKind[];
+  /** Browser preference per model type, best first. @default {@link DEFAULT_BROWSER_PREFERENCE} */
+  browserPreference?: Partial<Record<ModelType, BrowserKind[]>>;
   /** Models `getModel` can name. @default ModelCatalogue.default() */
   catalogue?: ModelCatalogue;
   /** Backends tried in order when `getModel` names none. @default ['webgpu', 'wasm'] */
   backends?: Backend[];
-  /** Deadline of one inference call, end to end. @default 30_000 */
+  /** Deadline of one inference call, end to end, retries included. @default 30_000 */
   runTimeoutMs?: number;
   /** Deadline of one model load (download, compile, session create). @default 120_000 */
   loadTimeoutMs?: number;
-  /** Page server, bridge, heartbeat and driver settings. @default {} */
+  /** Requests admitted at once (queued + running) across the pool; one more is refused with E_QUEUE_FULL. @default 1024 */
+  maxQueuedRequests?: number;
+  /** Requests a connection runs at once (more are queued on it). Above 1 lets calls travel in batch frames. @default 8 */
+  connectionConcurrency?: number;
+  /** Attempts on other connections after a connection-level failure (lost, breaker open). @default 2 */
+  maxRetries?: number;
+  /** Launch-to-ready deadline of a replacement connection. @default 30_000 */
+  connectTimeoutMs?: number;
+  breaker?: BreakerOptions;
+  scaling?: ScalingOptions;
+  health?: HealthOptions;
+  /** How requests are placed on connections. @default AffinityRoutingPolicy */
+  routing?: RoutingPolicy;
+  /** Page server, bridge, heartbeat settings; drivers per browser kind. @default {} */
   harness?: HarnessOptions;
+  /** Extra drivers (e.g. a remote browser) merged over the harness defaults. */
+  drivers?: Partial<Record<BrowserKind, BrowserDriver>>;
 }
 
 export interface ResolvedPoolOptions {
   browsers: BrowserKind[];
+  browserPreference: Record<ModelType, BrowserKind[]>;
   catalogue: ModelCatalogue;
   backends: Backend[];
   runTimeoutMs: number;
   loadTimeoutMs: number;
+  maxQueuedRequests: number;
+  connectionConcurrency: number;
+  maxRetries: number;
+  connectTimeoutMs: number;
+  breaker: Required<BreakerOptions>;
+  scaling: Required<ScalingOptions>;
+  health: Required<HealthOptions>;
+  routing: RoutingPolicy | undefined;
   harness: HarnessOptions;
 }
 
-function positiveInt(field: string, value: unknown, fallback: number): number {
+function intAtLeast(field: string, value: unknown, min: number, fallback: number): number {
   if (value === undefined) {
     return fallback;
   }
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionsError(`option ${field} must be a positive integer (ms), got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidOptionsError(`option ${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -56,12 +125,42 @@ export function listOf<T extends string>(field: string, value: unknown, allowed:
 }
 
 export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptions {
+  const browsers = listOf('browsers', options.browsers, BROWSER_KINDS, ['chromium']);
+  const browserPreference = { ...DEFAULT_BROWSER_PREFERENCE };
+  for (const type of MODEL_TYPES) {
+    browserPreference[type] = listOf(`browserPreference.${type}`, options.browserPreference?.[type], BROWSER_KINDS, DEFAULT_BROWSER_PREFERENCE[type]);
+  }
+  const s = options.scaling ?? {};
+  const minConnections = intAtLeast('scaling.minConnections', s.minConnections, 1, browsers.length);
+  const b = options.breaker ?? {};
   return {
-    browsers: listOf('browsers', options.browsers, BROWSER_KINDS, ['chromium']),
+    browsers,
+    browserPreference,
     catalogue: options.catalogue ?? ModelCatalogue.default(),
     backends: listOf('backends', options.backends, BACKENDS, ['webgpu', 'wasm']),
-    runTimeoutMs: positiveInt('runTimeoutMs', options.runTimeoutMs, 30_000),
-    loadTimeoutMs: positiveInt('loadTimeoutMs', options.loadTimeoutMs, 120_000),
-    harness: options.harness ?? {},
+    runTimeoutMs: intAtLeast('runTimeoutMs', options.runTimeoutMs, 1, 30_000),
+    loadTimeoutMs: intAtLeast('loadTimeoutMs', options.loadTimeoutMs, 1, 120_000),
+    maxQueuedRequests: intAtLeast('maxQueuedRequests', options.maxQueuedRequests, 1, 1024),
+    connectionConcurrency: intAtLeast('connectionConcurrency', options.connectionConcurrency, 1, 8),
+    maxRetries: intAtLeast('maxRetries', options.maxRetries, 0, 2),
+    connectTimeoutMs: intAtLeast('connectTimeoutMs', options.connectTimeoutMs, 1, 30_000),
+    breaker: {
+      errorThresholdPercentage: intAtLeast('breaker.errorThresholdPercentage', b.errorThresholdPercentage, 1, 50),
+      volumeThreshold: intAtLeast('breaker.volumeThreshold', b.volumeThreshold, 1, 5),
+      resetTimeoutMs: intAtLeast('breaker.resetTimeoutMs', b.resetTimeoutMs, 1, 5000),
+      rollingWindowMs: intAtLeast('breaker.rollingWindowMs', b.rollingWindowMs, 1, 10_000),
+    },
+    scaling: {
+      minConnections,
+      maxConnections: intAtLeast('scaling.maxConnections', s.maxConnections, minConnections, Math.max(minConnections, 4)),
+      scaleUpQueueDepth: intAtLeast('scaling.scaleUpQueueDepth', s.scaleUpQueueDepth, 1, 8),
+      idleTimeoutMs: intAtLeast('scaling.idleTimeoutMs', s.idleTimeoutMs, 1, 60_000),
+      cooldownMs: intAtLeast('scaling.cooldownMs', s.cooldownMs, 0, 5000),
+      recycleAfterInferences: intAtLeast('scaling.recycleAfterInferences', s.recycleAfterInferences, 0, 0),
+      intervalMs: intAtLeast('scaling.intervalMs', s.intervalMs, 10, 1000),
+    },
+    health: { knownAnswerIntervalMs: intAtLeast('health.knownAnswerIntervalMs', options.health?.knownAnswerIntervalMs, 0, 15_000) },
+    routing: options.routing,
+    harness: { ...options.harness, drivers: { ...options.harness?.drivers, ...options.drivers } },
   };
 }

@@ -1,34 +1,45 @@
 /**
- * The pool application code talks to: `initialize()`, `getModel(type, name, options)`, `close()`.
- * This first version keeps one connection per configured browser and places each model on the first connection
- * whose browser can load it, trying backends in priority order and recording every fallback with its reason.
+ * The pool application code talks to: `initialize()`, `getModel(type, name, options)`, `stats()`, `close()`.
+ * It keeps connections to browsers, places each request with a routing policy, bounds admitted work, retries
+ * connection failures elsewhere, replaces browsers that die, scales with load and emits typed events. Running one
+ * job on one connection is `PoolConnection`'s job; deciding where is the policy's.
  */
 import { EventEmitter } from 'node:events';
 
 import {
   type Backend,
   BACKENDS,
-  BackendUnavailableError,
   BrowserHarness,
+  type BrowserKind,
+  BrowserPoolError,
+  BrowserUnavailableError,
   ClosedError,
-  type Connection,
   InvalidInputError,
+  NoConnectionError,
   type PageModelSource,
-  type SessionInfo,
+  QueueFullError,
   type SessionOptionsWire,
+  type TensorMap,
 } from '@browser-pool/browser-harness';
 import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } from '@browser-pool/models';
 
+import { OpossumBreaker } from './breaker';
 import type { PoolEvents } from './events';
-import { type BackendFallback, ModelHandle, type Placement } from './model-handle';
+import { KnownAnswer } from './known-answer';
+import { type HandleRunOptions, type InferenceResult, ModelHandle, type Placement } from './model-handle';
 import { listOf, type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options';
+import { isConnectionFault, type LoadedModel, PoolConnection } from './pool-connection';
+import { modelKey, type PoolModel } from './pool-model';
+import { AffinityRoutingPolicy, type RoutingDecision, type RoutingPolicy } from './routing/policy';
+import { planScaling } from './scaling';
+import { type PoolStats, poolStats } from './stats';
 
 export interface GetModelOptions {
-  /** Backends to try in order; the first that loads wins. @default the pool's `backends` */
+  /** Backends to try in order on each connection; the first that loads wins. @default the pool's `backends` */
   backends?: Backend[];
   /** Session options sent to onnxruntime-web. @default {} */
   sessionOptions?: SessionOptionsWire;
-  /** Send model bytes over the socket instead of letting the page fetch them from the page server. @default false */
+  /** Send model bytes over the socket instead of letting pages fetch them from the page server. @default false */
   inline?: boolean;
   signal?: AbortSignal;
 }
@@ -36,16 +47,35 @@ export interface GetModelOptions {
 type PoolState =
   | { kind: 'created' }
   | { kind: 'starting'; ready: Promise<void> }
-  | { kind: 'ready'; harness: BrowserHarness; connections: Connection[] }
+  | { kind: 'ready'; harness: BrowserHarness }
   | { kind: 'closed' };
+
+interface ModelRecord {
+  model: PoolModel;
+  handles: number;
+}
 
 export class ResourcePool extends EventEmitter<PoolEvents> {
   readonly options: ResolvedPoolOptions;
   private state: PoolState = { kind: 'created' };
+  private readonly connectionsById = new Map<string, PoolConnection>();
+  /** Browsers that could not be launched, with why (routing falls back past them). */
+  private readonly unavailable = new Map<BrowserKind, string>();
+  private readonly launching = new Map<BrowserKind, number>();
+  private readonly drops = new Map<BrowserKind, number>();
+  private readonly models = new Map<string, ModelRecord>();
+  private readonly policy: RoutingPolicy;
+  private readonly knownAnswer: KnownAnswer;
+  private admitted = 0;
+  private errors = 0;
+  private lastScalingAt = 0;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(options: PoolOptions = {}) {
     super();
     this.options = resolvePoolOptions(options);
+    this.policy = this.options.routing ?? new AffinityRoutingPolicy();
+    this.knownAnswer = new KnownAnswer(this.options.catalogue);
   }
 
   /** Starts the page server and one connection per configured browser. Idempotent. */
@@ -65,94 +95,373 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     }
   }
 
-  private async start(): Promise<void> {
-    const harness = await BrowserHarness.start(this.options.harness);
-    try {
-      const connections = await Promise.all(this.options.browsers.map((b) => harness.launch(b)));
-      for (const c of connections) {
-        this.emit('connection:up', {
-          connectionId: c.id,
-          browser: c.browser,
-          browserVersion: c.browserVersion,
-          capabilities: c.capabilities,
-        });
-        c.onClose((cause) => this.emit('connection:down', { connectionId: c.id, code: cause.code, reason: cause.message }));
-      }
-      if (this.state.kind === 'closed') {
-        throw new ClosedError('pool was closed while it started');
-      }
-      this.state = { kind: 'ready', harness, connections };
-    } catch (error) {
-      await harness.close();
-      if (this.state.kind !== 'closed') {
-        this.state = { kind: 'created' };
-      }
-      throw error;
-    }
-  }
-
-  /** Live connections (closed ones are dropped). */
-  get connections(): readonly Connection[] {
-    return this.state.kind === 'ready' ? this.state.connections.filter((c) => c.state.kind === 'ready') : [];
+  /** Live connections that take work. */
+  get connections(): readonly PoolConnection[] {
+    return [...this.connectionsById.values()].filter((c) => c.accepting);
   }
 
   /**
-   * Loads `modelName` (a catalogue entry of type `modelType`) and returns a handle to run it.
-   * @throws ModelNotFoundError (unknown name), InvalidInputError (type mismatch), BackendUnavailableError (no backend
-   *   in the list can run here; details list each reason), ModelLoadError (bytes unreadable or refused).
+   * Resolves `modelName` (a catalogue entry of type `modelType`), loads it on the connection the routing policy
+   * picks, and returns a handle whose runs go to the best connection at each call.
+   * @throws ModelNotFoundError, InvalidInputError (type mismatch), BackendUnavailableError (no listed backend runs
+   *   here; details list each reason), ModelLoadError, NoConnectionError.
    */
   async getModel(modelType: ModelType, modelName: string, options: GetModelOptions = {}): Promise<ModelHandle> {
-    const ready = await this.ready();
+    const harness = await this.ready();
     const entry = this.options.catalogue.get(modelName);
     if (entry.modelType !== modelType) {
       throw new InvalidInputError(`model "${modelName}" is a ${entry.modelType} model, not ${modelType}`);
     }
     const backends = listOf('backends', options.backends, BACKENDS, this.options.backends);
-    const source = await this.pageSource(ready.harness, entry, options.inline === true);
-    const fallbacks: BackendFallback[] = [];
-    for (const connection of this.connections) {
-      for (const backend of backends) {
-        let session: SessionInfo;
+    const sessionOptions = options.sessionOptions ?? {};
+    const key = modelKey(entry.name, backends, sessionOptions, options.inline === true);
+    let record = this.models.get(key);
+    if (record === undefined) {
+      const pageSource = await this.pageSource(harness, entry, options.inline === true);
+      record = { model: { key, entry, backends, sessionOptions, pageSource }, handles: 0 };
+      this.models.set(key, record);
+    }
+    const { model } = record;
+    const deadline = Date.now() + this.options.loadTimeoutMs;
+    const exclude = new Set<string>();
+    for (;;) {
+      const decision = await this.route(model, exclude, deadline);
+      const connection = decision.connection as PoolConnection;
+      let loaded: LoadedModel;
+      try {
+        loaded = await connection.ensureModel(model, options.signal);
+      } catch (error) {
+        if (isConnectionFault(error) && exclude.size < this.options.maxRetries) {
+          exclude.add(connection.id);
+          continue;
+        }
+        throw error;
+      }
+      record.handles++;
+      const placement = this.placement(connection, decision, loaded, backends);
+      this.emit('model:loaded', {
+        model: entry.name,
+        modelType,
+        placement,
+        createMs: loaded.session.timings.createMs,
+        fetchMs: loaded.session.timings.fetchMs,
+      });
+      const held = record;
+      return new ModelHandle(
+        entry.name,
+        modelType,
+        placement,
+        loaded.session.inputs.map((i) => i.name),
+        loaded.session.outputNames,
+        loaded.session.timings,
+        (inputs, runOptions) => this.execute(model, inputs, runOptions),
+        () => this.releaseModel(held),
+      );
+    }
+  }
+
+  /** Connections, utilization, queue depth, distribution per browser and model, errors. */
+  stats(): PoolStats {
+    return poolStats([...this.connectionsById.values()], {
+      admitted: this.admitted,
+      maxQueuedRequests: this.options.maxQueuedRequests,
+      errors: this.errors,
+      unavailable: this.unavailable,
+      models: [...this.models.values()].map((r) => r.model),
+    });
+  }
+
+  /** Closes every browser and the page server; queued work fails with E_CLOSED. Safe to call twice. */
+  async close(): Promise<void> {
+    const state = this.state;
+    this.state = { kind: 'closed' };
+    this.timers.forEach((t) => clearInterval(t));
+    this.timers = [];
+    if (state.kind === 'starting') {
+      await state.ready.catch(() => undefined);
+    }
+    const harness = state.kind === 'ready' ? state.harness : undefined;
+    await Promise.all([...this.connectionsById.values()].map((c) => c.close().catch(() => undefined)));
+    this.connectionsById.clear();
+    await harness?.close();
+  }
+
+  // ---- running ----
+
+  private async execute(model: PoolModel, inputs: TensorMap, options: HandleRunOptions): Promise<InferenceResult> {
+    const started = performance.now();
+    if (this.admitted >= this.options.maxQueuedRequests) {
+      this.errors++;
+      throw new QueueFullError(
+        `pool queue is full (${this.admitted} requests admitted, maxQueuedRequests ${this.options.maxQueuedRequests}); retry later or raise the limit`,
+      );
+    }
+    this.admitted++;
+    const deadline = Date.now() + (options.timeoutMs ?? this.options.runTimeoutMs);
+    const exclude = new Set<string>();
+    let attempts = 0;
+    try {
+      for (;;) {
+        attempts++;
+        const decision = await this.route(model, exclude, deadline);
+        const connection = decision.connection as PoolConnection;
         try {
-          session = await connection.load(entry.name, source, backend, options.sessionOptions ?? {}, {
-            timeoutMs: this.options.loadTimeoutMs,
+          const { result, loaded } = await connection.run(model, inputs, {
+            deadline,
             signal: options.signal,
+            priority: options.priority,
+            outputNames: options.outputNames,
           });
+          connection.observe({ ok: true, endToEndMs: result.endToEndMs });
+          const out: InferenceResult = {
+            outputs: result.outputs,
+            backend: loaded.session.backend,
+            connectionId: connection.id,
+            browser: connection.browser,
+            attempts,
+            timings: {
+              computeMs: result.computeMs,
+              handleMs: result.handleMs,
+              endToEndMs: result.endToEndMs,
+              totalMs: performance.now() - started,
+              firstRun: result.firstRun,
+            },
+          };
+          this.emit('inference:completed', {
+            model: model.entry.name,
+            modelType: model.entry.modelType,
+            connectionId: connection.id,
+            browser: connection.browser,
+            backend: out.backend,
+            attempts,
+            timings: out.timings,
+          });
+          return out;
         } catch (error) {
-          if (error instanceof BackendUnavailableError) {
-            fallbacks.push({ backend, code: error.code, reason: error.message });
+          connection.observe({ ok: false, error });
+          const retryable = isConnectionFault(error) && (error as BrowserPoolError).code !== 'E_TIMEOUT';
+          if (retryable && attempts <= this.options.maxRetries && Date.now() < deadline && options.signal?.aborted !== true) {
+            exclude.add(connection.id);
+            this.emit('inference:retry', { model: model.entry.name, fromConnectionId: connection.id, code: (error as BrowserPoolError).code, attempt: attempts });
             continue;
           }
           throw error;
         }
-        return this.handle(entry, connection, session, backends, fallbacks);
       }
-    }
-    throw new BackendUnavailableError(
-      `model "${modelName}" could not run on any of [${backends.join(', ')}]: ` +
-        fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; '),
-      { details: { fallbacks } },
-    );
-  }
-
-  /** Closes every browser and the page server. Safe to call twice. */
-  async close(): Promise<void> {
-    const state = this.state;
-    this.state = { kind: 'closed' };
-    if (state.kind === 'starting') {
-      // start() sees the closed state and shuts what it opened.
-      await state.ready.catch(() => undefined);
-    } else if (state.kind === 'ready') {
-      await state.harness.close();
+    } catch (error) {
+      this.errors++;
+      const e = error instanceof BrowserPoolError ? error : undefined;
+      this.emit('inference:failed', {
+        model: model.entry.name,
+        modelType: model.entry.modelType,
+        code: e?.code ?? 'E_INTERNAL',
+        message: (error as Error).message,
+        attempts,
+      });
+      throw error;
+    } finally {
+      this.admitted--;
     }
   }
 
-  private async ready(): Promise<Extract<PoolState, { kind: 'ready' }>> {
+  /** Asks the policy; when nothing is eligible but a browser is being relaunched, waits for it until the deadline. */
+  private async route(model: PoolModel, exclude: Set<string>, deadline: number): Promise<RoutingDecision> {
+    for (;;) {
+      if (this.state.kind === 'closed') {
+        throw new ClosedError('pool closed');
+      }
+      const decision = this.policy.choose([...this.connectionsById.values()], {
+        modelType: model.entry.modelType,
+        modelKey: model.key,
+        preference: this.options.browserPreference[model.entry.modelType],
+        exclude,
+        unavailable: this.unavailable,
+      });
+      if (decision !== undefined) {
+        return decision;
+      }
+      const pendingLaunches = [...this.launching.values()].reduce((a, b) => a + b, 0);
+      const remaining = deadline - Date.now();
+      if (pendingLaunches === 0 || remaining <= 0) {
+        const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
+        throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
+          details: { excluded: [...exclude], unavailable: Object.fromEntries(this.unavailable) },
+        });
+      }
+      await this.waitForConnectionUp(remaining);
+      // A replacement is a different connection: earlier failures do not exclude it.
+    }
+  }
+
+  private waitForConnectionUp(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('connection:up', done);
+        this.off('recovery', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('connection:up', done);
+      this.on('recovery', done);
+    });
+  }
+
+  // ---- connections: launch, loss, recovery ----
+
+  private async start(): Promise<void> {
+    const harness = await BrowserHarness.start({ connectTimeoutMs: this.options.connectTimeoutMs, ...this.options.harness });
+    try {
+      this.state = { kind: 'ready', harness };
+      await Promise.all(this.options.browsers.map((b) => this.launch(b, 'initial')));
+      if (this.connectionsById.size === 0) {
+        throw new BrowserUnavailableError(
+          `no browser could be started: ${[...this.unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`,
+        );
+      }
+      this.startTimers();
+    } catch (error) {
+      await this.close();
+      this.state = { kind: 'created' };
+      throw error;
+    }
+  }
+
+  private async launch(browser: BrowserKind, reason: string): Promise<PoolConnection | undefined> {
+    if (this.state.kind !== 'ready') {
+      return undefined;
+    }
+    const harness = this.state.harness;
+    this.launching.set(browser, (this.launching.get(browser) ?? 0) + 1);
+    const start = performance.now();
+    try {
+      const connection = await harness.launch(browser);
+      if (this.state.kind !== 'ready') {
+        await connection.close();
+        return undefined;
+      }
+      this.unavailable.delete(browser);
+      const o = this.options;
+      const breaker = new OpossumBreaker(`connection ${connection.id}`, {
+        errorThresholdPercentage: o.breaker.errorThresholdPercentage,
+        volumeThreshold: o.breaker.volumeThreshold,
+        resetTimeoutMs: o.breaker.resetTimeoutMs,
+        rollingWindowMs: o.breaker.rollingWindowMs,
+      });
+      const pc = new PoolConnection(connection, breaker, o.connectionConcurrency, o.loadTimeoutMs, this.drops.get(browser) ?? 0);
+      this.connectionsById.set(pc.id, pc);
+      pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser, state }));
+      connection.onClose((cause) => this.onConnectionClosed(pc, cause));
+      this.emit('connection:up', {
+        connectionId: pc.id,
+        browser,
+        browserVersion: connection.browserVersion,
+        capabilities: connection.capabilities,
+        launchMs: performance.now() - start,
+        reason,
+      });
+      return pc;
+    } catch (error) {
+      const e = error instanceof BrowserPoolError ? error : new BrowserUnavailableError((error as Error).message);
+      this.unavailable.set(browser, e.message);
+      this.emit('browser:unavailable', { browser, code: e.code, reason: e.message });
+      return undefined;
+    } finally {
+      this.launching.set(browser, (this.launching.get(browser) ?? 1) - 1);
+    }
+  }
+
+  private onConnectionClosed(pc: PoolConnection, cause: BrowserPoolError): void {
+    const expected = pc.state.kind === 'draining' || this.state.kind !== 'ready';
+    this.connectionsById.delete(pc.id);
+    this.emit('connection:down', { connectionId: pc.id, browser: pc.browser, code: cause.code, reason: cause.message, expected });
+    if (expected) {
+      return;
+    }
+    // Unplanned loss: relaunch the same browser now; requests that were on it retry elsewhere or wait for this.
+    this.drops.set(pc.browser, (this.drops.get(pc.browser) ?? 0) + 1);
+    const start = performance.now();
+    void this.launch(pc.browser, `replacing ${pc.id}`).then((replacement) => {
+      this.emit('recovery', {
+        browser: pc.browser,
+        lostConnectionId: pc.id,
+        replacementId: replacement?.id,
+        recoveryMs: performance.now() - start,
+        ok: replacement !== undefined,
+        reason: cause.message,
+      });
+    });
+  }
+
+  // ---- scaling, recycling, health ----
+
+  private startTimers(): void {
+    const scaling = setInterval(() => this.scaleTick(), this.options.scaling.intervalMs);
+    scaling.unref();
+    this.timers.push(scaling);
+    if (this.options.health.knownAnswerIntervalMs > 0) {
+      const health = setInterval(() => void this.healthTick(), this.options.health.knownAnswerIntervalMs);
+      health.unref();
+      this.timers.push(health);
+    }
+  }
+
+  private scaleTick(): void {
+    if (this.state.kind !== 'ready') {
+      return;
+    }
+    const conns = [...this.connectionsById.values()];
+    const plan = planScaling({
+      now: Date.now(),
+      lastDecisionAt: this.lastScalingAt,
+      options: this.options.scaling,
+      admitted: this.admitted,
+      launching: [...this.launching.values()].reduce((a, b) => a + b, 0),
+      connections: conns.map((c) => ({
+        id: c.id,
+        browser: c.browser,
+        ready: c.accepting,
+        outstanding: c.outstanding,
+        lastActivityAt: c.stats.lastActivityAt,
+        inferences: c.stats.completed,
+      })),
+    });
+    if (plan === undefined) {
+      return;
+    }
+    this.lastScalingAt = Date.now();
+    this.emit('scaling', { ...plan, connections: conns.length });
+    if (plan.action === 'up') {
+      void this.launch(plan.browser, plan.reason);
+      return;
+    }
+    const target = plan.connectionId === undefined ? undefined : this.connectionsById.get(plan.connectionId);
+    if (target === undefined) {
+      return;
+    }
+    if (plan.action === 'recycle') {
+      // Replacement first, so capacity never dips; then drain: nothing in flight is dropped.
+      void this.launch(target.browser, plan.reason).then(() => target.drain(plan.reason));
+    } else {
+      void target.drain(plan.reason);
+    }
+  }
+
+  private async healthTick(): Promise<void> {
+    for (const pc of this.connections) {
+      const outcome = await this.knownAnswer.check(pc).catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
+      this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
+    }
+  }
+
+  // ---- helpers ----
+
+  private async ready(): Promise<BrowserHarness> {
     await this.initialize();
     if (this.state.kind !== 'ready') {
       throw new ClosedError('pool closed while starting');
     }
-    return this.state;
+    return this.state.harness;
   }
 
   private async pageSource(harness: BrowserHarness, entry: ModelEntry, inline: boolean): Promise<PageModelSource> {
@@ -164,42 +473,31 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     return { kind: 'bytes', bytes: await loadModelBytes(source) };
   }
 
-  private handle(
-    entry: ModelEntry,
-    connection: Connection,
-    session: SessionInfo,
-    requestedBackends: Backend[],
-    fallbacks: BackendFallback[],
-  ): ModelHandle {
+  private async releaseModel(record: ModelRecord): Promise<void> {
+    record.handles--;
+    if (record.handles > 0) {
+      return;
+    }
+    this.models.delete(record.model.key);
+    await Promise.all([...this.connectionsById.values()].map((c) => c.releaseModel(record.model.key)));
+  }
+
+  private placement(connection: PoolConnection, decision: RoutingDecision, loaded: LoadedModel, requestedBackends: Backend[]): Placement {
     const webgpu = connection.capabilities.webgpu;
-    const onGpu = session.backend === 'webgpu';
+    const onGpu = loaded.session.backend === 'webgpu';
     const software = onGpu && webgpu.available && !webgpu.isRealHardware;
-    const placement: Placement = {
+    return {
       connectionId: connection.id,
       browser: connection.browser,
-      browserVersion: connection.browserVersion,
+      browserVersion: connection.connection.browserVersion,
+      preferredBrowser: decision.preferredBrowser,
+      browserFallbackReason: decision.fallbackReason,
       requestedBackends,
-      backend: session.backend,
-      fallbacks,
+      backend: loaded.session.backend,
+      fallbacks: loaded.fallbacks,
       adapter: onGpu ? webgpu : undefined,
-      isRealHardware: onGpu ? !software : session.backend === 'wasm',
+      isRealHardware: onGpu ? !software : loaded.session.backend === 'wasm',
       softwareReason: software ? webgpu.softwareReason : undefined,
     };
-    this.emit('model:loaded', {
-      model: entry.name,
-      modelType: entry.modelType,
-      placement,
-      createMs: session.timings.createMs,
-      fetchMs: session.timings.fetchMs,
-    });
-    return new ModelHandle(entry.name, entry.modelType, placement, session, connection, this.options.runTimeoutMs, (r) =>
-      this.emit('inference:completed', {
-        model: entry.name,
-        modelType: entry.modelType,
-        connectionId: connection.id,
-        backend: r.backend,
-        timings: r.timings,
-      }),
-    );
   }
 }

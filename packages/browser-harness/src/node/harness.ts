@@ -7,17 +7,23 @@ import { randomUUID } from 'node:crypto';
 import { BrowserUnavailableError } from '../protocol';
 import { Bridge, type BridgeOptions } from './bridge';
 import { Connection } from './connection';
-import { ChromiumDriver } from './drivers/chromium';
+import { ChromiumDriver, EdgeDriver } from './drivers/chromium';
+import { FirefoxDriver } from './drivers/firefox';
 import type { BrowserDriver, BrowserKind } from './drivers/types';
 import { PageServer, type PageServerOptions } from './page-server';
 
 export interface HarnessOptions extends PageServerOptions, BridgeOptions {
   /** Launch-to-ready deadline of one connection. @default 30_000 */
   connectTimeoutMs?: number;
-  /** Driver per browser kind. @default { chromium: new ChromiumDriver() } */
+  /** Drivers per browser kind, merged over the defaults (Chromium, Firefox, Edge). */
   drivers?: Partial<Record<BrowserKind, BrowserDriver>>;
   /** WASM threads per page (query parameter `threads`). @default ORT's default: min(4, ceil(cores / 2)) */
   wasmThreads?: number;
+}
+
+/** The local drivers: Chromium and Edge through Playwright, Firefox ESR through puppeteer-core over WebDriver BiDi. */
+export function defaultDrivers(): Record<BrowserKind, BrowserDriver> {
+  return { chromium: new ChromiumDriver(), edge: new EdgeDriver(), firefox: new FirefoxDriver() };
 }
 
 export class BrowserHarness {
@@ -29,7 +35,7 @@ export class BrowserHarness {
     private readonly bridge: Bridge,
     private readonly options: HarnessOptions,
   ) {
-    this.drivers = options.drivers ?? { chromium: new ChromiumDriver() };
+    this.drivers = { ...defaultDrivers(), ...options.drivers };
   }
 
   static async start(options: HarnessOptions = {}): Promise<BrowserHarness> {

@@ -19,6 +19,9 @@ export const ErrorCode = {
   BrowserUnavailable: 'E_BROWSER_UNAVAILABLE',
   InvalidOptions: 'E_INVALID_OPTIONS',
   Closed: 'E_CLOSED',
+  QueueFull: 'E_QUEUE_FULL',
+  CircuitOpen: 'E_CIRCUIT_OPEN',
+  NoConnection: 'E_NO_CONNECTION',
   Internal: 'E_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -126,6 +129,24 @@ export class ClosedError extends BrowserPoolError {
     super(ErrorCode.Closed, message, options);
   }
 }
+/** The pool's bounded queue is full: the request was refused at once, nothing was queued. */
+export class QueueFullError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.QueueFull, message, options);
+  }
+}
+/** The connection's circuit breaker is open: it failed repeatedly and gets no traffic until a probe succeeds. */
+export class CircuitOpenError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.CircuitOpen, message, options);
+  }
+}
+/** No healthy connection can take the request (all closed, recovering, or their breakers open). */
+export class NoConnectionError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.NoConnection, message, options);
+  }
+}
 /** An unexpected failure: a bug, or an error thrown by code we do not own. */
 export class InternalError extends BrowserPoolError {
   constructor(message: string, options?: ErrorOptions) {
@@ -148,6 +169,9 @@ const classByCode: Record<ErrorCode, new (message: string, options?: ErrorOption
   E_BROWSER_UNAVAILABLE: BrowserUnavailableError,
   E_INVALID_OPTIONS: InvalidOptionsError,
   E_CLOSED: ClosedError,
+  E_QUEUE_FULL: QueueFullError,
+  E_CIRCUIT_OPEN: CircuitOpenError,
+  E_NO_CONNECTION: NoConnectionError,
   E_INTERNAL: InternalError,
 };
 

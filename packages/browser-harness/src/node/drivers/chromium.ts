@@ -1,16 +1,19 @@
 /**
- * Chromium through Playwright, with the system binary (Playwright's own browser download cannot work offline).
- * WebGPU needs `--enable-unsafe-webgpu` on Linux; WebNN is exposed (and then probed) with its feature flag.
+ * Chromium and Edge through Playwright, with system binaries (Playwright's own browser download cannot work
+ * offline). WebGPU needs `--enable-unsafe-webgpu` on Linux; WebNN is exposed (and then probed) with its feature flag.
  */
 import { existsSync } from 'node:fs';
 
 import { type Browser, type BrowserServer, chromium } from 'playwright-core';
 
 import { BrowserUnavailableError } from '../../protocol';
-import type { BrowserDriver, LaunchedPage, LaunchRequest } from './types';
+import { openPlaywrightPage } from './playwright-page';
+import type { BrowserDriver, BrowserKind, LaunchedPage, LaunchRequest } from './types';
 
 /** Looked for in order; `BROWSER_POOL_CHROMIUM` overrides. The real binary avoids the Debian wrapper script. */
-const CANDIDATES = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const CHROMIUM_CANDIDATES = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+/** Where Playwright's `msedge` channel expects Edge on Linux; `BROWSER_POOL_EDGE` overrides. */
+export const EDGE_PATH = '/opt/microsoft/msedge/msedge';
 
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
@@ -35,27 +38,28 @@ export interface ChromiumDriverOptions {
   headless?: boolean;
 }
 
-export function findChromium(): string | undefined {
-  const fromEnv = process.env.BROWSER_POOL_CHROMIUM;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    return fromEnv;
-  }
-  return CANDIDATES.find((p) => existsSync(p));
+function fromEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
 }
 
-export class ChromiumDriver implements BrowserDriver {
-  readonly kind = 'chromium' as const;
+export function findChromium(): string | undefined {
+  return fromEnv('BROWSER_POOL_CHROMIUM') ?? CHROMIUM_CANDIDATES.find((p) => existsSync(p));
+}
 
-  constructor(private readonly options: ChromiumDriverOptions = {}) {}
+/** A Chromium-family browser launched locally with Playwright's launchServer. */
+abstract class LocalChromiumFamily implements BrowserDriver {
+  abstract readonly kind: BrowserKind;
+
+  constructor(protected readonly options: ChromiumDriverOptions = {}) {}
+
+  /** The binary to run, or the reason it is missing. */
+  protected abstract resolve(): { path: string } | { missing: string };
 
   async launch(request: LaunchRequest): Promise<LaunchedPage> {
-    const executablePath = this.options.executablePath ?? findChromium();
-    if (executablePath === undefined || !existsSync(executablePath)) {
-      throw new BrowserUnavailableError(
-        `Chromium not found (looked at ${executablePath ?? CANDIDATES.join(', ')}); run \`npm run setup\` ` +
-          '(installs Debian chromium) or set BROWSER_POOL_CHROMIUM',
-        { details: { browser: 'chromium' } },
-      );
+    const found = this.resolve();
+    if ('missing' in found) {
+      throw new BrowserUnavailableError(found.missing, { details: { browser: this.kind } });
     }
     // launchServer (not launch) so we hold the real OS process: its exit is the ground truth of a crash, and its pid
     // lets fault tests deliver real signals. The orchestrator then talks to it exactly as to a remote browser.
@@ -63,61 +67,57 @@ export class ChromiumDriver implements BrowserDriver {
     let browser: Browser;
     try {
       server = await chromium.launchServer({
-        executablePath,
+        executablePath: found.path,
         headless: this.options.headless ?? true,
         args: [...CHROMIUM_ARGS, ...(this.options.extraArgs ?? [])],
         timeout: request.timeoutMs,
       });
       browser = await chromium.connect(server.wsEndpoint(), { timeout: request.timeoutMs });
     } catch (error) {
-      throw new BrowserUnavailableError(`Chromium at ${executablePath} failed to launch: ${(error as Error).message}`, {
+      throw new BrowserUnavailableError(`${this.kind} at ${found.path} failed to launch: ${(error as Error).message}`, {
         cause: error,
-        details: { browser: 'chromium', executablePath },
+        details: { browser: this.kind, executablePath: found.path },
       });
     }
-    const shutdown = async (): Promise<void> => {
-      await browser.close().catch(() => undefined);
-      await server.close().catch(() => undefined);
-    };
-    try {
-      const page = await browser.newPage();
-      const channelPromise = request.waitForChannel();
-      await page.goto(request.pageUrl, { timeout: request.timeoutMs });
-      const channel = await channelPromise;
-      const exitListeners: ((reason: string) => void)[] = [];
-      let exited = false;
-      const exit = (reason: string): void => {
-        if (!exited) {
-          exited = true;
-          exitListeners.forEach((l) => l(reason));
-        }
-      };
-      server.process().once('exit', (code, signal) => exit(`browser process exited (${signal ?? `code ${code}`})`));
-      browser.on('disconnected', () => exit('browser disconnected'));
-      page.on('crash', () => exit('page crashed'));
-      page.on('close', () => exit('page closed'));
-      return {
-        browserVersion: browser.version(),
-        pid: server.process().pid,
-        channel,
-        onExit: (listener) => exitListeners.push(listener),
-        faults: {
-          closePage: () => page.close(),
-          freezePage: async () => {
-            await page.evaluate('setTimeout(() => { for (;;) {} }, 0)');
-          },
-          killBrowser: () => {
-            server.process().kill('SIGKILL');
-          },
-        },
-        close: async () => {
-          channel.close();
-          await shutdown();
-        },
-      };
-    } catch (error) {
-      await shutdown();
-      throw error;
+    return openPlaywrightPage(browser, request, {
+      process: server.process(),
+      shutdown: async () => {
+        await browser.close().catch(() => undefined);
+        await server.close().catch(() => undefined);
+      },
+    });
+  }
+}
+
+export class ChromiumDriver extends LocalChromiumFamily {
+  readonly kind = 'chromium' as const;
+
+  protected resolve(): { path: string } | { missing: string } {
+    const path = this.options.executablePath ?? findChromium();
+    if (path !== undefined && existsSync(path)) {
+      return { path };
     }
+    return {
+      missing:
+        `Chromium not found (looked at ${path ?? CHROMIUM_CANDIDATES.join(', ')}); run \`npm run setup\` ` +
+        '(installs Debian chromium) or set BROWSER_POOL_CHROMIUM',
+    };
+  }
+}
+
+/** Microsoft Edge (Playwright's `msedge` channel location). Not installable on this project's Debian machines. */
+export class EdgeDriver extends LocalChromiumFamily {
+  readonly kind = 'edge' as const;
+
+  protected resolve(): { path: string } | { missing: string } {
+    const path = this.options.executablePath ?? fromEnv('BROWSER_POOL_EDGE') ?? EDGE_PATH;
+    if (existsSync(path)) {
+      return { path };
+    }
+    return {
+      missing:
+        `Microsoft Edge is not installed (expected ${path}, where Playwright's msedge channel looks); ` +
+        'install Edge or set BROWSER_POOL_EDGE. Models that prefer Edge fall back to the next browser.',
+    };
   }
 }

@@ -24,6 +24,8 @@ export interface FaultInjector {
    * hangs but its socket stays open. Resolves once it is scheduled.
    */
   freezePage(): Promise<void>;
+  /** Keeps the page's main thread busy for `ms` (a stall, not a hang): calls time out, then the page recovers. */
+  stallPage(ms: number): Promise<void>;
   /** SIGKILLs the browser process. */
   killBrowser(): void;
 }

@@ -1,0 +1,110 @@
+/**
+ * Firefox ESR through puppeteer-core over WebDriver BiDi. Playwright's Firefox launcher needs its patched build, and
+ * its `moz-firefox` BiDi channel fails on ESR 153 at `newPage()` (emulation.setMediaFeaturesOverride is unknown to
+ * it); puppeteer-core drives the stock ESR over BiDi without patches. WebGPU needs two prefs plus Mesa's lavapipe.
+ */
+import { existsSync } from 'node:fs';
+
+import puppeteer, { type Browser } from 'puppeteer-core';
+
+import { BrowserUnavailableError } from '../../protocol';
+import type { BrowserDriver, LaunchedPage, LaunchRequest } from './types';
+
+const CANDIDATES = ['/usr/bin/firefox-esr', '/usr/lib/firefox-esr/firefox-esr', '/usr/bin/firefox'];
+
+export const FIREFOX_PREFS: Record<string, unknown> = {
+  'dom.webgpu.enabled': true,
+  'gfx.webgpu.ignore-blocklist': true,
+  // Keep a hidden worker page at full speed.
+  'dom.min_background_timeout_value': 0,
+  'dom.timeout.enable_budget_timer_throttling': false,
+};
+
+export interface FirefoxDriverOptions {
+  /** @default `$BROWSER_POOL_FIREFOX`, else /usr/bin/firefox-esr, ... */
+  executablePath?: string;
+  /** Extra prefs merged over {@link FIREFOX_PREFS}. */
+  prefs?: Record<string, unknown>;
+  /** @default true */
+  headless?: boolean;
+}
+
+export function findFirefox(): string | undefined {
+  const fromEnv = process.env.BROWSER_POOL_FIREFOX;
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : CANDIDATES.find((p) => existsSync(p));
+}
+
+export class FirefoxDriver implements BrowserDriver {
+  readonly kind = 'firefox' as const;
+
+  constructor(private readonly options: FirefoxDriverOptions = {}) {}
+
+  async launch(request: LaunchRequest): Promise<LaunchedPage> {
+    const executablePath = this.options.executablePath ?? findFirefox();
+    if (executablePath === undefined || !existsSync(executablePath)) {
+      throw new BrowserUnavailableError(
+        `Firefox not found (looked at ${executablePath ?? CANDIDATES.join(', ')}); run \`npm run setup\` (installs Debian firefox-esr) or set BROWSER_POOL_FIREFOX`,
+        { details: { browser: 'firefox' } },
+      );
+    }
+    let browser: Browser;
+    try {
+      browser = await puppeteer.launch({
+        browser: 'firefox',
+        executablePath,
+        headless: this.options.headless ?? true,
+        extraPrefsFirefox: { ...FIREFOX_PREFS, ...this.options.prefs },
+        timeout: request.timeoutMs,
+      });
+    } catch (error) {
+      throw new BrowserUnavailableError(`Firefox at ${executablePath} failed to launch: ${(error as Error).message}`, {
+        cause: error,
+        details: { browser: 'firefox', executablePath },
+      });
+    }
+    const shutdown = (): Promise<void> => browser.close().catch(() => undefined);
+    try {
+      const page = await browser.newPage();
+      const channelPromise = request.waitForChannel();
+      await page.goto(request.pageUrl, { timeout: request.timeoutMs });
+      const channel = await channelPromise;
+      const exitListeners: ((reason: string) => void)[] = [];
+      let exited = false;
+      const exit = (reason: string): void => {
+        if (!exited) {
+          exited = true;
+          exitListeners.forEach((l) => l(reason));
+        }
+      };
+      const proc = browser.process();
+      proc?.once('exit', (code, signal) => exit(`browser process exited (${signal ?? `code ${code}`})`));
+      browser.on('disconnected', () => exit('browser disconnected'));
+      page.on('close', () => exit('page closed'));
+      return {
+        browserVersion: (await browser.version()).replace(/^firefox\//i, ''),
+        pid: proc?.pid,
+        channel,
+        onExit: (listener) => exitListeners.push(listener),
+        faults: {
+          closePage: () => page.close(),
+          stallPage: async (ms: number) => {
+          await page.evaluate(`setTimeout(() => { const end = performance.now() + ${ms}; while (performance.now() < end) {} }, 0)`);
+        },
+        freezePage: async () => {
+            await page.evaluate('setTimeout(() => { for (;;) {} }, 0)');
+          },
+          killBrowser: () => {
+            proc?.kill('SIGKILL');
+          },
+        },
+        close: async () => {
+          channel.close();
+          await shutdown();
+        },
+      };
+    } catch (error) {
+      await shutdown();
+      throw error;
+    }
+  }
+}

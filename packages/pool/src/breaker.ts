@@ -1,0 +1,78 @@
+/**
+ * Circuit breaker per connection, behind a small interface (cockatiel's IBreaker idea) and implemented with opossum:
+ * a maintained, widely used breaker with rolling windows and half-open probes, so we do not hand-roll the state
+ * machine. Only failures that are the connection's fault count; bad input or a caller's abort never opens it.
+ */
+import { BrowserPoolError, CircuitOpenError, ErrorCode } from '@browser-pool/browser-harness';
+import CircuitBreaker from 'opossum';
+
+export type BreakerState = 'closed' | 'open' | 'halfOpen';
+
+export interface Breaker {
+  readonly state: BreakerState;
+  /** Runs `action` through the breaker; rejects with `E_CIRCUIT_OPEN` at once while open. */
+  fire<T>(action: () => Promise<T>): Promise<T>;
+  onStateChange(listener: (state: BreakerState) => void): void;
+  shutdown(): void;
+}
+
+/** Errors that say nothing about the connection's health. */
+const NOT_THE_CONNECTIONS_FAULT: ReadonlySet<string> = new Set([
+  ErrorCode.InvalidInput,
+  ErrorCode.UnsupportedDtype,
+  ErrorCode.Aborted,
+  ErrorCode.ModelNotFound,
+  ErrorCode.ModelLoad,
+  ErrorCode.BackendUnavailable,
+  ErrorCode.SessionNotFound,
+]);
+
+export interface OpossumBreakerOptions {
+  errorThresholdPercentage: number;
+  volumeThreshold: number;
+  resetTimeoutMs: number;
+  rollingWindowMs: number;
+}
+
+export class OpossumBreaker implements Breaker {
+  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+
+  constructor(
+    private readonly label: string,
+    options: OpossumBreakerOptions,
+  ) {
+    this.breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
+      timeout: false, // every call carries its own deadline
+      errorThresholdPercentage: options.errorThresholdPercentage,
+      volumeThreshold: options.volumeThreshold,
+      resetTimeout: options.resetTimeoutMs,
+      rollingCountTimeout: options.rollingWindowMs,
+      errorFilter: (error: unknown) => error instanceof BrowserPoolError && NOT_THE_CONNECTIONS_FAULT.has(error.code),
+    });
+  }
+
+  get state(): BreakerState {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed';
+  }
+
+  async fire<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return (await this.breaker.fire(action)) as T;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        throw new CircuitOpenError(`${this.label}: circuit breaker is open after repeated failures; traffic goes elsewhere`);
+      }
+      throw error;
+    }
+  }
+
+  onStateChange(listener: (state: BreakerState) => void): void {
+    this.breaker.on('open', () => listener('open'));
+    this.breaker.on('halfOpen', () => listener('halfOpen'));
+    this.breaker.on('close', () => listener('closed'));
+  }
+
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The known-answer health check: a tiny generated model with fixed inputs whose output onnxruntime-node computed in
+ * Node. A page that answers pings but computes wrong (or not at all) fails it.
+ */
+import type { TensorMap } from '@browser-pool/browser-harness';
+import { loadModelBytes, maxAbsDiff, type ModelCatalogue, runReference } from '@browser-pool/models';
+
+import type { PoolConnection } from './pool-connection';
+import type { PoolModel } from './pool-model';
+
+const MODEL = 'bert-tiny';
+const TOLERANCE = 1e-4;
+
+interface Prepared {
+  model: PoolModel;
+  inputs: TensorMap;
+  expected: TensorMap;
+}
+
+export interface KnownAnswerOutcome {
+  ok: boolean;
+  pingMs: number | undefined;
+  detail: string;
+}
+
+export class KnownAnswer {
+  private prepared: Promise<Prepared> | undefined;
+
+  constructor(private readonly catalogue: ModelCatalogue) {}
+
+  async check(pc: PoolConnection): Promise<KnownAnswerOutcome> {
+    const { model, inputs, expected } = await (this.prepared ??= this.prepare());
+    const pingMs = await pc.connection.ping({ timeoutMs: 5000 });
+    pc.stats.pingMs = pingMs;
+    try {
+      const { result } = await pc.run(model, inputs, { deadline: Date.now() + 30_000, priority: -1 });
+      const worst = Math.max(...Object.entries(expected).map(([name, t]) => (result.outputs[name] === undefined ? Infinity : maxAbsDiff(result.outputs[name], t))));
+      const ok = worst <= TOLERANCE;
+      pc.stats.knownAnswerOk = ok;
+      return { ok, pingMs, detail: `${MODEL} max abs diff ${worst.toExponential(2)} (tolerance ${TOLERANCE})` };
+    } catch (error) {
+      pc.stats.knownAnswerOk = false;
+      return { ok: false, pingMs, detail: `${MODEL} failed: ${(error as Error).message}` };
+    }
+  }
+
+  private async prepare(): Promise<Prepared> {
+    const entry = this.catalogue.get(MODEL);
+    const source = await entry.source();
+    const inputs = entry.sampleInputs({ seed: 1234 });
+    const model: PoolModel = {
+      key: 'known-answer',
+      entry,
+      backends: ['wasm'],
+      sessionOptions: {},
+      pageSource: { kind: 'bytes', bytes: await loadModelBytes(source) },
+    };
+    return { model, inputs, expected: await runReference(source, inputs) };
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * One connection as the pool runs it: a p-queue bounding concurrent work on the page, a circuit breaker, the model
+ * sessions that live there (created on first use, each trying the model's backends in order), and what was observed
+ * (latency, failures, health). Scheduling across connections is the pool's job; this runs one job on one connection.
+ */
+import {
+  AbortedError,
+  BackendUnavailableError,
+  type BrowserKind,
+  BrowserPoolError,
+  type Connection,
+  ConnectionLostError,
+  ErrorCode,
+  type RunResult,
+  type SessionInfo,
+  type TensorMap,
+} from '@browser-pool/browser-harness';
+import PQueue from 'p-queue';
+
+import { type Breaker, type BreakerState } from './breaker';
+import { ewma, healthScore } from './health';
+import type { BackendFallback } from './model-handle';
+import type { PoolModel } from './pool-model';
+import type { ConnectionView } from './routing/policy';
+
+export type PoolConnectionState =
+  | { kind: 'ready' }
+  | { kind: 'draining'; reason: string }
+  | { kind: 'closed'; cause: BrowserPoolError };
+
+export interface LoadedModel {
+  session: SessionInfo;
+  fallbacks: BackendFallback[];
+}
+
+export interface ConnectionRunOptions {
+  priority?: number | undefined;
+  signal?: AbortSignal | undefined;
+  deadline: number;
+  outputNames?: readonly string[] | undefined;
+}
+
+export interface ConnectionStats {
+  completed: number;
+  failed: number;
+  consecutiveFailures: number;
+  latencyMs: number | undefined;
+  pingMs: number | undefined;
+  knownAnswerOk: boolean | undefined;
+  lastActivityAt: number;
+  launchedAt: number;
+}
+
+/** Failures that mean "this connection is in trouble" (count toward health; the request may go elsewhere). */
+export function isConnectionFault(error: unknown): boolean {
+  return (
+    error instanceof BrowserPoolError &&
+    [ErrorCode.ConnectionLost, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Protocol, ErrorCode.Inference, ErrorCode.CircuitOpen].includes(
+      error.code as never,
+    )
+  );
+}
+
+export class PoolConnection implements ConnectionView {
+  private stateValue: PoolConnectionState = { kind: 'ready' };
+  private readonly queue: PQueue;
+  private readonly sessions = new Map<string, Promise<LoadedModel>>();
+  readonly stats: ConnectionStats;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly breakerImpl: Breaker,
+    concurrency: number,
+    private readonly loadTimeoutMs: number,
+    /** Replacements of this browser slot so far (health input). */
+    readonly drops: number,
+  ) {
+    this.queue = new PQueue({ concurrency });
+    const now = Date.now();
+    this.stats = {
+      completed: 0,
+      failed: 0,
+      consecutiveFailures: 0,
+      latencyMs: undefined,
+      pingMs: undefined,
+      knownAnswerOk: undefined,
+      lastActivityAt: now,
+      launchedAt: now,
+    };
+    connection.onClose((cause) => {
+      this.stateValue = { kind: 'closed', cause };
+      this.sessions.clear();
+      this.breakerImpl.shutdown();
+    });
+  }
+
+  get id(): string {
+    return this.connection.id;
+  }
+  get browser(): BrowserKind {
+    return this.connection.browser;
+  }
+  get capabilities(): Connection['capabilities'] {
+    return this.connection.capabilities;
+  }
+  get state(): PoolConnectionState {
+    return this.stateValue;
+  }
+  get accepting(): boolean {
+    return this.stateValue.kind === 'ready';
+  }
+  get breaker(): BreakerState {
+    return this.breakerImpl.state;
+  }
+  get outstanding(): number {
+    return this.queue.size + this.queue.pending;
+  }
+  get healthScore(): number {
+    const total = this.stats.completed + this.stats.failed;
+    return healthScore({
+      consecutiveFailures: this.stats.consecutiveFailures,
+      errorRate: total === 0 ? 0 : this.stats.failed / total,
+      pingMs: this.stats.pingMs,
+      knownAnswerOk: this.stats.knownAnswerOk,
+      drops: this.drops,
+      breakerOpen: this.breakerImpl.state === 'open',
+    });
+  }
+  get latencyMs(): number | undefined {
+    return this.stats.latencyMs;
+  }
+  get modelKeys(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  hasModel(key: string): boolean {
+    return this.sessions.has(key);
+  }
+
+  onBreakerChange(listener: (state: BreakerState) => void): void {
+    this.breakerImpl.onStateChange(listener);
+  }
+
+  /** Creates the model's session here on first use, trying its backends in order; later calls share it. */
+  ensureModel(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
+    let loaded = this.sessions.get(model.key);
+    if (loaded === undefined) {
+      loaded = this.load(model, signal);
+      this.sessions.set(model.key, loaded);
+      loaded.catch(() => this.sessions.delete(model.key));
+    }
+    return loaded;
+  }
+
+  /** Queues one inference here (bounded by the connection's concurrency) and runs it through the breaker. */
+  async run(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+    if (this.stateValue.kind !== 'ready') {
+      throw new ConnectionLostError(`connection ${this.id} is ${this.stateValue.kind}; it takes no new work`);
+    }
+    try {
+      return await this.queue.add(
+      () =>
+        this.breakerImpl.fire(async () => {
+          const loaded = await this.ensureModel(model, options.signal);
+          const result = await this.connection.run(loaded.session.sessionId, inputs, {
+            timeoutMs: Math.max(1, options.deadline - Date.now()),
+            signal: options.signal,
+            ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
+          });
+          return { result, loaded };
+        }),
+      { priority: options.priority ?? 0, signal: options.signal },
+      );
+    } catch (error) {
+      if (options.signal?.aborted === true && !(error instanceof BrowserPoolError)) {
+        // p-queue rejects with the signal's reason; a request aborted while queued never ran.
+        throw new AbortedError('inference aborted by the caller before it ran', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Records the outcome of a run for health and routing. */
+  observe(outcome: { ok: true; endToEndMs: number } | { ok: false; error: unknown }): void {
+    this.stats.lastActivityAt = Date.now();
+    if (outcome.ok) {
+      this.stats.completed++;
+      this.stats.consecutiveFailures = 0;
+      this.stats.latencyMs = ewma(this.stats.latencyMs, outcome.endToEndMs);
+    } else if (isConnectionFault(outcome.error)) {
+      this.stats.failed++;
+      this.stats.consecutiveFailures++;
+    }
+  }
+
+  /** Releases the model's session here, if it has one. */
+  async releaseModel(key: string): Promise<void> {
+    const loaded = this.sessions.get(key);
+    this.sessions.delete(key);
+    if (loaded !== undefined && this.stateValue.kind === 'ready') {
+      const { session } = await loaded.catch(() => ({ session: undefined }));
+      if (session !== undefined) {
+        await this.connection.release(session.sessionId).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Stops taking work, waits for what is queued and running, then closes the browser. */
+  async drain(reason: string): Promise<void> {
+    if (this.stateValue.kind === 'ready') {
+      this.stateValue = { kind: 'draining', reason };
+    }
+    await this.queue.onIdle();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.queue.clear();
+    this.breakerImpl.shutdown();
+    await this.connection.close();
+  }
+
+  private async load(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
+    const fallbacks: BackendFallback[] = [];
+    for (const backend of model.backends) {
+      try {
+        const session = await this.connection.load(model.entry.name, model.pageSource, backend, model.sessionOptions, {
+          timeoutMs: this.loadTimeoutMs,
+          signal,
+        });
+        return { session, fallbacks };
+      } catch (error) {
+        if (error instanceof BackendUnavailableError) {
+          fallbacks.push({ backend, code: error.code, reason: error.message });
+          continue;
+        }
+        throw error;
+      }
+    }
+    throw new BackendUnavailableError(
+      `model "${model.entry.name}" could not run on ${this.browser} with any of [${model.backends.join(', ')}]: ` +
+        fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; '),
+      { details: { fallbacks, browser: this.browser } },
+    );
+  }
+}

@@ -1,0 +1,17 @@
+import type { Backend, PageModelSource, SessionOptionsWire } from '@browser-pool/browser-harness';
+import type { ModelEntry } from '@browser-pool/models';
+
+/** A model as the pool knows it: one catalogue entry with its load options; loaded lazily on each connection. */
+export interface PoolModel {
+  /** Identity of (model, backends, session options): one session per key per connection. */
+  readonly key: string;
+  readonly entry: ModelEntry;
+  readonly backends: readonly Backend[];
+  readonly sessionOptions: SessionOptionsWire;
+  /** How pages get the bytes (a page-server URL, or bytes over the socket), resolved once. */
+  readonly pageSource: PageModelSource;
+}
+
+export function modelKey(name: string, backends: readonly Backend[], options: SessionOptionsWire, inline: boolean): string {
+  return `${name}|${backends.join(',')}|${JSON.stringify(options)}|${inline ? 'inline' : 'url'}`;
+}

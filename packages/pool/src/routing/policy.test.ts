@@ -1,0 +1,73 @@
+import type { BrowserKind, Capabilities } from '@browser-pool/browser-harness';
+import { describe, expect, it } from 'vitest';
+
+import { AffinityRoutingPolicy, type ConnectionView, type RoutingRequest } from './policy';
+
+function view(id: string, browser: BrowserKind, over: Partial<ConnectionView> = {}): ConnectionView {
+  return {
+    id,
+    browser,
+    capabilities: {} as Capabilities,
+    accepting: true,
+    breaker: 'closed',
+    outstanding: 0,
+    healthScore: 100,
+    latencyMs: undefined,
+    hasModel: () => false,
+    ...over,
+  };
+}
+
+const request = (over: Partial<RoutingRequest> = {}): RoutingRequest => ({
+  modelType: 'audio',
+  modelKey: 'm',
+  preference: ['firefox', 'chromium', 'edge'],
+  exclude: new Set(),
+  unavailable: new Map(),
+  ...over,
+});
+
+describe('AffinityRoutingPolicy', () => {
+  const policy = new AffinityRoutingPolicy(() => 0);
+
+  it('routes to the preferred browser when it has a connection', () => {
+    const d = policy.choose([view('c1', 'chromium'), view('f1', 'firefox')], request());
+    expect(d?.connection.id).toBe('f1');
+    expect(d?.fallbackReason).toBeUndefined();
+  });
+
+  it('falls back along the chain and says why', () => {
+    const d = policy.choose([view('c1', 'chromium')], request({ unavailable: new Map([['firefox', 'not installed']]) }));
+    expect(d?.connection.id).toBe('c1');
+    expect(d?.fallbackReason).toBe('fell back past firefox: not installed');
+  });
+
+  it('skips open breakers, closed connections and excluded ones', () => {
+    const candidates = [view('f1', 'firefox', { breaker: 'open' }), view('f2', 'firefox', { accepting: false }), view('f3', 'firefox'), view('c1', 'chromium')];
+    expect(policy.choose(candidates, request())?.connection.id).toBe('f3');
+    expect(policy.choose(candidates, request({ exclude: new Set(['f3']) }))?.connection.id).toBe('c1');
+    expect(policy.choose([view('f1', 'firefox', { breaker: 'open' })], request())).toBeUndefined();
+  });
+
+  it('prefers the less loaded of two, and a warm page over a cold one', () => {
+    const busy = view('a', 'firefox', { outstanding: 5 });
+    const idle = view('b', 'firefox', { outstanding: 0 });
+    expect(policy.choose([busy, idle], request())?.connection.id).toBe('b');
+    const warm = view('w', 'firefox', { outstanding: 1, hasModel: () => true });
+    const cold = view('k', 'firefox', { outstanding: 0 });
+    expect(policy.choose([cold, warm], request())?.connection.id).toBe('w');
+  });
+
+  it('spreads load across many connections (power of two choices)', () => {
+    let seed = 1;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const p = new AffinityRoutingPolicy(rand);
+    const conns = Array.from({ length: 4 }, (_, i) => ({ ...view(`c${i}`, 'chromium'), outstanding: 0 }));
+    for (let n = 0; n < 400; n++) {
+      const d = p.choose(conns, request({ preference: ['chromium'] }));
+      (d!.connection as { outstanding: number }).outstanding++;
+    }
+    const loads = conns.map((c) => c.outstanding);
+    expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(3);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Where a request runs. The policy sees read-only views of connections and returns one, or none. The default walks
+ * the model type's browser preference chain: the first browser with an eligible connection wins (later browsers are
+ * the fallback chain, and the decision says why it fell back); within it, power of two choices on a score of
+ * warm model, health, outstanding requests and observed latency.
+ */
+import type { BrowserKind, Capabilities } from '@browser-pool/browser-harness';
+import type { ModelType } from '@browser-pool/models';
+
+import type { BreakerState } from '../breaker';
+
+/** What a routing policy may know about a connection. */
+export interface ConnectionView {
+  readonly id: string;
+  readonly browser: BrowserKind;
+  readonly capabilities: Capabilities;
+  /** Only `ready` connections take new work. */
+  readonly accepting: boolean;
+  readonly breaker: BreakerState;
+  /** Queued + running requests. */
+  readonly outstanding: number;
+  readonly healthScore: number;
+  /** EWMA of end-to-end latency (ms); undefined before the first inference. */
+  readonly latencyMs: number | undefined;
+  hasModel(modelKey: string): boolean;
+}
+
+export interface RoutingRequest {
+  modelType: ModelType;
+  modelKey: string;
+  /** Browser preference, best first. */
+  preference: readonly BrowserKind[];
+  /** Connections already tried for this request (a retry must go elsewhere). */
+  exclude: ReadonlySet<string>;
+  /** Why a browser has no connection, for the fallback reason (e.g. Edge not installed). */
+  unavailable: ReadonlyMap<BrowserKind, string>;
+}
+
+export interface RoutingDecision {
+  connection: ConnectionView;
+  preferredBrowser: BrowserKind | undefined;
+  /** Set when the chosen browser is not the preferred one. */
+  fallbackReason: string | undefined;
+}
+
+export interface RoutingPolicy {
+  choose(candidates: readonly ConnectionView[], request: RoutingRequest): RoutingDecision | undefined;
+}
+
+export function eligible(c: ConnectionView, request: RoutingRequest): boolean {
+  return c.accepting && c.breaker !== 'open' && !request.exclude.has(c.id);
+}
+
+/** Higher is better. Exposed for tests and for policies that reuse it. */
+export function connectionScore(c: ConnectionView, modelKey: string): number {
+  const warm = c.hasModel(modelKey) ? 30 : 0;
+  const health = c.healthScore / 5; // 0..20
+  const load = 10 * c.outstanding;
+  const latency = c.latencyMs === undefined ? 0 : Math.min(20, c.latencyMs / 10);
+  const probe = c.breaker === 'halfOpen' ? -25 : 0; // a half-open breaker gets only what others cannot take
+  return warm + health - load - latency + probe;
+}
+
+export class AffinityRoutingPolicy implements RoutingPolicy {
+  constructor(private readonly random: () => number = Math.random) {}
+
+  choose(candidates: readonly ConnectionView[], request: RoutingRequest): RoutingDecision | undefined {
+    const chain = [...request.preference, ...new Set(candidates.map((c) => c.browser))].filter(
+      (b, i, all) => all.indexOf(b) === i,
+    );
+    const skipped: string[] = [];
+    for (const browser of chain) {
+      const pool = candidates.filter((c) => c.browser === browser && eligible(c, request));
+      if (pool.length === 0) {
+        skipped.push(`${browser}: ${request.unavailable.get(browser) ?? 'no healthy connection'}`);
+        continue;
+      }
+      return {
+        connection: this.twoChoices(pool, request.modelKey),
+        preferredBrowser: request.preference[0],
+        fallbackReason: skipped.length === 0 ? undefined : `fell back past ${skipped.join('; ')}`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Power of two choices: sample two distinct connections, keep the better score. */
+  private twoChoices(pool: readonly ConnectionView[], modelKey: string): ConnectionView {
+    if (pool.length === 1) {
+      return pool[0]!;
+    }
+    const i = Math.floor(this.random() * pool.length);
+    let j = Math.floor(this.random() * (pool.length - 1));
+    if (j >= i) {
+      j++;
+    }
+    const a = pool[i]!;
+    const b = pool[j]!;
+    return connectionScore(b, modelKey) > connectionScore(a, modelKey) ? b : a;
+  }
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+
+import { planScaling, type ScalingInput } from './scaling';
+
+const options = { minConnections: 1, maxConnections: 3, scaleUpQueueDepth: 8, idleTimeoutMs: 60_000, cooldownMs: 5000, recycleAfterInferences: 0, intervalMs: 1000 };
+const conn = (id: string, over: Partial<ScalingInput['connections'][number]> = {}): ScalingInput['connections'][number] => ({
+  id, browser: 'chromium', ready: true, outstanding: 0, lastActivityAt: 100_000, inferences: 0, ...over,
+});
+const input = (over: Partial<ScalingInput>): ScalingInput => ({ now: 100_000, lastDecisionAt: 0, options, admitted: 0, launching: 0, connections: [conn('a')], ...over });
+
+describe('planScaling', () => {
+  it('scales up when queue depth per ready connection passes the threshold', () => {
+    expect(planScaling(input({ admitted: 20, connections: [conn('a', { outstanding: 20 })] }))).toMatchObject({ action: 'up', browser: 'chromium' });
+    expect(planScaling(input({ admitted: 8 }))).toBeUndefined();
+  });
+  it('never exceeds maxConnections, counting launches in progress', () => {
+    expect(planScaling(input({ admitted: 100, launching: 2 }))).toBeUndefined();
+  });
+  it('waits out the cooldown', () => {
+    expect(planScaling(input({ admitted: 100, lastDecisionAt: 97_000 }))).toBeUndefined();
+  });
+  it('closes an idle connection above the minimum, never below it', () => {
+    const two = [conn('a'), conn('b', { lastActivityAt: 10_000 })];
+    expect(planScaling(input({ connections: two }))).toMatchObject({ action: 'down', connectionId: 'b' });
+    expect(planScaling(input({ connections: [conn('b', { lastActivityAt: 10_000 })] }))).toBeUndefined();
+  });
+  it('recycles a connection after N inferences', () => {
+    const o = { ...options, recycleAfterInferences: 1000 };
+    expect(planScaling(input({ options: o, connections: [conn('a', { inferences: 1000 })] }))).toMatchObject({ action: 'recycle', connectionId: 'a' });
+  });
+});

@@ -1,0 +1,55 @@
+/** Scaling and recycling decisions, as a pure function of what the pool observes (unit-tested with fake time). */
+import type { BrowserKind } from '@browser-pool/browser-harness';
+
+import type { ScalingOptions } from './options';
+
+export interface ScalingInput {
+  now: number;
+  lastDecisionAt: number;
+  options: Required<ScalingOptions>;
+  /** Requests admitted (queued + running) across the pool. */
+  admitted: number;
+  /** Launches in progress. */
+  launching: number;
+  connections: readonly {
+    id: string;
+    browser: BrowserKind;
+    ready: boolean;
+    outstanding: number;
+    lastActivityAt: number;
+    inferences: number;
+  }[];
+}
+
+export type ScalingPlan =
+  | { action: 'up'; browser: BrowserKind; connectionId: undefined; reason: string }
+  | { action: 'down' | 'recycle'; browser: BrowserKind; connectionId: string; reason: string };
+
+export function planScaling(input: ScalingInput): ScalingPlan | undefined {
+  const { options: o, now } = input;
+  if (now - input.lastDecisionAt < o.cooldownMs) {
+    return undefined;
+  }
+  const ready = input.connections.filter((c) => c.ready);
+  const total = input.connections.length + input.launching;
+  if (o.recycleAfterInferences > 0) {
+    const worn = ready.find((c) => c.inferences >= o.recycleAfterInferences);
+    if (worn !== undefined && total <= o.maxConnections) {
+      return { action: 'recycle', browser: worn.browser, connectionId: worn.id, reason: `served ${worn.inferences} inferences (recycle after ${o.recycleAfterInferences})` };
+    }
+  }
+  if (ready.length > 0 && total < o.maxConnections) {
+    const depth = input.admitted / ready.length;
+    if (depth > o.scaleUpQueueDepth) {
+      const busiest = ready.reduce((a, b) => (b.outstanding > a.outstanding ? b : a));
+      return { action: 'up', browser: busiest.browser, connectionId: undefined, reason: `queue depth ${depth.toFixed(1)} per connection > ${o.scaleUpQueueDepth}` };
+    }
+  }
+  if (total > o.minConnections && input.admitted === 0) {
+    const idle = ready.find((c) => c.outstanding === 0 && now - c.lastActivityAt > o.idleTimeoutMs);
+    if (idle !== undefined) {
+      return { action: 'down', browser: idle.browser, connectionId: idle.id, reason: `idle for ${Math.round((now - idle.lastActivityAt) / 1000)} s` };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+/** `pool.stats()`: a snapshot for dashboards and the recorder. */
+import type { BrowserKind } from '@browser-pool/browser-harness';
+
+import type { BreakerState } from './breaker';
+import type { PoolConnection } from './pool-connection';
+import type { PoolModel } from './pool-model';
+
+export interface ConnectionSnapshot {
+  id: string;
+  browser: BrowserKind;
+  state: string;
+  breaker: BreakerState;
+  outstanding: number;
+  completed: number;
+  failed: number;
+  healthScore: number;
+  latencyMs: number | undefined;
+  models: string[];
+  uptimeMs: number;
+}
+
+export interface PoolStats {
+  connections: ConnectionSnapshot[];
+  /** Busy connections / all ready connections (0..1). */
+  utilization: number;
+  /** Requests admitted (queued + running) across the pool, and the bound. */
+  queueDepth: number;
+  maxQueuedRequests: number;
+  perBrowser: Partial<Record<BrowserKind, { connections: number; outstanding: number; completed: number }>>;
+  /** Connections holding each model. */
+  perModel: Record<string, number>;
+  errors: number;
+  unavailableBrowsers: Partial<Record<BrowserKind, string>>;
+}
+
+export function poolStats(
+  conns: readonly PoolConnection[],
+  extra: { admitted: number; maxQueuedRequests: number; errors: number; unavailable: ReadonlyMap<BrowserKind, string>; models: readonly PoolModel[] },
+): PoolStats {
+  const now = Date.now();
+  const connections = conns.map((c) => ({
+    id: c.id,
+    browser: c.browser,
+    state: c.state.kind,
+    breaker: c.breaker,
+    outstanding: c.outstanding,
+    completed: c.stats.completed,
+    failed: c.stats.failed,
+    healthScore: c.healthScore,
+    latencyMs: c.stats.latencyMs,
+    models: extra.models.filter((m) => c.hasModel(m.key)).map((m) => m.entry.name),
+    uptimeMs: now - c.stats.launchedAt,
+  }));
+  const ready = connections.filter((c) => c.state === 'ready');
+  const perBrowser: PoolStats['perBrowser'] = {};
+  for (const c of connections) {
+    const b = (perBrowser[c.browser] ??= { connections: 0, outstanding: 0, completed: 0 });
+    b.connections++;
+    b.outstanding += c.outstanding;
+    b.completed += c.completed;
+  }
+  const perModel: Record<string, number> = {};
+  for (const m of extra.models) {
+    perModel[m.entry.name] = conns.filter((c) => c.hasModel(m.key)).length;
+  }
+  return {
+    connections,
+    utilization: ready.length === 0 ? 0 : ready.filter((c) => c.outstanding > 0).length / ready.length,
+    queueDepth: extra.admitted,
+    maxQueuedRequests: extra.maxQueuedRequests,
+    perBrowser,
+    perModel,
+    errors: extra.errors,
+    unavailableBrowsers: Object.fromEntries(extra.unavailable),
+  };
+}
