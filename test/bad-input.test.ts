@@ -106,9 +106,9 @@ describe('fallback and model sources', () => {
     await m.release();
   });
 
-  it('a released model answers E_SESSION_NOT_FOUND', async () => {
+  it('a released handle refuses to run with E_CLOSED', async () => {
     const m = await pool.getModel('vision', 'vit-tiny', { backends: ['wasm'] });
     await m.release();
-    await expect(m.run(good())).rejects.toMatchObject({ code: ErrorCode.SessionNotFound });
+    await expect(m.run(good())).rejects.toMatchObject({ code: ErrorCode.Closed, message: expect.stringMatching(/was released/) });
   });
 });

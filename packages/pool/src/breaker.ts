@@ -3,7 +3,7 @@
  * a maintained, widely used breaker with rolling windows and half-open probes, so we do not hand-roll the state
  * machine. Only failures that are the connection's fault count; bad input or a caller's abort never opens it.
  */
-import { BrowserPoolError, CircuitOpenError, ErrorCode } from '@browser-pool/browser-harness';
+import { BrowserPoolError, CircuitOpenError, ClosedError, ErrorCode } from '@browser-pool/browser-harness';
 import CircuitBreaker from 'opossum';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
@@ -59,8 +59,12 @@ export class OpossumBreaker implements Breaker {
     try {
       return (await this.breaker.fire(action)) as T;
     } catch (error) {
-      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+      const code = (error as { code?: string }).code;
+      if (code === 'EOPENBREAKER') {
         throw new CircuitOpenError(`${this.label}: circuit breaker is open after repeated failures; traffic goes elsewhere`);
+      }
+      if (code === 'ESHUTDOWN') {
+        throw new ClosedError(`${this.label}: connection closed`);
       }
       throw error;
     }

@@ -1,5 +1,5 @@
 /** What `pool.getModel()` returns: a model the pool runs on whichever connection is best at each call. */
-import type { Backend, BrowserKind, TensorMap, WebgpuCapability } from '@browser-pool/browser-harness';
+import { type Backend, type BrowserKind, ClosedError, type TensorMap, type WebgpuCapability } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
 
 /** A backend that was tried and skipped before the one that ran. */
@@ -79,6 +79,9 @@ export class ModelHandle {
 
   /** Runs one inference on the best connection for this model now, retrying elsewhere on connection failures. */
   run(inputs: TensorMap, options: HandleRunOptions = {}): Promise<InferenceResult> {
+    if (this.released) {
+      return Promise.reject(new ClosedError(`model handle "${this.name}" was released; get a new one with pool.getModel()`));
+    }
     return this.executor(inputs, options);
   }
 

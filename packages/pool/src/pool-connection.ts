@@ -90,7 +90,7 @@ export class PoolConnection implements ConnectionView {
     connection.onClose((cause) => {
       this.stateValue = { kind: 'closed', cause };
       this.sessions.clear();
-      this.breakerImpl.shutdown();
+      void this.queue.onIdle().then(() => this.breakerImpl.shutdown());
     });
   }
 
@@ -159,8 +159,12 @@ export class PoolConnection implements ConnectionView {
     }
     try {
       return await this.queue.add(
-      () =>
-        this.breakerImpl.fire(async () => {
+      () => {
+        if (this.stateValue.kind === 'closed') {
+          // Queued before the connection died: fail fast with the cause (retryable elsewhere), never hang.
+          throw this.stateValue.cause;
+        }
+        return this.breakerImpl.fire(async () => {
           const loaded = await this.ensureModel(model, options.signal);
           const result = await this.connection.run(loaded.session.sessionId, inputs, {
             timeoutMs: Math.max(1, options.deadline - Date.now()),
@@ -168,7 +172,8 @@ export class PoolConnection implements ConnectionView {
             ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
           });
           return { result, loaded };
-        }),
+        });
+      },
       { priority: options.priority ?? 0, signal: options.signal },
       );
     } catch (error) {
@@ -214,9 +219,11 @@ export class PoolConnection implements ConnectionView {
     await this.close();
   }
 
+  /**
+   * Closes the browser. Work still queued here is not dropped (p-queue's clear() would leave its promises pending
+   * forever): each task runs, sees the closed state and fails with the close cause, which the pool retries elsewhere.
+   */
   async close(): Promise<void> {
-    this.queue.clear();
-    this.breakerImpl.shutdown();
     await this.connection.close();
   }
 

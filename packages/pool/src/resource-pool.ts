@@ -69,6 +69,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   private admitted = 0;
   private errors = 0;
   private lastScalingAt = 0;
+  private healthRunning = false;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(options: PoolOptions = {}) {
@@ -203,7 +204,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     try {
       for (;;) {
         attempts++;
-        const decision = await this.route(model, exclude, deadline);
+        const decision = this.chooseNow(model, exclude) ?? (await this.route(model, exclude, deadline));
         const connection = decision.connection as PoolConnection;
         try {
           const { result, loaded } = await connection.run(model, inputs, {
@@ -264,19 +265,24 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     }
   }
 
-  /** Asks the policy; when nothing is eligible but a browser is being relaunched, waits for it until the deadline. */
+  /** Asks the policy now. Synchronous on purpose: the caller enqueues in the same turn, so the next decision sees it. */
+  private chooseNow(model: PoolModel, exclude: ReadonlySet<string>): RoutingDecision | undefined {
+    if (this.state.kind === 'closed') {
+      throw new ClosedError('pool closed');
+    }
+    return this.policy.choose([...this.connectionsById.values()], {
+      modelType: model.entry.modelType,
+      modelKey: model.key,
+      preference: this.options.browserPreference[model.entry.modelType],
+      exclude,
+      unavailable: this.unavailable,
+    });
+  }
+
+  /** Routes, and when nothing is eligible but a browser is being (re)launched, waits for it until the deadline. */
   private async route(model: PoolModel, exclude: Set<string>, deadline: number): Promise<RoutingDecision> {
     for (;;) {
-      if (this.state.kind === 'closed') {
-        throw new ClosedError('pool closed');
-      }
-      const decision = this.policy.choose([...this.connectionsById.values()], {
-        modelType: model.entry.modelType,
-        modelKey: model.key,
-        preference: this.options.browserPreference[model.entry.modelType],
-        exclude,
-        unavailable: this.unavailable,
-      });
+      const decision = this.chooseNow(model, exclude);
       if (decision !== undefined) {
         return decision;
       }
@@ -289,7 +295,6 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         });
       }
       await this.waitForConnectionUp(remaining);
-      // A replacement is a different connection: earlier failures do not exclude it.
     }
   }
 
@@ -374,6 +379,8 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   private onConnectionClosed(pc: PoolConnection, cause: BrowserPoolError): void {
     const expected = pc.state.kind === 'draining' || this.state.kind !== 'ready';
     this.connectionsById.delete(pc.id);
+    // The socket is gone but the browser may live on (a hung page): close it so it frees its CPU and memory.
+    void pc.close().catch(() => undefined);
     this.emit('connection:down', { connectionId: pc.id, browser: pc.browser, code: cause.code, reason: cause.message, expected });
     if (expected) {
       return;
@@ -448,6 +455,18 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   }
 
   private async healthTick(): Promise<void> {
+    if (this.healthRunning) {
+      return; // a stalled page can make one round outlast the interval
+    }
+    this.healthRunning = true;
+    try {
+      await this.healthRound();
+    } finally {
+      this.healthRunning = false;
+    }
+  }
+
+  private async healthRound(): Promise<void> {
     for (const pc of this.connections) {
       const outcome = await this.knownAnswer.check(pc).catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
       this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });

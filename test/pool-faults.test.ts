@@ -1,0 +1,100 @@
+/**
+ * Real faults under load on a pool of two Chromium connections: a browser SIGKILLed with 100+ requests in flight, a
+ * page whose main thread hangs, and a page that stalls long enough for its breaker to open and later close.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { ErrorCode } from '@browser-pool/browser-harness';
+import { ModelCatalogue, runReference } from '@browser-pool/models';
+import { type PoolEvents, type PoolOptions, ResourcePool } from '@browser-pool/pool';
+
+import { FP32_TOLERANCE, worstDiff } from './helpers';
+
+const catalogue = ModelCatalogue.default();
+const entry = catalogue.get('vit-tiny');
+let pool: ResourcePool | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+async function twoChromium(options: PoolOptions = {}): Promise<ResourcePool> {
+  pool = new ResourcePool({ catalogue, browsers: ['chromium', 'chromium'], backends: ['wasm'], health: { knownAnswerIntervalMs: 0 }, ...options });
+  await pool.initialize();
+  return pool;
+}
+
+function collect<K extends keyof PoolEvents>(p: ResourcePool, name: K): PoolEvents[K][0][] {
+  const seen: PoolEvents[K][0][] = [];
+  p.on(name, ((payload: PoolEvents[K][0]) => seen.push(payload)) as never);
+  return seen;
+}
+
+describe('faults under load', () => {
+  it('SIGKILL of a browser with 100+ requests in flight: every request settles, >= 99% succeed, a replacement is up within 15 s', async () => {
+    const p = await twoChromium();
+    const model = await p.getModel('vision', 'vit-tiny');
+    const inputs = entry.sampleInputs({ seed: 11 });
+    const expected = await runReference(await entry.source(), inputs);
+    const recoveries = collect(p, 'recovery');
+    const retries = collect(p, 'inference:retry');
+    for (const c of p.connections) {
+      await model.run(inputs); // warm the model on both pages
+      void c;
+    }
+    const victim = p.connections[0]!;
+    const runs = Array.from({ length: 200 }, () => model.run(inputs));
+    expect(p.stats().queueDepth).toBeGreaterThanOrEqual(100);
+    victim.connection.faults.killBrowser();
+    const settled = await Promise.allSettled(runs);
+    const ok = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<Awaited<(typeof runs)[0]>>).value);
+    expect(ok.length / runs.length).toBeGreaterThanOrEqual(0.99);
+    for (const r of ok) {
+      expect(worstDiff(r.outputs, expected)).toBeLessThanOrEqual(FP32_TOLERANCE);
+    }
+    expect(retries.some((r) => r.fromConnectionId === victim.id && r.code === ErrorCode.ConnectionLost)).toBe(true);
+    await expect.poll(() => recoveries.length, { timeout: 15_000 }).toBe(1);
+    expect(recoveries[0]).toMatchObject({ lostConnectionId: victim.id, ok: true });
+    expect(recoveries[0]!.recoveryMs).toBeLessThan(15_000);
+    expect(p.connections).toHaveLength(2);
+    // The replacement serves the model (re-created there on demand).
+    const after = await Promise.all(Array.from({ length: 20 }, () => model.run(inputs)));
+    expect(new Set(after.map((r) => r.connectionId)).size).toBe(2);
+  });
+
+  it('a page that stops responding is detected by the heartbeat and its requests are retried elsewhere', async () => {
+    const p = await twoChromium({ harness: { channel: { heartbeatIntervalMs: 250, maxMissedPongs: 8 } } });
+    const model = await p.getModel('vision', 'vit-tiny');
+    const inputs = entry.sampleInputs();
+    await Promise.all(Array.from({ length: 10 }, () => model.run(inputs)));
+    const hung = p.connections[0]!;
+    const downs = collect(p, 'connection:down');
+    await hung.connection.faults.freezePage();
+    const results = await Promise.all(Array.from({ length: 40 }, () => model.run(inputs)));
+    expect(downs).toContainEqual(expect.objectContaining({ connectionId: hung.id, code: ErrorCode.ConnectionLost, reason: expect.stringMatching(/heartbeat/) }));
+    expect(results.some((r) => r.attempts > 1)).toBe(true);
+    expect(results.every((r) => r.connectionId !== hung.id)).toBe(true);
+  });
+
+  it('repeated failures open the breaker and divert traffic; a half-open probe closes it again', async () => {
+    const p = await twoChromium({
+      breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 1500 },
+      health: { knownAnswerIntervalMs: 500 },
+    });
+    const model = await p.getModel('vision', 'vit-tiny');
+    const inputs = entry.sampleInputs();
+    await Promise.all(Array.from({ length: 10 }, () => model.run(inputs)));
+    const [sick, well] = p.connections as [(typeof p.connections)[0], (typeof p.connections)[0]];
+    const states = collect(p, 'breaker:state');
+    await sick.connection.faults.stallPage(4000);
+    // Short deadlines: calls that land on the stalled page time out (E_TIMEOUT), which counts against its breaker.
+    for (let i = 0; i < 30 && !states.some((s) => s.connectionId === sick.id && s.state === 'open'); i++) {
+      await Promise.allSettled(Array.from({ length: 4 }, () => model.run(inputs, { timeoutMs: 300 })));
+    }
+    expect(states).toContainEqual({ connectionId: sick.id, browser: 'chromium', state: 'open' });
+    const diverted = await Promise.all(Array.from({ length: 20 }, () => model.run(inputs)));
+    expect(diverted.every((r) => r.connectionId === well.id)).toBe(true);
+    await expect.poll(() => states.filter((s) => s.connectionId === sick.id).map((s) => s.state), { timeout: 20_000, interval: 200 }).toEqual(['open', 'halfOpen', 'closed']);
+    expect(sick.breaker).toBe('closed');
+  });
+});
