@@ -2,11 +2,10 @@
  * Real faults under load on a pool of two Chromium connections: a browser SIGKILLed with 100+ requests in flight, a
  * page whose main thread hangs, and a page that stalls long enough for its breaker to open and later close.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-
 import { ErrorCode } from '@browser-pool/browser-harness';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
 import { type PoolEvents, type PoolOptions, ResourcePool } from '@browser-pool/pool';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { FP32_TOLERANCE, worstDiff } from './helpers';
 
@@ -47,7 +46,7 @@ describe('faults under load', () => {
     expect(p.stats().queueDepth).toBeGreaterThanOrEqual(100);
     victim.connection.faults.killBrowser();
     const settled = await Promise.allSettled(runs);
-    const ok = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<Awaited<(typeof runs)[0]>>).value);
+    const ok = settled.filter((s) => s.status === 'fulfilled').map((s) => (s).value);
     expect(ok.length / runs.length).toBeGreaterThanOrEqual(0.99);
     for (const r of ok) {
       expect(worstDiff(r.outputs, expected)).toBeLessThanOrEqual(FP32_TOLERANCE);

@@ -6,11 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
 import { ErrorCode, findChromium, RemoteDriver, type TensorMap } from '@browser-pool/browser-harness';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
 import { type PoolEvents, ResourcePool } from '@browser-pool/pool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { FP32_TOLERANCE, worstDiff } from './helpers';
 
@@ -91,7 +90,7 @@ describe('bounds and cancellation', () => {
       const inputs = catalogue.get('vit-tiny').sampleInputs();
       const start = performance.now();
       const settled = await Promise.allSettled(Array.from({ length: 50 }, () => model.run(inputs)));
-      const rejected = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as { code: string });
+      const rejected = settled.filter((s) => s.status === 'rejected').map((s) => (s).reason as { code: string });
       expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(5);
       expect(rejected).toHaveLength(45);
       expect(rejected.every((e) => e.code === ErrorCode.QueueFull)).toBe(true);
