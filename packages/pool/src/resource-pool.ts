@@ -241,7 +241,11 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         } catch (error) {
           connection.observe({ ok: false, error });
           const retryable = isConnectionFault(error) && (error as BrowserPoolError).code !== 'E_TIMEOUT';
-          if (retryable && attempts <= this.options.maxRetries && Date.now() < deadline && options.signal?.aborted !== true) {
+          const elsewhere = (): boolean =>
+            [...this.connectionsById.values()].some((c) => c.id !== connection.id && !exclude.has(c.id)) ||
+            [...this.launching.values()].some((n) => n > 0) ||
+            connection.state.kind === 'closed'; // a lost connection is being replaced
+          if (retryable && attempts <= this.options.maxRetries && Date.now() < deadline && options.signal?.aborted !== true && elsewhere()) {
             exclude.add(connection.id);
             this.emit('inference:retry', { model: model.entry.name, fromConnectionId: connection.id, code: (error as BrowserPoolError).code, attempt: attempts });
             continue;

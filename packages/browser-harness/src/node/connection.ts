@@ -38,6 +38,7 @@ export interface RunResult {
 }
 
 export class Connection {
+  private readonly ranSessions = new Set<string>();
   readonly id: string;
   readonly browser: BrowserKind;
   readonly browserVersion: string;
@@ -96,11 +97,14 @@ export class Connection {
       return { name, tensor };
     });
     const start = performance.now();
+    // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
+    const blocking = !this.ranSessions.has(sessionId);
     const { reply, tensors } = await this.launched.channel.call(
       { type: 'run', sessionId, ...(options.outputNames === undefined ? {} : { outputNames: [...options.outputNames] }) },
       named,
-      options,
+      { ...options, blocking },
     );
+    this.ranSessions.add(sessionId);
     const endToEndMs = performance.now() - start;
     const outputs: TensorMap = {};
     for (const { name, tensor } of tensors) {

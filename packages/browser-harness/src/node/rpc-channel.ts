@@ -36,8 +36,8 @@ export interface RpcChannelOptions {
   heartbeatIntervalMs?: number;
   /**
    * Pongs that may be missed in a row before the page is declared hung and the socket closed. The page answers pings
-   * between inference runs, so this times the interval must exceed the longest single run. While a model load is in
-   * flight (session creation blocks the page) the load's own deadline applies instead. @default 10
+   * between inference runs, so this times the interval must exceed the longest single run. While a blocking call is in
+   * flight (a load, a session's first run) its own deadline applies instead. @default 10
    */
   maxMissedPongs?: number;
   /** Frames larger than this are written as WebSocket fragments instead of one joined buffer. @default 1 MiB */
@@ -48,6 +48,11 @@ export interface CallOptions {
   /** Deadline for this call in ms. @default the channel's `defaultTimeoutMs` */
   timeoutMs?: number;
   signal?: AbortSignal | undefined;
+  /**
+   * The page's main thread may be busy for long during this call (session creation, a first run compiling shaders):
+   * while it is in flight, hung-page detection defers to the call's own deadline. Loads always are. @default false
+   */
+  blocking?: boolean;
 }
 
 export interface CallResult<K extends RequestType> {
@@ -76,8 +81,8 @@ export class RpcChannel {
   private nextId = 1;
   private lastPongAt = Date.now();
   private lastBeatAt = Date.now();
-  /** Loads in flight: session creation blocks the page's main thread for seconds, so silence is expected then. */
-  private loadsInFlight = 0;
+  /** Blocking calls in flight (loads, first runs): the page's main thread is busy for seconds, silence is expected. */
+  private blockingInFlight = 0;
   /** Frames queued behind the one sent first in this event-loop turn; flushed together as one batch frame. */
   private readonly outbox: FrameItem[] = [];
   private flushScheduled = false;
@@ -130,15 +135,15 @@ export class RpcChannel {
     }
     const id = this.nextId++;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
-    const isLoad = body.type === 'load';
-    if (isLoad) {
-      this.loadsInFlight++;
+    const isBlocking = body.type === 'load' || options.blocking === true;
+    if (isBlocking) {
+      this.blockingInFlight++;
     }
     return new Promise<CallResult<K>>((resolve, reject) => {
       const cleanup = (): void => {
-        if (isLoad && this.pending.has(id)) {
-          this.loadsInFlight--;
-          // Give the page a fresh heartbeat window once the blocking load is over.
+        if (isBlocking && this.pending.has(id)) {
+          this.blockingInFlight--;
+          // Give the page a fresh heartbeat window once the blocking call is over.
           this.lastPongAt = Date.now();
         }
         clearTimeout(timer);
@@ -309,8 +314,8 @@ export class RpcChannel {
       // This timer fired late: Node's own event loop was blocked, so pongs could not be read. Not the page's fault.
       this.lastPongAt = now;
     }
-    if (this.loadsInFlight > 0) {
-      // A hung load is caught by its own deadline; pings are still sent so the window restarts when it ends.
+    if (this.blockingInFlight > 0) {
+      // A hung blocking call is caught by its own deadline; pings are still sent so the window restarts when it ends.
       this.lastPongAt = Math.max(this.lastPongAt, Date.now() - this.options.heartbeatIntervalMs);
     }
     const silentMs = Date.now() - this.lastPongAt;

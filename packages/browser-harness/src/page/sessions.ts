@@ -137,6 +137,18 @@ function assertBackendAvailable(backend: Backend, options: SessionOptionsWire, c
 export class SessionManager {
   private readonly sessions = new Map<string, HeldSession>();
   private nextId = 1;
+  /**
+   * onnxruntime-web runs one session operation at a time per page: a WebGPU run awaits the GPU, and a second
+   * session's run starting meanwhile fails ("Session already started" / "Session mismatch"). Every ORT call
+   * goes through this chain. It costs nothing: one page's compute is serial anyway.
+   */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 
   constructor(
     private readonly ort: OrtModule,
@@ -156,12 +168,12 @@ export class SessionManager {
     const createStart = performance.now();
     let session: Ort.InferenceSession;
     try {
-      session = await this.ort.InferenceSession.create(bytes, {
+      session = await this.exclusive(() => this.ort.InferenceSession.create(bytes, {
         executionProviders: [executionProvider(backend, options)],
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         ...(options.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: options.freeDimensionOverrides }),
         ...(options.webgpu?.enableGraphCapture === true ? { enableGraphCapture: true } : {}),
-      });
+      }));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/no available backend|backend not found|not supported/i.test(message)) {
@@ -204,14 +216,18 @@ export class SessionManager {
         );
       }
     }
-    const start = performance.now();
+    let computeMs = 0;
     let results: Ort.InferenceSession.ReturnType;
     try {
-      results = outputNames === undefined ? await held.session.run(feeds) : await held.session.run(feeds, [...outputNames]);
+      results = await this.exclusive(async () => {
+        const start = performance.now(); // inside the lock: compute only, not waiting for another run
+        const r = outputNames === undefined ? await held.session.run(feeds) : await held.session.run(feeds, [...outputNames]);
+        computeMs = performance.now() - start;
+        return r;
+      });
     } catch (error) {
       throw new InferenceError(`run of "${held.info.modelId}" failed: ${(error as Error).message}`);
     }
-    const computeMs = performance.now() - start;
     const firstRun = !held.ranOnce;
     held.ranOnce = true;
     const outputs = Object.entries(results).map(([name, t]) => fromOrtTensor(name, t));
@@ -226,6 +242,10 @@ export class SessionManager {
     for (const { name, tensor } of inputs) {
       feeds[name] = toOrtTensor(this.ort, tensor);
     }
+    return this.exclusive(() => this.tightLoop(held, feeds, warmup, iterations));
+  }
+
+  private async tightLoop(held: HeldSession, feeds: Record<string, Ort.Tensor>, warmup: number, iterations: number): Promise<number[]> {
     const samples: number[] = [];
     let lastYield = performance.now();
     for (let i = 0; i < warmup + iterations; i++) {
@@ -248,7 +268,7 @@ export class SessionManager {
   async release(sessionId: string): Promise<void> {
     const held = this.get(sessionId);
     this.sessions.delete(sessionId);
-    await held.session.release();
+    await this.exclusive(() => held.session.release());
   }
 
   private get(sessionId: string): HeldSession {
