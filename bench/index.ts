@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick]`: runs the benchmarks and prints side-by-side tables (our path vs a baseline measured
- * in the same run). Raw figures are written to bench-results/<timestamp>.json.
+ * `npm run bench [-- --quick] [-- --suite bridge|pool]`: runs the benchmarks and prints side-by-side tables (our path
+ * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 
@@ -8,18 +8,35 @@ import { BrowserHarness } from '@browser-pool/browser-harness';
 import { ModelCatalogue } from '@browser-pool/models';
 
 import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from './bridge';
+import { mixedWorkload, recoveryTime } from './pool';
 
 const quick = process.argv.includes('--quick');
+const suiteAt = process.argv.indexOf('--suite');
+const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
+if (!['all', 'bridge', 'pool'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, pool or all`);
+  process.exit(2);
+}
 const results: Record<string, unknown> = {};
+const record = (k: string, v: unknown): void => {
+  results[k] = v;
+};
 const harness = await BrowserHarness.start();
 try {
-  const connection = await harness.launch('chromium');
-  console.log(`browser-pool bench${quick ? ' (quick)' : ''}: ${connection.browser} ${connection.browserVersion}, ` +
-    `onnxruntime-web ${connection.capabilities.ortVersion}, wasm threads ${connection.capabilities.wasm.numThreads}, ${connection.capabilities.hardwareConcurrency} cores`);
-  const ctx: BenchContext = { harness, connection, catalogue: ModelCatalogue.default(), quick, record: (k, v) => (results[k] = v) };
-  await bridgeOverhead(ctx);
-  await throughput(ctx);
-  await tensorRoundTrip(ctx);
+  if (suite === 'all' || suite === 'bridge') {
+    const connection = await harness.launch('chromium');
+    console.log(`browser-pool bench${quick ? ' (quick)' : ''}: ${connection.browser} ${connection.browserVersion}, ` +
+      `onnxruntime-web ${connection.capabilities.ortVersion}, wasm threads ${connection.capabilities.wasm.numThreads}, ${connection.capabilities.hardwareConcurrency} cores`);
+    const ctx: BenchContext = { harness, connection, catalogue: ModelCatalogue.default(), quick, record };
+    await bridgeOverhead(ctx);
+    await throughput(ctx);
+    await tensorRoundTrip(ctx);
+    await connection.close();
+  }
+  if (suite === 'all' || suite === 'pool') {
+    await mixedWorkload({ quick, record });
+    await recoveryTime({ quick, record });
+  }
 } finally {
   await harness.close();
 }

@@ -36,8 +36,17 @@ interface HeldSession {
   ranOnce: boolean;
 }
 
-/** A long in-page loop yields to the event loop this often so the page keeps answering heartbeats. */
-const YIELD_EVERY_MS = 100;
+/** Long stretches of ORT work yield to the event loop this often so the page keeps answering heartbeats. */
+const YIELD_EVERY_MS = 50;
+
+/** A macrotask turn (MessageChannel: not clamped like nested setTimeout). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
 
 export interface RunOutcome {
   outputs: NamedTensor[];
@@ -143,9 +152,17 @@ export class SessionManager {
    * goes through this chain. It costs nothing: one page's compute is serial anyway.
    */
   private tail: Promise<unknown> = Promise.resolve();
+  private lastYield = performance.now();
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
+    const result = this.tail.then(async () => {
+      // Back-to-back runs chain as microtasks and would starve socket events (heartbeat pings): yield now and then.
+      if (performance.now() - this.lastYield > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        this.lastYield = performance.now();
+      }
+      return fn();
+    });
     this.tail = result.catch(() => undefined);
     return result;
   }
@@ -257,7 +274,7 @@ export class SessionManager {
       }
       if (end - lastYield > YIELD_EVERY_MS) {
         // Let queued socket messages (heartbeat pings) through; outside the timed region.
-        await new Promise((r) => setTimeout(r, 0));
+        await yieldToEventLoop();
         lastYield = performance.now();
       }
     }
