@@ -63,6 +63,8 @@ export function isConnectionFault(error: unknown): boolean {
 
 export class PoolConnection implements ConnectionView {
   private stateValue: PoolConnectionState = { kind: 'ready' };
+  /** Set when the pool itself drains or closes this connection: its close is planned, not a crash. */
+  private retiring = false;
   private readonly queue: PQueue;
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
   readonly stats: ConnectionStats;
@@ -212,6 +214,7 @@ export class PoolConnection implements ConnectionView {
 
   /** Stops taking work, waits for what is queued and running, then closes the browser. */
   async drain(reason: string): Promise<void> {
+    this.retiring = true;
     if (this.stateValue.kind === 'ready') {
       this.stateValue = { kind: 'draining', reason };
     }
@@ -224,7 +227,13 @@ export class PoolConnection implements ConnectionView {
    * forever): each task runs, sees the closed state and fails with the close cause, which the pool retries elsewhere.
    */
   async close(): Promise<void> {
+    this.retiring = true;
     await this.connection.close();
+  }
+
+  /** Whether the connection's end was decided by the pool (drain, scale-down, recycle, close). */
+  get planned(): boolean {
+    return this.retiring;
   }
 
   private async load(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {

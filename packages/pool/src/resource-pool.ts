@@ -381,7 +381,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   }
 
   private onConnectionClosed(pc: PoolConnection, cause: BrowserPoolError): void {
-    const expected = pc.state.kind === 'draining' || this.state.kind !== 'ready';
+    const expected = pc.planned || this.state.kind !== 'ready';
     this.connectionsById.delete(pc.id);
     // The socket is gone but the browser may live on (a hung page): close it so it frees its CPU and memory.
     void pc.close().catch(() => undefined);

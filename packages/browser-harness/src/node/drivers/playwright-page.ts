@@ -14,6 +14,7 @@ export async function openPlaywrightPage(
   try {
     const page = await browser.newPage();
     const channelPromise = request.waitForChannel();
+    channelPromise.catch(() => undefined); // awaited below; if goto throws first, its rejection must not go unhandled
     await page.goto(request.pageUrl, { timeout: request.timeoutMs });
     const channel = await channelPromise;
     const exitListeners: ((reason: string) => void)[] = [];
