@@ -9,6 +9,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 
 import { BrowserUnavailableError } from '../../protocol';
 import type { BrowserDriver, LaunchedPage, LaunchRequest } from './types';
+import { openWorkerPage, pageOps } from './worker-page';
 
 const CANDIDATES = ['/usr/bin/firefox-esr', '/usr/lib/firefox-esr/firefox-esr', '/usr/bin/firefox'];
 
@@ -63,49 +64,25 @@ export class FirefoxDriver implements BrowserDriver {
       });
     }
     const shutdown = (): Promise<void> => browser.close().catch(() => undefined);
+    let page;
     try {
-      const page = await browser.newPage();
-      const channelPromise = request.waitForChannel();
-      channelPromise.catch(() => undefined); // awaited below; if goto throws first, its rejection must not go unhandled
-      await page.goto(request.pageUrl, { timeout: request.timeoutMs });
-      const channel = await channelPromise;
-      const exitListeners: ((reason: string) => void)[] = [];
-      let exited = false;
-      const exit = (reason: string): void => {
-        if (!exited) {
-          exited = true;
-          exitListeners.forEach((l) => l(reason));
-        }
-      };
-      const proc = browser.process();
-      proc?.once('exit', (code, signal) => exit(`browser process exited (${signal ?? `code ${code}`})`));
-      browser.on('disconnected', () => exit('browser disconnected'));
-      page.on('close', () => exit('page closed'));
-      return {
-        browserVersion: (await browser.version()).replace(/^firefox\//i, ''),
-        pid: proc?.pid,
-        channel,
-        onExit: (listener) => exitListeners.push(listener),
-        faults: {
-          closePage: () => page.close(),
-          stallPage: async (ms: number) => {
-          await page.evaluate(`setTimeout(() => { const end = performance.now() + ${ms}; while (performance.now() < end) {} }, 0)`);
-        },
-        freezePage: async () => {
-            await page.evaluate('setTimeout(() => { for (;;) {} }, 0)');
-          },
-          killBrowser: () => {
-            proc?.kill('SIGKILL');
-          },
-        },
-        close: async () => {
-          channel.close();
-          await shutdown();
-        },
-      };
+      page = await browser.newPage();
     } catch (error) {
       await shutdown();
       throw error;
     }
+    const p = page;
+    return openWorkerPage(
+      pageOps(p, (gone) => {
+        browser.on('disconnected', () => gone('browser disconnected'));
+        p.on('close', () => gone('page closed'));
+      }),
+      request,
+      {
+        browserVersion: (await browser.version()).replace(/^firefox\//i, ''),
+        process: browser.process() ?? undefined,
+        shutdown,
+      },
+    );
   }
 }
