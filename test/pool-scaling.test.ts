@@ -65,3 +65,21 @@ describe('scaling and recycling', () => {
     expect(pool.connections.length).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('memory', () => {
+  it('samples page heap in Chromium and recycles a connection whose heap passes the limit', async () => {
+    pool = new ResourcePool({
+      catalogue,
+      backends: ['wasm'],
+      health: { knownAnswerIntervalMs: 300 },
+      scaling: { minConnections: 1, maxConnections: 2, recycleAboveMemoryMB: 1, cooldownMs: 60_000, intervalMs: 100 },
+    });
+    const decisions: PoolEvents['scaling'][0][] = [];
+    pool.on('scaling', (d) => decisions.push(d));
+    await pool.initialize();
+    const first = pool.connections[0]!.id;
+    await expect.poll(() => decisions.length, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(decisions[0]).toMatchObject({ action: 'recycle', connectionId: first, reason: expect.stringMatching(/page heap \d+\.\d MiB > 1 MiB/) });
+    await expect.poll(() => pool!.connections.map((c) => c.id), { timeout: 20_000 }).not.toContain(first);
+  });
+});

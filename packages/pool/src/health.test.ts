@@ -18,6 +18,9 @@ describe('healthScore', () => {
     expect(healthScore({ ...healthy, errorRate: 0.5 })).toBe(90);
     expect(healthScore({ ...healthy, pingMs: 100 })).toBe(85);
     expect(healthScore({ ...healthy, drops: 10 })).toBe(85);
+    expect(healthScore({ ...healthy, memoryPressure: 0.5 })).toBe(100);
+    expect(healthScore({ ...healthy, memoryPressure: 0.9 })).toBe(95);
+    expect(healthScore({ ...healthy, memoryPressure: 2 })).toBe(90);
   });
   it('caps an open breaker at 10 and never goes below 0', () => {
     expect(healthScore({ ...healthy, breakerOpen: true })).toBe(10);

@@ -12,11 +12,14 @@ export interface HealthInputs {
   /** Connection lost and replaced count for this browser slot. */
   drops: number;
   breakerOpen: boolean;
+  /** Page heap / recycle limit (0..), when both are known. */
+  memoryPressure?: number | undefined;
 }
 
 /**
  * 100 = healthy. Weights: consecutive failures up to -40 (3 in a row saturate), error rate up to -20, slow heartbeat
- * up to -15 (100 ms or more), a wrong known answer -30, drops -5 each up to -15; an open breaker caps the score at 10.
+ * up to -15 (100 ms or more), a wrong known answer -30, drops -5 each up to -15, a page heap nearing its recycle
+ * limit up to -10 (from 80 % to 100 % of it); an open breaker caps the score at 10.
  */
 export function healthScore(h: HealthInputs): number {
   let score = 100;
@@ -29,6 +32,9 @@ export function healthScore(h: HealthInputs): number {
     score -= 30;
   }
   score -= Math.min(15, 5 * h.drops);
+  if (h.memoryPressure !== undefined) {
+    score -= 10 * Math.min(1, Math.max(0, (h.memoryPressure - 0.8) / 0.2));
+  }
   if (h.breakerOpen) {
     score = Math.min(score, 10);
   }

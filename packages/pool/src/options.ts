@@ -43,6 +43,11 @@ export interface ScalingOptions {
   cooldownMs?: number;
   /** Recycle (drain, close, replace) a connection after this many inferences; 0 disables. @default 0 */
   recycleAfterInferences?: number;
+  /**
+   * Recycle a connection whose page JS heap exceeds this many MiB (sampled by the health round; browsers that do not
+   * expose memory, such as Firefox, are never recycled for it); 0 disables. @default 0
+   */
+  recycleAboveMemoryMB?: number;
   /** How often scaling and recycling are evaluated. @default 1000 */
   intervalMs?: number;
 }
@@ -157,6 +162,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
       idleTimeoutMs: intAtLeast('scaling.idleTimeoutMs', s.idleTimeoutMs, 1, 60_000),
       cooldownMs: intAtLeast('scaling.cooldownMs', s.cooldownMs, 0, 5000),
       recycleAfterInferences: intAtLeast('scaling.recycleAfterInferences', s.recycleAfterInferences, 0, 0),
+      recycleAboveMemoryMB: intAtLeast('scaling.recycleAboveMemoryMB', s.recycleAboveMemoryMB, 0, 0),
       intervalMs: intAtLeast('scaling.intervalMs', s.intervalMs, 10, 1000),
     },
     health: { knownAnswerIntervalMs: intAtLeast('health.knownAnswerIntervalMs', options.health?.knownAnswerIntervalMs, 0, 15_000) },

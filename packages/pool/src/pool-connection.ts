@@ -47,6 +47,8 @@ export interface ConnectionStats {
   latencyMs: number | undefined;
   pingMs: number | undefined;
   knownAnswerOk: boolean | undefined;
+  /** Page JS heap in bytes at the last health sample; undefined where the browser does not expose it. */
+  memoryBytes: number | undefined;
   lastActivityAt: number;
   launchedAt: number;
 }
@@ -76,6 +78,8 @@ export class PoolConnection implements ConnectionView {
     private readonly loadTimeoutMs: number,
     /** Replacements of this browser slot so far (health input). */
     readonly drops: number,
+    /** Heap size at which this connection is recycled (health input); 0 when there is no limit. */
+    private readonly memoryLimitBytes = 0,
   ) {
     this.queue = new PQueue({ concurrency });
     const now = Date.now();
@@ -86,6 +90,7 @@ export class PoolConnection implements ConnectionView {
       latencyMs: undefined,
       pingMs: undefined,
       knownAnswerOk: undefined,
+      memoryBytes: undefined,
       lastActivityAt: now,
       launchedAt: now,
     };
@@ -126,6 +131,8 @@ export class PoolConnection implements ConnectionView {
       knownAnswerOk: this.stats.knownAnswerOk,
       drops: this.drops,
       breakerOpen: this.breakerImpl.state === 'open',
+      memoryPressure:
+        this.memoryLimitBytes > 0 && this.stats.memoryBytes !== undefined ? this.stats.memoryBytes / this.memoryLimitBytes : undefined,
     });
   }
   get latencyMs(): number | undefined {

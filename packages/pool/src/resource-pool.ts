@@ -357,7 +357,14 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         resetTimeoutMs: o.breaker.resetTimeoutMs,
         rollingWindowMs: o.breaker.rollingWindowMs,
       });
-      const pc = new PoolConnection(connection, breaker, o.connectionConcurrency, o.loadTimeoutMs, this.drops.get(browser) ?? 0);
+      const pc = new PoolConnection(
+        connection,
+        breaker,
+        o.connectionConcurrency,
+        o.loadTimeoutMs,
+        this.drops.get(browser) ?? 0,
+        o.scaling.recycleAboveMemoryMB * 1024 * 1024,
+      );
       this.connectionsById.set(pc.id, pc);
       pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser, state }));
       connection.onClose((cause) => this.onConnectionClosed(pc, cause));
@@ -435,6 +442,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         outstanding: c.outstanding,
         lastActivityAt: c.stats.lastActivityAt,
         inferences: c.stats.completed,
+        memoryBytes: c.stats.memoryBytes,
       })),
     });
     if (plan === undefined) {
@@ -472,6 +480,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
 
   private async healthRound(): Promise<void> {
     for (const pc of this.connections) {
+      pc.stats.memoryBytes = await pc.connection.memory({ timeoutMs: 5000 }).catch(() => pc.stats.memoryBytes);
       const outcome = await this.knownAnswer.check(pc).catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
       this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
     }

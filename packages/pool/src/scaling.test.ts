@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { planScaling, type ScalingInput } from './scaling';
 
-const options = { minConnections: 1, maxConnections: 3, scaleUpQueueDepth: 8, idleTimeoutMs: 60_000, cooldownMs: 5000, recycleAfterInferences: 0, intervalMs: 1000 };
+const options = { minConnections: 1, maxConnections: 3, scaleUpQueueDepth: 8, idleTimeoutMs: 60_000, cooldownMs: 5000, recycleAfterInferences: 0, recycleAboveMemoryMB: 0, intervalMs: 1000 };
 const conn = (id: string, over: Partial<ScalingInput['connections'][number]> = {}): ScalingInput['connections'][number] => ({
-  id, browser: 'chromium', ready: true, outstanding: 0, lastActivityAt: 100_000, inferences: 0, ...over,
+  id, browser: 'chromium', ready: true, outstanding: 0, lastActivityAt: 100_000, inferences: 0, memoryBytes: undefined, ...over,
 });
 const input = (over: Partial<ScalingInput>): ScalingInput => ({ now: 100_000, lastDecisionAt: 0, options, admitted: 0, launching: 0, connections: [conn('a')], ...over });
 
@@ -23,6 +23,12 @@ describe('planScaling', () => {
     const two = [conn('a'), conn('b', { lastActivityAt: 10_000 })];
     expect(planScaling(input({ connections: two }))).toMatchObject({ action: 'down', connectionId: 'b' });
     expect(planScaling(input({ connections: [conn('b', { lastActivityAt: 10_000 })] }))).toBeUndefined();
+  });
+  it('recycles a connection whose page heap passed the limit, never one whose memory is unknown', () => {
+    const o = { ...options, recycleAboveMemoryMB: 64 };
+    const mb = 1024 * 1024;
+    expect(planScaling(input({ options: o, connections: [conn('a', { memoryBytes: 80 * mb })] }))).toMatchObject({ action: 'recycle', connectionId: 'a', reason: 'page heap 80.0 MiB > 64 MiB' });
+    expect(planScaling(input({ options: o, connections: [conn('a', { memoryBytes: 10 * mb }), conn('b')] }))).toBeUndefined();
   });
   it('recycles a connection after N inferences', () => {
     const o = { ...options, recycleAfterInferences: 1000 };

@@ -18,6 +18,8 @@ export interface ScalingInput {
     outstanding: number;
     lastActivityAt: number;
     inferences: number;
+    /** Page JS heap (bytes) at the last sample, when known. */
+    memoryBytes: number | undefined;
   }[];
 }
 
@@ -36,6 +38,14 @@ export function planScaling(input: ScalingInput): ScalingPlan | undefined {
     const worn = ready.find((c) => c.inferences >= o.recycleAfterInferences);
     if (worn !== undefined && total <= o.maxConnections) {
       return { action: 'recycle', browser: worn.browser, connectionId: worn.id, reason: `served ${worn.inferences} inferences (recycle after ${o.recycleAfterInferences})` };
+    }
+  }
+  if (o.recycleAboveMemoryMB > 0) {
+    const limit = o.recycleAboveMemoryMB * 1024 * 1024;
+    const heavy = ready.find((c) => c.memoryBytes !== undefined && c.memoryBytes > limit);
+    if (heavy !== undefined && total <= o.maxConnections) {
+      const mb = (heavy.memoryBytes ?? 0) / 1024 / 1024;
+      return { action: 'recycle', browser: heavy.browser, connectionId: heavy.id, reason: `page heap ${mb.toFixed(1)} MiB > ${o.recycleAboveMemoryMB} MiB` };
     }
   }
   if (ready.length > 0 && total < o.maxConnections) {

@@ -15,6 +15,8 @@ export interface ConnectionSnapshot {
   failed: number;
   healthScore: number;
   latencyMs: number | undefined;
+  /** Page JS heap in bytes at the last health sample (undefined where the browser does not expose it). */
+  memoryBytes: number | undefined;
   models: string[];
   uptimeMs: number;
 }
@@ -48,6 +50,7 @@ export function poolStats(
     failed: c.stats.failed,
     healthScore: c.healthScore,
     latencyMs: c.stats.latencyMs,
+    memoryBytes: c.stats.memoryBytes,
     models: extra.models.filter((m) => c.hasModel(m.key)).map((m) => m.entry.name),
     uptimeMs: now - c.stats.launchedAt,
   }));

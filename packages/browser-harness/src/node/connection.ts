@@ -125,6 +125,12 @@ export class Connection {
     await this.launched.channel.call({ type: 'release', sessionId }, [], call);
   }
 
+  /** JS heap in use by the page in bytes, or undefined where the browser does not expose it (Firefox). */
+  async memory(call: CallOptions = {}): Promise<number | undefined> {
+    const { reply } = await this.launched.channel.call({ type: 'memory' }, [], call);
+    return reply.jsHeapUsedBytes ?? undefined;
+  }
+
   /** Heartbeat round trip in ms. */
   ping(call: CallOptions = {}): Promise<number> {
     return this.launched.channel.ping(call);

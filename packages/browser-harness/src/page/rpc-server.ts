@@ -89,6 +89,11 @@ export class PageRpcServer {
     switch (request.type) {
       case 'ping':
         return { message: { type: 'pong', id } };
+      case 'memory': {
+        // Non-standard, Chromium only; elsewhere the answer is honestly "unknown".
+        const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+        return { message: { type: 'memory.ok', id, jsHeapUsedBytes: memory?.usedJSHeapSize ?? null } };
+      }
       case 'probe':
         return { message: { type: 'probe.ok', id, capabilities: await this.capabilities() } };
       case 'load': {

@@ -78,6 +78,8 @@ export const loopRequestSchema = z
   .strict();
 export const releaseRequestSchema = z.object({ type: z.literal('release'), id, sessionId: z.string() }).strict();
 export const pingRequestSchema = z.object({ type: z.literal('ping'), id }).strict();
+/** The page's JS heap in use, where the browser exposes it (Chromium's performance.memory). */
+export const memoryRequestSchema = z.object({ type: z.literal('memory'), id }).strict();
 
 export const requestSchema = z.discriminatedUnion('type', [
   probeRequestSchema,
@@ -86,6 +88,7 @@ export const requestSchema = z.discriminatedUnion('type', [
   loopRequestSchema,
   releaseRequestSchema,
   pingRequestSchema,
+  memoryRequestSchema,
 ]);
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];
@@ -163,6 +166,9 @@ export const runReplySchema = z
 export const loopReplySchema = z.object({ type: z.literal('loop.ok'), id, samplesMs: z.array(z.number()) }).strict();
 export const releaseReplySchema = z.object({ type: z.literal('release.ok'), id }).strict();
 export const pongSchema = z.object({ type: z.literal('pong'), id }).strict();
+export const memoryReplySchema = z
+  .object({ type: z.literal('memory.ok'), id, jsHeapUsedBytes: z.number().nonnegative().nullable() })
+  .strict();
 export const errorReplySchema = z
   .object({ type: z.literal('error'), id: id.nullable(), error: serializedErrorSchema })
   .strict();
@@ -175,6 +181,7 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
   loopReplySchema,
   releaseReplySchema,
   pongSchema,
+  memoryReplySchema,
   errorReplySchema,
 ]);
 export type PageMessage = z.infer<typeof pageMessageSchema>;
@@ -189,6 +196,7 @@ export interface ReplyByRequest {
   loop: z.infer<typeof loopReplySchema>;
   release: z.infer<typeof releaseReplySchema>;
   ping: z.infer<typeof pongSchema>;
+  memory: z.infer<typeof memoryReplySchema>;
 }
 export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
   probe: 'probe.ok',
@@ -197,6 +205,7 @@ export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
   loop: 'loop.ok',
   release: 'release.ok',
   ping: 'pong',
+  memory: 'memory.ok',
 };
 
 /** A request as the caller writes it: the channel assigns the id. */
