@@ -61,6 +61,22 @@ describe('faults under load', () => {
     expect(new Set(after.map((r) => r.connectionId)).size).toBe(2);
   });
 
+  it('with a warm spare, a SIGKILLed browser is replaced at once and a new spare is launched', async () => {
+    const p = await twoChromium({ scaling: { spareConnections: 1 } });
+    expect(p.stats().spares).toBe(1);
+    const recoveries = collect(p, 'recovery');
+    const victim = p.connections[0]!;
+    victim.connection.faults.killBrowser();
+    await expect.poll(() => recoveries.length, { timeout: 10_000 }).toBe(1);
+    expect(recoveries[0]!.recoveryMs).toBeLessThan(500);
+    expect(p.connections).toHaveLength(2);
+    expect(p.connections.map((c) => c.id)).toContain(recoveries[0]!.replacementId);
+    const model = await p.getModel('vision', 'vit-tiny');
+    const result = await model.run(entry.sampleInputs());
+    expect(result.outputs.logits?.dims).toEqual([1, 10]);
+    await expect.poll(() => p.stats().spares, { timeout: 20_000 }).toBe(1);
+  });
+
   it('a page that stops responding is detected by the heartbeat and its requests are retried elsewhere', async () => {
     const p = await twoChromium({ harness: { channel: { heartbeatIntervalMs: 250, maxMissedPongs: 8 } } });
     const model = await p.getModel('vision', 'vit-tiny');

@@ -59,6 +59,8 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   readonly options: ResolvedPoolOptions;
   private state: PoolState = { kind: 'created' };
   private readonly connectionsById = new Map<string, PoolConnection>();
+  /** Ready connections held back from routing, promoted when a connection of their browser is lost. */
+  private readonly spares: PoolConnection[] = [];
   /** Browsers that could not be launched, with why (routing falls back past them). */
   private readonly unavailable = new Map<BrowserKind, string>();
   private readonly launching = new Map<BrowserKind, number>();
@@ -169,6 +171,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       errors: this.errors,
       unavailable: this.unavailable,
       models: [...this.models.values()].map((r) => r.model),
+      spares: this.spares.length,
     });
   }
 
@@ -182,7 +185,8 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       await state.ready.catch(() => undefined);
     }
     const harness = state.kind === 'ready' ? state.harness : undefined;
-    await Promise.all([...this.connectionsById.values()].map((c) => c.close().catch(() => undefined)));
+    const all = [...this.connectionsById.values(), ...this.spares.splice(0)];
+    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
     this.connectionsById.clear();
     await harness?.close();
   }
@@ -323,6 +327,8 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     try {
       this.state = { kind: 'ready', harness };
       await Promise.all(this.options.browsers.map((b) => this.launch(b, 'initial')));
+      const kinds = [...new Set(this.options.browsers)].filter((b) => !this.unavailable.has(b));
+      await Promise.all(kinds.flatMap((b) => Array.from({ length: this.options.scaling.spareConnections }, () => this.launch(b, 'spare', true))));
       if (this.connectionsById.size === 0) {
         throw new BrowserUnavailableError(
           `no browser could be started: ${[...this.unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`,
@@ -336,7 +342,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     }
   }
 
-  private async launch(browser: BrowserKind, reason: string): Promise<PoolConnection | undefined> {
+  private async launch(browser: BrowserKind, reason: string, asSpare = false): Promise<PoolConnection | undefined> {
     if (this.state.kind !== 'ready') {
       return undefined;
     }
@@ -365,9 +371,13 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         this.drops.get(browser) ?? 0,
         o.scaling.recycleAboveMemoryMB * 1024 * 1024,
       );
-      this.connectionsById.set(pc.id, pc);
       pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser, state }));
       connection.onClose((cause) => this.onConnectionClosed(pc, cause));
+      if (asSpare) {
+        this.spares.push(pc);
+        return pc;
+      }
+      this.connectionsById.set(pc.id, pc);
       this.emit('connection:up', {
         connectionId: pc.id,
         browser,
@@ -389,6 +399,16 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
 
   private onConnectionClosed(pc: PoolConnection, cause: BrowserPoolError): void {
     const expected = pc.planned || this.state.kind !== 'ready';
+    const spareAt = this.spares.indexOf(pc);
+    if (spareAt >= 0) {
+      // A spare died unused: replace it quietly.
+      this.spares.splice(spareAt, 1);
+      void pc.close().catch(() => undefined);
+      if (!expected) {
+        void this.launch(pc.browser, 'spare', true);
+      }
+      return;
+    }
     this.connectionsById.delete(pc.id);
     // The socket is gone but the browser may live on (a hung page): close it so it frees its CPU and memory.
     void pc.close().catch(() => undefined);
@@ -399,6 +419,22 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     // Unplanned loss: relaunch the same browser now; requests that were on it retry elsewhere or wait for this.
     this.drops.set(pc.browser, (this.drops.get(pc.browser) ?? 0) + 1);
     const start = performance.now();
+    const spare = this.spares.find((s) => s.browser === pc.browser && s.accepting);
+    if (spare !== undefined) {
+      this.spares.splice(this.spares.indexOf(spare), 1);
+      this.connectionsById.set(spare.id, spare);
+      this.emit('connection:up', {
+        connectionId: spare.id,
+        browser: spare.browser,
+        browserVersion: spare.connection.browserVersion,
+        capabilities: spare.capabilities,
+        launchMs: 0,
+        reason: `spare promoted to replace ${pc.id}`,
+      });
+      this.emit('recovery', { browser: pc.browser, lostConnectionId: pc.id, replacementId: spare.id, recoveryMs: performance.now() - start, ok: true, reason: cause.message });
+      void this.launch(pc.browser, 'spare', true);
+      return;
+    }
     void this.launch(pc.browser, `replacing ${pc.id}`).then((replacement) => {
       this.emit('recovery', {
         browser: pc.browser,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { planScaling, type ScalingInput } from './scaling';
 
-const options = { minConnections: 1, maxConnections: 3, scaleUpQueueDepth: 8, idleTimeoutMs: 60_000, cooldownMs: 5000, recycleAfterInferences: 0, recycleAboveMemoryMB: 0, intervalMs: 1000 };
+const options = { minConnections: 1, maxConnections: 3, scaleUpQueueDepth: 8, idleTimeoutMs: 60_000, cooldownMs: 5000, recycleAfterInferences: 0, recycleAboveMemoryMB: 0, intervalMs: 1000, spareConnections: 0 };
 const conn = (id: string, over: Partial<ScalingInput['connections'][number]> = {}): ScalingInput['connections'][number] => ({
   id, browser: 'chromium', ready: true, outstanding: 0, lastActivityAt: 100_000, inferences: 0, memoryBytes: undefined, ...over,
 });

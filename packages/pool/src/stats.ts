@@ -33,11 +33,13 @@ export interface PoolStats {
   perModel: Record<string, number>;
   errors: number;
   unavailableBrowsers: Partial<Record<BrowserKind, string>>;
+  /** Ready spare connections held back from routing. */
+  spares: number;
 }
 
 export function poolStats(
   conns: readonly PoolConnection[],
-  extra: { admitted: number; maxQueuedRequests: number; errors: number; unavailable: ReadonlyMap<BrowserKind, string>; models: readonly PoolModel[] },
+  extra: { admitted: number; maxQueuedRequests: number; errors: number; unavailable: ReadonlyMap<BrowserKind, string>; models: readonly PoolModel[]; spares: number },
 ): PoolStats {
   const now = Date.now();
   const connections = conns.map((c) => ({
@@ -75,5 +77,6 @@ export function poolStats(
     perModel,
     errors: extra.errors,
     unavailableBrowsers: Object.fromEntries(extra.unavailable),
+    spares: extra.spares,
   };
 }
