@@ -10,9 +10,7 @@ import {
   type Backend,
   BACKENDS,
   BrowserHarness,
-  type BrowserKind,
   BrowserPoolError,
-  BrowserUnavailableError,
   ClosedError,
   InvalidInputError,
   NoConnectionError,
@@ -23,15 +21,15 @@ import {
 } from '@browser-pool/browser-harness';
 import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } from '@browser-pool/models';
 
-import { OpossumBreaker } from './breaker';
 import type { PoolEvents } from './events';
+import { type EmitPoolEvent, Fleet } from './fleet';
 import { KnownAnswer } from './known-answer';
+import { Maintenance } from './maintenance';
 import { type HandleRunOptions, type InferenceResult, ModelHandle, type Placement } from './model-handle';
 import { listOf, type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options';
-import { isConnectionFault, type LoadedModel, PoolConnection } from './pool-connection';
+import { isConnectionFault, type LoadedModel, type PoolConnection } from './pool-connection';
 import { modelKey, type PoolModel } from './pool-model';
 import { AffinityRoutingPolicy, type RoutingDecision, type RoutingPolicy } from './routing/policy';
-import { planScaling } from './scaling';
 import { type PoolStats, poolStats } from './stats';
 
 export interface GetModelOptions {
@@ -47,7 +45,7 @@ export interface GetModelOptions {
 type PoolState =
   | { kind: 'created' }
   | { kind: 'starting'; ready: Promise<void> }
-  | { kind: 'ready'; harness: BrowserHarness }
+  | { kind: 'ready'; harness: BrowserHarness; fleet: Fleet; maintenance: Maintenance }
   | { kind: 'closed' };
 
 interface ModelRecord {
@@ -58,21 +56,11 @@ interface ModelRecord {
 export class ResourcePool extends EventEmitter<PoolEvents> {
   readonly options: ResolvedPoolOptions;
   private state: PoolState = { kind: 'created' };
-  private readonly connectionsById = new Map<string, PoolConnection>();
-  /** Ready connections held back from routing, promoted when a connection of their browser is lost. */
-  private readonly spares: PoolConnection[] = [];
-  /** Browsers that could not be launched, with why (routing falls back past them). */
-  private readonly unavailable = new Map<BrowserKind, string>();
-  private readonly launching = new Map<BrowserKind, number>();
-  private readonly drops = new Map<BrowserKind, number>();
   private readonly models = new Map<string, ModelRecord>();
   private readonly policy: RoutingPolicy;
   private readonly knownAnswer: KnownAnswer;
   private admitted = 0;
   private errors = 0;
-  private lastScalingAt = 0;
-  private healthRunning = false;
-  private timers: NodeJS.Timeout[] = [];
 
   constructor(options: PoolOptions = {}) {
     super();
@@ -100,7 +88,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
 
   /** Live connections that take work. */
   get connections(): readonly PoolConnection[] {
-    return [...this.connectionsById.values()].filter((c) => c.accepting);
+    return this.fleetOrUndefined()?.all.filter((c) => c.accepting) ?? [];
   }
 
   /**
@@ -165,13 +153,14 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
 
   /** Connections, utilization, queue depth, distribution per browser and model, errors. */
   stats(): PoolStats {
-    return poolStats([...this.connectionsById.values()], {
+    const fleet = this.fleetOrUndefined();
+    return poolStats(fleet?.all ?? [], {
       admitted: this.admitted,
       maxQueuedRequests: this.options.maxQueuedRequests,
       errors: this.errors,
-      unavailable: this.unavailable,
+      unavailable: fleet?.unavailable ?? new Map(),
       models: [...this.models.values()].map((r) => r.model),
-      spares: this.spares.length,
+      spares: fleet?.spareCount ?? 0,
     });
   }
 
@@ -179,16 +168,14 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   async close(): Promise<void> {
     const state = this.state;
     this.state = { kind: 'closed' };
-    this.timers.forEach((t) => clearInterval(t));
-    this.timers = [];
     if (state.kind === 'starting') {
+      // start() sees the closed state and shuts what it opened.
       await state.ready.catch(() => undefined);
+    } else if (state.kind === 'ready') {
+      state.maintenance.stop();
+      await state.fleet.close();
+      await state.harness.close();
     }
-    const harness = state.kind === 'ready' ? state.harness : undefined;
-    const all = [...this.connectionsById.values(), ...this.spares.splice(0)];
-    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
-    this.connectionsById.clear();
-    await harness?.close();
   }
 
   // ---- running ----
@@ -245,9 +232,10 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         } catch (error) {
           connection.observe({ ok: false, error });
           const retryable = isConnectionFault(error) && (error as BrowserPoolError).code !== 'E_TIMEOUT';
+          const fleet = this.fleetOrUndefined();
           const elsewhere = (): boolean =>
-            [...this.connectionsById.values()].some((c) => c.id !== connection.id && !exclude.has(c.id)) ||
-            [...this.launching.values()].some((n) => n > 0) ||
+            (fleet?.all ?? []).some((c) => c.id !== connection.id && !exclude.has(c.id)) ||
+            (fleet?.pendingLaunches ?? 0) > 0 ||
             connection.state.kind === 'closed'; // a lost connection is being replaced
           if (retryable && attempts <= this.options.maxRetries && Date.now() < deadline && options.signal?.aborted !== true && elsewhere()) {
             exclude.add(connection.id);
@@ -275,15 +263,16 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
 
   /** Asks the policy now. Synchronous on purpose: the caller enqueues in the same turn, so the next decision sees it. */
   private chooseNow(model: PoolModel, exclude: ReadonlySet<string>): RoutingDecision | undefined {
-    if (this.state.kind === 'closed') {
+    if (this.state.kind !== 'ready') {
       throw new ClosedError('pool closed');
     }
-    return this.policy.choose([...this.connectionsById.values()], {
+    const { fleet } = this.state;
+    return this.policy.choose(fleet.all, {
       modelType: model.entry.modelType,
       modelKey: model.key,
       preference: this.options.browserPreference[model.entry.modelType],
       exclude,
-      unavailable: this.unavailable,
+      unavailable: fleet.unavailable,
     });
   }
 
@@ -294,12 +283,12 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       if (decision !== undefined) {
         return decision;
       }
-      const pendingLaunches = [...this.launching.values()].reduce((a, b) => a + b, 0);
+      const pendingLaunches = this.fleetOrUndefined()?.pendingLaunches ?? 0;
       const remaining = deadline - Date.now();
       if (pendingLaunches === 0 || remaining <= 0) {
         const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
         throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
-          details: { excluded: [...exclude], unavailable: Object.fromEntries(this.unavailable) },
+          details: { excluded: [...exclude], unavailable: Object.fromEntries(this.fleetOrUndefined()?.unavailable ?? []) },
         });
       }
       await this.waitForConnectionUp(remaining);
@@ -320,209 +309,36 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     });
   }
 
-  // ---- connections: launch, loss, recovery ----
+  // ---- lifecycle ----
 
   private async start(): Promise<void> {
     const harness = await BrowserHarness.start({ connectTimeoutMs: this.options.connectTimeoutMs, ...this.options.harness });
+    // EventEmitter's generic emit signature does not unify with a generic arrow; the call itself is fully typed.
+    const emit: EmitPoolEvent = (name, ...args) => this.emit(name, ...(args as never));
+    const fleet = new Fleet(harness, this.options, emit);
+    const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.admitted, emit);
     try {
-      this.state = { kind: 'ready', harness };
-      await Promise.all(this.options.browsers.map((b) => this.launch(b, 'initial')));
-      const kinds = [...new Set(this.options.browsers)].filter((b) => !this.unavailable.has(b));
-      await Promise.all(kinds.flatMap((b) => Array.from({ length: this.options.scaling.spareConnections }, () => this.launch(b, 'spare', true))));
-      if (this.connectionsById.size === 0) {
-        throw new BrowserUnavailableError(
-          `no browser could be started: ${[...this.unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`,
-        );
+      this.state = { kind: 'ready', harness, fleet, maintenance };
+      await fleet.start(this.options.browsers);
+      if (this.state.kind !== 'ready') {
+        throw new ClosedError('pool was closed while it started');
       }
-      this.startTimers();
+      maintenance.start();
     } catch (error) {
-      await this.close();
-      this.state = { kind: 'created' };
+      await fleet.close();
+      await harness.close();
+      if (this.state.kind !== 'closed') {
+        this.state = { kind: 'created' };
+      }
       throw error;
     }
   }
 
-  private async launch(browser: BrowserKind, reason: string, asSpare = false): Promise<PoolConnection | undefined> {
-    if (this.state.kind !== 'ready') {
-      return undefined;
-    }
-    const harness = this.state.harness;
-    this.launching.set(browser, (this.launching.get(browser) ?? 0) + 1);
-    const start = performance.now();
-    try {
-      const connection = await harness.launch(browser);
-      if (this.state.kind !== 'ready') {
-        await connection.close();
-        return undefined;
-      }
-      this.unavailable.delete(browser);
-      const o = this.options;
-      const breaker = new OpossumBreaker(`connection ${connection.id}`, {
-        errorThresholdPercentage: o.breaker.errorThresholdPercentage,
-        volumeThreshold: o.breaker.volumeThreshold,
-        resetTimeoutMs: o.breaker.resetTimeoutMs,
-        rollingWindowMs: o.breaker.rollingWindowMs,
-      });
-      const pc = new PoolConnection(
-        connection,
-        breaker,
-        o.connectionConcurrency,
-        o.loadTimeoutMs,
-        this.drops.get(browser) ?? 0,
-        o.scaling.recycleAboveMemoryMB * 1024 * 1024,
-      );
-      pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser, state }));
-      connection.onClose((cause) => this.onConnectionClosed(pc, cause));
-      if (asSpare) {
-        this.spares.push(pc);
-        return pc;
-      }
-      this.connectionsById.set(pc.id, pc);
-      this.emit('connection:up', {
-        connectionId: pc.id,
-        browser,
-        browserVersion: connection.browserVersion,
-        capabilities: connection.capabilities,
-        launchMs: performance.now() - start,
-        reason,
-      });
-      return pc;
-    } catch (error) {
-      const e = error instanceof BrowserPoolError ? error : new BrowserUnavailableError((error as Error).message);
-      this.unavailable.set(browser, e.message);
-      this.emit('browser:unavailable', { browser, code: e.code, reason: e.message });
-      return undefined;
-    } finally {
-      this.launching.set(browser, (this.launching.get(browser) ?? 1) - 1);
-    }
-  }
-
-  private onConnectionClosed(pc: PoolConnection, cause: BrowserPoolError): void {
-    const expected = pc.planned || this.state.kind !== 'ready';
-    const spareAt = this.spares.indexOf(pc);
-    if (spareAt >= 0) {
-      // A spare died unused: replace it quietly.
-      this.spares.splice(spareAt, 1);
-      void pc.close().catch(() => undefined);
-      if (!expected) {
-        void this.launch(pc.browser, 'spare', true);
-      }
-      return;
-    }
-    this.connectionsById.delete(pc.id);
-    // The socket is gone but the browser may live on (a hung page): close it so it frees its CPU and memory.
-    void pc.close().catch(() => undefined);
-    this.emit('connection:down', { connectionId: pc.id, browser: pc.browser, code: cause.code, reason: cause.message, expected });
-    if (expected) {
-      return;
-    }
-    // Unplanned loss: relaunch the same browser now; requests that were on it retry elsewhere or wait for this.
-    this.drops.set(pc.browser, (this.drops.get(pc.browser) ?? 0) + 1);
-    const start = performance.now();
-    const spare = this.spares.find((s) => s.browser === pc.browser && s.accepting);
-    if (spare !== undefined) {
-      this.spares.splice(this.spares.indexOf(spare), 1);
-      this.connectionsById.set(spare.id, spare);
-      this.emit('connection:up', {
-        connectionId: spare.id,
-        browser: spare.browser,
-        browserVersion: spare.connection.browserVersion,
-        capabilities: spare.capabilities,
-        launchMs: 0,
-        reason: `spare promoted to replace ${pc.id}`,
-      });
-      this.emit('recovery', { browser: pc.browser, lostConnectionId: pc.id, replacementId: spare.id, recoveryMs: performance.now() - start, ok: true, reason: cause.message });
-      void this.launch(pc.browser, 'spare', true);
-      return;
-    }
-    void this.launch(pc.browser, `replacing ${pc.id}`).then((replacement) => {
-      this.emit('recovery', {
-        browser: pc.browser,
-        lostConnectionId: pc.id,
-        replacementId: replacement?.id,
-        recoveryMs: performance.now() - start,
-        ok: replacement !== undefined,
-        reason: cause.message,
-      });
-    });
-  }
-
-  // ---- scaling, recycling, health ----
-
-  private startTimers(): void {
-    const scaling = setInterval(() => this.scaleTick(), this.options.scaling.intervalMs);
-    scaling.unref();
-    this.timers.push(scaling);
-    if (this.options.health.knownAnswerIntervalMs > 0) {
-      const health = setInterval(() => void this.healthTick(), this.options.health.knownAnswerIntervalMs);
-      health.unref();
-      this.timers.push(health);
-    }
-  }
-
-  private scaleTick(): void {
-    if (this.state.kind !== 'ready') {
-      return;
-    }
-    const conns = [...this.connectionsById.values()];
-    const plan = planScaling({
-      now: Date.now(),
-      lastDecisionAt: this.lastScalingAt,
-      options: this.options.scaling,
-      admitted: this.admitted,
-      launching: [...this.launching.values()].reduce((a, b) => a + b, 0),
-      connections: conns.map((c) => ({
-        id: c.id,
-        browser: c.browser,
-        ready: c.accepting,
-        outstanding: c.outstanding,
-        lastActivityAt: c.stats.lastActivityAt,
-        inferences: c.stats.completed,
-        memoryBytes: c.stats.memoryBytes,
-      })),
-    });
-    if (plan === undefined) {
-      return;
-    }
-    this.lastScalingAt = Date.now();
-    this.emit('scaling', { ...plan, connections: conns.length });
-    if (plan.action === 'up') {
-      void this.launch(plan.browser, plan.reason);
-      return;
-    }
-    const target = plan.connectionId === undefined ? undefined : this.connectionsById.get(plan.connectionId);
-    if (target === undefined) {
-      return;
-    }
-    if (plan.action === 'recycle') {
-      // Replacement first, so capacity never dips; then drain: nothing in flight is dropped.
-      void this.launch(target.browser, plan.reason).then(() => target.drain(plan.reason));
-    } else {
-      void target.drain(plan.reason);
-    }
-  }
-
-  private async healthTick(): Promise<void> {
-    if (this.healthRunning) {
-      return; // a stalled page can make one round outlast the interval
-    }
-    this.healthRunning = true;
-    try {
-      await this.healthRound();
-    } finally {
-      this.healthRunning = false;
-    }
-  }
-
-  private async healthRound(): Promise<void> {
-    for (const pc of this.connections) {
-      pc.stats.memoryBytes = await pc.connection.memory({ timeoutMs: 5000 }).catch(() => pc.stats.memoryBytes);
-      const outcome = await this.knownAnswer.check(pc).catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
-      this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
-    }
-  }
-
   // ---- helpers ----
+
+  private fleetOrUndefined(): Fleet | undefined {
+    return this.state.kind === 'ready' ? this.state.fleet : undefined;
+  }
 
   private async ready(): Promise<BrowserHarness> {
     await this.initialize();
@@ -547,7 +363,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       return;
     }
     this.models.delete(record.model.key);
-    await Promise.all([...this.connectionsById.values()].map((c) => c.releaseModel(record.model.key)));
+    await Promise.all((this.fleetOrUndefined()?.all ?? []).map((c) => c.releaseModel(record.model.key)));
   }
 
   private placement(connection: PoolConnection, decision: RoutingDecision, loaded: LoadedModel, requestedBackends: Backend[]): Placement {

@@ -1,0 +1,96 @@
+/**
+ * The pool's periodic work: scaling and recycling decisions (planned by the pure `planScaling`), and health rounds
+ * (page heap sample + known-answer inference on every connection).
+ */
+import type { EmitPoolEvent, Fleet } from './fleet';
+import type { KnownAnswer } from './known-answer';
+import type { ResolvedPoolOptions } from './options';
+import { planScaling } from './scaling';
+
+export class Maintenance {
+  private timers: NodeJS.Timeout[] = [];
+  private lastScalingAt = 0;
+  private healthRunning = false;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly options: ResolvedPoolOptions,
+    private readonly knownAnswer: KnownAnswer,
+    /** Requests admitted (queued + running) across the pool right now. */
+    private readonly admitted: () => number,
+    private readonly emit: EmitPoolEvent,
+  ) {}
+
+  start(): void {
+    const scaling = setInterval(() => this.scaleTick(), this.options.scaling.intervalMs);
+    scaling.unref();
+    this.timers.push(scaling);
+    if (this.options.health.knownAnswerIntervalMs > 0) {
+      const health = setInterval(() => void this.healthTick(), this.options.health.knownAnswerIntervalMs);
+      health.unref();
+      this.timers.push(health);
+    }
+  }
+
+  stop(): void {
+    this.timers.forEach((t) => clearInterval(t));
+    this.timers = [];
+  }
+
+  private scaleTick(): void {
+    const conns = this.fleet.all;
+    const plan = planScaling({
+      now: Date.now(),
+      lastDecisionAt: this.lastScalingAt,
+      options: this.options.scaling,
+      admitted: this.admitted(),
+      launching: this.fleet.pendingLaunches,
+      connections: conns.map((c) => ({
+        id: c.id,
+        browser: c.browser,
+        ready: c.accepting,
+        outstanding: c.outstanding,
+        lastActivityAt: c.stats.lastActivityAt,
+        inferences: c.stats.completed,
+        memoryBytes: c.stats.memoryBytes,
+      })),
+    });
+    if (plan === undefined) {
+      return;
+    }
+    this.lastScalingAt = Date.now();
+    this.emit('scaling', { ...plan, connections: conns.length });
+    if (plan.action === 'up') {
+      void this.fleet.launch(plan.browser, plan.reason);
+      return;
+    }
+    const target = this.fleet.get(plan.connectionId);
+    if (target === undefined) {
+      return;
+    }
+    if (plan.action === 'recycle') {
+      // Replacement first, so capacity never dips; then drain: nothing in flight is dropped.
+      void this.fleet.launch(target.browser, plan.reason).then(() => target.drain(plan.reason));
+    } else {
+      void target.drain(plan.reason);
+    }
+  }
+
+  private async healthTick(): Promise<void> {
+    if (this.healthRunning) {
+      return; // a stalled page can make one round outlast the interval
+    }
+    this.healthRunning = true;
+    try {
+      for (const pc of this.fleet.all.filter((c) => c.accepting)) {
+        pc.stats.memoryBytes = await pc.connection.memory({ timeoutMs: 5000 }).catch(() => pc.stats.memoryBytes);
+        const outcome = await this.knownAnswer
+          .check(pc)
+          .catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
+        this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
+      }
+    } finally {
+      this.healthRunning = false;
+    }
+  }
+}
