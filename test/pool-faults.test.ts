@@ -18,7 +18,15 @@ afterEach(async () => {
 });
 
 async function twoChromium(options: PoolOptions = {}): Promise<ResourcePool> {
-  pool = new ResourcePool({ catalogue, browsers: ['chromium', 'chromium'], backends: ['wasm'], health: { knownAnswerIntervalMs: 0 }, ...options });
+  // maxConnections 2: these tests are about recovery, so the autoscaler must not add connections under the backlog.
+  pool = new ResourcePool({
+    catalogue,
+    browsers: ['chromium', 'chromium'],
+    backends: ['wasm'],
+    health: { knownAnswerIntervalMs: 0 },
+    ...options,
+    scaling: { maxConnections: 2, ...options.scaling },
+  });
   await pool.initialize();
   return pool;
 }

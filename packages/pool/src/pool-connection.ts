@@ -167,24 +167,11 @@ export class PoolConnection implements ConnectionView {
       throw new ConnectionLostError(`connection ${this.id} is ${this.stateValue.kind}; it takes no new work`);
     }
     try {
-      return await this.queue.add(
-      () => {
-        if (this.stateValue.kind === 'closed') {
-          // Queued before the connection died: fail fast with the cause (retryable elsewhere), never hang.
-          throw this.stateValue.cause;
-        }
-        return this.breakerImpl.fire(async () => {
-          const loaded = await this.ensureModel(model, options.signal);
-          const result = await this.connection.run(loaded.session.sessionId, inputs, {
-            timeoutMs: Math.max(1, options.deadline - Date.now()),
-            signal: options.signal,
-            ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
-          });
-          return { result, loaded };
-        });
-      },
-      { priority: options.priority ?? 0, signal: options.signal },
-      );
+      // Enqueued synchronously (before any await), so `outstanding` counts it for the very next routing decision.
+      return await this.queue.add(() => this.runQueued(model, inputs, options), {
+        priority: options.priority ?? 0,
+        signal: options.signal,
+      });
     } catch (error) {
       if (options.signal?.aborted === true && !(error instanceof BrowserPoolError)) {
         // p-queue rejects with the signal's reason; a request aborted while queued never ran.
@@ -192,6 +179,22 @@ export class PoolConnection implements ConnectionView {
       }
       throw error;
     }
+  }
+
+  private runQueued(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+    if (this.stateValue.kind === 'closed') {
+      // Queued before the connection died: fail fast with the cause (retryable elsewhere), never hang.
+      return Promise.reject(this.stateValue.cause);
+    }
+    return this.breakerImpl.fire(async () => {
+      const loaded = await this.ensureModel(model, options.signal);
+      const result = await this.connection.run(loaded.session.sessionId, inputs, {
+        timeoutMs: Math.max(1, options.deadline - Date.now()),
+        signal: options.signal,
+        ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
+      });
+      return { result, loaded };
+    });
   }
 
   /** Records the outcome of a run for health and routing. */
