@@ -11,7 +11,6 @@ import {
   type SessionInfo,
   type SessionOptionsWire,
   type TensorMap,
-  validateTensor,
 } from '../protocol';
 import type { BrowserKind, FaultInjector, LaunchedPage } from './drivers/types';
 import type { CallOptions } from './rpc-channel';
@@ -92,10 +91,8 @@ export class Connection {
   }
 
   async run(sessionId: string, inputs: TensorMap, options: RunOptions = {}): Promise<RunResult> {
-    const named: NamedTensor[] = Object.entries(inputs).map(([name, tensor]) => {
-      validateTensor(tensor, `input "${name}"`);
-      return { name, tensor };
-    });
+    // Validated once, by the channel, before the call is sent.
+    const named: NamedTensor[] = Object.entries(inputs).map(([name, tensor]) => ({ name, tensor }));
     const start = performance.now();
     // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
     const blocking = !this.ranSessions.has(sessionId);

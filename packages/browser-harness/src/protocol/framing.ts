@@ -54,6 +54,9 @@ export function encodeFrame(message: object, tensors: readonly NamedTensor[] = [
   if (tensors.length === 0) {
     return JSON.stringify(message);
   }
+  for (const { name, tensor } of tensors) {
+    validateTensor(tensor, `tensor "${name}"`);
+  }
   const descriptors: TensorDescriptor[] = [];
   // Offsets depend on the header length, which depends on the offsets' digits: iterate to a fixed point.
   let headerBytes: Uint8Array = new Uint8Array(0);
@@ -61,7 +64,6 @@ export function encodeFrame(message: object, tensors: readonly NamedTensor[] = [
     descriptors.length = 0;
     let offset = PREFIX + guess + pad(PREFIX + guess);
     for (const { name, tensor } of tensors) {
-      validateTensor(tensor, `tensor "${name}"`);
       const byteLength = tensor.data.byteLength;
       descriptors.push({ name, dtype: tensor.dtype, dims: [...tensor.dims], offset, byteLength });
       offset += byteLength + pad(byteLength);
