@@ -68,4 +68,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['packages/db-integration/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@browser-pool/browser-harness*', '@browser-pool/cli*'], message: 'db-integration never imports browser-harness or cli' },
+            { group: ['@browser-pool/pool'], allowTypeImports: true, message: 'db-integration may import only the pool\'s types' },
+          ],
+        },
+      ],
+    },
+  },
 );

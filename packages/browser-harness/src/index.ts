@@ -8,5 +8,6 @@ export * from './node/drivers/types';
 export * from './node/harness';
 export * from './node/page-server';
 export * from './node/paths';
+export * from './node/render-page';
 export * from './node/rpc-channel';
 export * from './protocol';

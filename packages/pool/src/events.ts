@@ -1,5 +1,5 @@
 /** Typed pool events. The DuckDB recorder (db-integration) subscribes to these; the pool never imports it. */
-import type { BrowserKind, Capabilities } from '@browser-pool/browser-harness';
+import type { Backend, BrowserKind, Capabilities, SessionOptionsWire } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
 
 import type { BreakerState } from './breaker';
@@ -9,9 +9,39 @@ export interface PoolEvents {
   'connection:up': [{ connectionId: string; browser: BrowserKind; browserVersion: string; capabilities: Capabilities; launchMs: number; reason: string }];
   'connection:down': [{ connectionId: string; browser: BrowserKind; code: string; reason: string; expected: boolean }];
   'browser:unavailable': [{ browser: BrowserKind; code: string; reason: string }];
-  'model:loaded': [{ model: string; modelType: ModelType; placement: Placement; createMs: number; fetchMs: number }];
-  'inference:completed': [{ model: string; modelType: ModelType; connectionId: string; browser: BrowserKind; backend: string; attempts: number; timings: InferenceTimings }];
-  'inference:failed': [{ model: string; modelType: ModelType; code: string; message: string; attempts: number }];
+  'model:loaded': [{ model: string; modelType: ModelType; placement: Placement; sessionOptions: SessionOptionsWire; createMs: number; fetchMs: number }];
+  /** A load that failed on a connection (every requested backend refused, or the model would not compile). */
+  'model:failed': [{ model: string; modelType: ModelType; connectionId: string; browser: BrowserKind; requestedBackends: Backend[]; code: string; message: string }];
+  'inference:completed': [
+    {
+      model: string;
+      modelType: ModelType;
+      connectionId: string;
+      browser: BrowserKind;
+      /** The backend that ran, and the first one asked for (they differ after a fallback). */
+      backend: Backend;
+      requestedBackend: Backend;
+      /** Leading dimension of the first input (1 for unbatched models). */
+      batchSize: number;
+      sessionOptions: SessionOptionsWire;
+      attempts: number;
+      timings: InferenceTimings;
+    },
+  ];
+  'inference:failed': [
+    {
+      model: string;
+      modelType: ModelType;
+      /** The last connection tried, when one was chosen. */
+      connectionId: string | undefined;
+      browser: BrowserKind | undefined;
+      requestedBackend: Backend;
+      batchSize: number;
+      code: string;
+      message: string;
+      attempts: number;
+    },
+  ];
   'inference:retry': [{ model: string; fromConnectionId: string; code: string; attempt: number }];
   'breaker:state': [{ connectionId: string; browser: BrowserKind; state: BreakerState }];
   'health:check': [{ connectionId: string; ok: boolean; pingMs: number | undefined; healthScore: number; detail: string }];

@@ -1,9 +1,11 @@
 /** The pool: `new ResourcePool(options)`, `initialize()`, `getModel(type, name, options)`, `stats()`, `close()`. */
 export { type Breaker, type BreakerState, OpossumBreaker } from './breaker';
+export type * from './database';
 export type { PoolEvents } from './events';
 export { ewma, type HealthInputs,healthScore } from './health';
 export * from './model-handle';
 export * from './options';
+export type { RoutingSource } from './pool-model';
 export { type GetModelOptions, ResourcePool } from './resource-pool';
 export * from './routing/policy';
 export { planScaling, type ScalingInput, type ScalingPlan } from './scaling';

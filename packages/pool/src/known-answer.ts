@@ -54,6 +54,9 @@ export class KnownAnswer {
       backends: ['wasm'],
       sessionOptions: {},
       pageSource: { kind: 'bytes', bytes: await loadModelBytes(source) },
+      // Health checks run on a connection chosen by the health round, never routed.
+      preference: [],
+      routing: { source: 'static', reason: 'health check' },
     };
     return { model, inputs, expected: await runReference(source, inputs) };
   }

@@ -2,6 +2,8 @@
 import { type Backend, type BrowserKind, ClosedError, type TensorMap, type WebgpuCapability } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
 
+import type { RoutingSource } from './pool-model';
+
 /** A backend that was tried and skipped before the one that ran. */
 export interface BackendFallback {
   backend: Backend;
@@ -18,6 +20,8 @@ export interface Placement {
   preferredBrowser: BrowserKind | undefined;
   browserFallbackReason: string | undefined;
   requestedBackends: Backend[];
+  /** Whether stored history or the static affinity ordered browsers and backends, and why. */
+  routing: RoutingSource;
   backend: Backend;
   fallbacks: BackendFallback[];
   /** The WebGPU adapter when the backend is webgpu. */

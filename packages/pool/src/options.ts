@@ -10,6 +10,7 @@ import {
 } from '@browser-pool/browser-harness';
 import { MODEL_TYPES, ModelCatalogue, type ModelType } from '@browser-pool/models';
 
+import type { PoolDatabase } from './database';
 import type { RoutingPolicy } from './routing/policy';
 
 /** Browser preference per model type, best first (the issue's defaults: audio→Firefox, vision→Chrome, text→Edge). */
@@ -92,6 +93,16 @@ export interface PoolOptions {
   harness?: HarnessOptions;
   /** Extra drivers (e.g. a remote browser) merged over the harness defaults. */
   drivers?: Partial<Record<BrowserKind, BrowserDriver>>;
+  /**
+   * Records every event and snapshot, answers report calls, and advises routing from stored history
+   * (db-integration's `DuckDBPoolDatabase`; see `createPool` in the cli package). @default none
+   */
+  database?: PoolDatabase;
+  /**
+   * Use the database's stored history to order browsers and backends per model (falls back to
+   * `browserPreference` and `backends` where history is thin). Ignored without a database. @default true
+   */
+  routingHistory?: boolean;
 }
 
 export interface ResolvedPoolOptions {
@@ -110,6 +121,8 @@ export interface ResolvedPoolOptions {
   health: Required<HealthOptions>;
   routing: RoutingPolicy | undefined;
   harness: HarnessOptions;
+  database: PoolDatabase | undefined;
+  routingHistory: boolean;
 }
 
 function intAtLeast(field: string, value: unknown, min: number, fallback: number): number {
@@ -118,6 +131,16 @@ function intAtLeast(field: string, value: unknown, min: number, fallback: number
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new InvalidOptionsError(`option ${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function bool(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionsError(`option ${field} must be a boolean, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -174,5 +197,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     health: { knownAnswerIntervalMs: intAtLeast('health.knownAnswerIntervalMs', options.health?.knownAnswerIntervalMs, 0, 15_000) },
     routing: options.routing,
     harness: { ...options.harness, drivers: { ...options.harness?.drivers, ...options.drivers } },
+    database: options.database,
+    routingHistory: bool('routingHistory', options.routingHistory, true),
   };
 }

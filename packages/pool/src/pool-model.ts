@@ -1,4 +1,4 @@
-import type { Backend, PageModelSource, SessionOptionsWire } from '@browser-pool/browser-harness';
+import type { Backend, BrowserKind, PageModelSource, SessionOptionsWire } from '@browser-pool/browser-harness';
 import type { ModelEntry } from '@browser-pool/models';
 
 /** A model as the pool knows it: one catalogue entry with its load options; loaded lazily on each connection. */
@@ -10,6 +10,15 @@ export interface PoolModel {
   readonly sessionOptions: SessionOptionsWire;
   /** How pages get the bytes (a page-server URL, or bytes over the socket), resolved once. */
   readonly pageSource: PageModelSource;
+  /** Browser preference for this model, best first, decided once at `getModel`. */
+  readonly preference: readonly BrowserKind[];
+  readonly routing: RoutingSource;
+}
+
+/** Which source decided a model's browser and backend order, and why. */
+export interface RoutingSource {
+  source: 'history' | 'static';
+  reason: string;
 }
 
 export function modelKey(name: string, backends: readonly Backend[], options: SessionOptionsWire, inline: boolean): string {

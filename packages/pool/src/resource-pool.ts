@@ -10,9 +10,11 @@ import {
   type Backend,
   BACKENDS,
   BrowserHarness,
+  type BrowserKind,
   BrowserPoolError,
   ClosedError,
   InvalidInputError,
+  InvalidOptionsError,
   NoConnectionError,
   type PageModelSource,
   QueueFullError,
@@ -21,6 +23,7 @@ import {
 } from '@browser-pool/browser-harness';
 import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } from '@browser-pool/models';
 
+import type { BrowserRecommendation, PerformanceReportRequest, PoolDatabase, VisualizationRequest } from './database';
 import type { PoolEvents } from './events';
 import { type EmitPoolEvent, Fleet } from './fleet';
 import { KnownAnswer } from './known-answer';
@@ -28,7 +31,7 @@ import { Maintenance } from './maintenance';
 import { type HandleRunOptions, type InferenceResult, ModelHandle, type Placement } from './model-handle';
 import { listOf, type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options';
 import { isConnectionFault, type LoadedModel, type PoolConnection } from './pool-connection';
-import { modelKey, type PoolModel } from './pool-model';
+import { modelKey, type PoolModel, type RoutingSource } from './pool-model';
 import { AffinityRoutingPolicy, type RoutingDecision, type RoutingPolicy } from './routing/policy';
 import { type PoolStats, poolStats } from './stats';
 
@@ -103,13 +106,14 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     if (entry.modelType !== modelType) {
       throw new InvalidInputError(`model "${modelName}" is a ${entry.modelType} model, not ${modelType}`);
     }
-    const backends = listOf('backends', options.backends, BACKENDS, this.options.backends);
+    const explicit = options.backends === undefined ? undefined : listOf('backends', options.backends, BACKENDS, this.options.backends);
+    const { preference, backends, routing } = this.routingFor(entry, explicit);
     const sessionOptions = options.sessionOptions ?? {};
     const key = modelKey(entry.name, backends, sessionOptions, options.inline === true);
     let record = this.models.get(key);
     if (record === undefined) {
       const pageSource = await this.pageSource(harness, entry, options.inline === true);
-      record = { model: { key, entry, backends, sessionOptions, pageSource }, handles: 0 };
+      record = { model: { key, entry, backends, sessionOptions, pageSource, preference, routing }, handles: 0 };
       this.models.set(key, record);
     }
     const { model } = record;
@@ -126,14 +130,24 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
           exclude.add(connection.id);
           continue;
         }
+        this.emit('model:failed', {
+          model: entry.name,
+          modelType,
+          connectionId: connection.id,
+          browser: connection.browser,
+          requestedBackends: [...model.backends],
+          code: error instanceof BrowserPoolError ? error.code : 'E_INTERNAL',
+          message: (error as Error).message,
+        });
         throw error;
       }
       record.handles++;
-      const placement = this.placement(connection, decision, loaded, backends);
+      const placement = this.placement(connection, decision, loaded, model);
       this.emit('model:loaded', {
         model: entry.name,
         modelType,
         placement,
+        sessionOptions,
         createMs: loaded.session.timings.createMs,
         fetchMs: loaded.session.timings.fetchMs,
       });
@@ -164,7 +178,10 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     });
   }
 
-  /** Closes every browser and the page server; queued work fails with E_CLOSED. Safe to call twice. */
+  /**
+   * Closes every browser and the page server; queued work fails with E_CLOSED. Then flushes and closes the database
+   * when one was given. Safe to call twice.
+   */
   async close(): Promise<void> {
     const state = this.state;
     this.state = { kind: 'closed' };
@@ -176,6 +193,26 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       await state.fleet.close();
       await state.harness.close();
     }
+    if (state.kind !== 'closed') {
+      await this.options.database?.close();
+    }
+  }
+
+  // ---- measurement database (present when the pool was given `database`) ----
+
+  /** A performance report from the stored history (Markdown by default). @throws InvalidOptionsError without a database */
+  getPerformanceReport(request: PerformanceReportRequest = {}): Promise<string> {
+    return this.database().performanceReport(request);
+  }
+
+  /** Writes a chart of stored latency/throughput/memory to `outputFile` (.svg or .png) and returns its path. */
+  createPerformanceVisualization(request: VisualizationRequest): Promise<string> {
+    return this.database().performanceVisualization(request);
+  }
+
+  /** Best measured browser + backend per model type and per model, with sample counts, confidence and reason. */
+  getBrowserRecommendations(): Promise<BrowserRecommendation[]> {
+    return this.database().browserRecommendations();
   }
 
   // ---- running ----
@@ -189,6 +226,9 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       );
     }
     this.admitted++;
+    const batchSize = batchOf(inputs);
+    const requestedBackend = model.backends[0] ?? 'wasm';
+    let last: PoolConnection | undefined;
     const deadline = Date.now() + (options.timeoutMs ?? this.options.runTimeoutMs);
     const exclude = new Set<string>();
     let attempts = 0;
@@ -197,6 +237,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         attempts++;
         const decision = this.chooseNow(model, exclude) ?? (await this.route(model, exclude, deadline));
         const connection = decision.connection as PoolConnection;
+        last = connection;
         try {
           const { result, loaded } = await connection.run(model, inputs, {
             deadline,
@@ -225,6 +266,9 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
             connectionId: connection.id,
             browser: connection.browser,
             backend: out.backend,
+            requestedBackend,
+            batchSize,
+            sessionOptions: model.sessionOptions,
             attempts,
             timings: out.timings,
           });
@@ -251,6 +295,10 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       this.emit('inference:failed', {
         model: model.entry.name,
         modelType: model.entry.modelType,
+        connectionId: last?.id,
+        browser: last?.browser,
+        requestedBackend,
+        batchSize,
         code: e?.code ?? 'E_INTERNAL',
         message: (error as Error).message,
         attempts,
@@ -270,7 +318,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     return this.policy.choose(fleet.all, {
       modelType: model.entry.modelType,
       modelKey: model.key,
-      preference: this.options.browserPreference[model.entry.modelType],
+      preference: model.preference,
       exclude,
       unavailable: fleet.unavailable,
     });
@@ -319,6 +367,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.admitted, emit);
     try {
       this.state = { kind: 'ready', harness, fleet, maintenance };
+      await this.options.database?.attach(this);
       await fleet.start(this.options.browsers);
       if (this.state.kind !== 'ready') {
         throw new ClosedError('pool was closed while it started');
@@ -335,6 +384,38 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   }
 
   // ---- helpers ----
+
+  private database(): PoolDatabase {
+    const db = this.options.database;
+    if (db === undefined) {
+      throw new InvalidOptionsError('this pool has no measurement database; create it with a `database` (e.g. createPool({ dbPath }))');
+    }
+    return db;
+  }
+
+  /**
+   * Browser preference and backend order for a model: stored history first (when a database advises and
+   * `routingHistory` is on), else the static affinity. Explicit `backends` always win over history.
+   */
+  private routingFor(entry: ModelEntry, explicit: Backend[] | undefined): { preference: BrowserKind[]; backends: Backend[]; routing: RoutingSource } {
+    const staticPreference = this.options.browserPreference[entry.modelType];
+    const defaults = explicit ?? this.options.backends;
+    const advisor = this.options.routingHistory ? this.options.database?.advisor : undefined;
+    const advice = advisor?.advise(entry.modelType, entry.name);
+    if (advice === undefined) {
+      const reason =
+        advisor === undefined
+          ? 'static browser affinity (no database history in use)'
+          : `static browser affinity: stored history for ${entry.name} (${entry.modelType}) is too thin`;
+      return { preference: staticPreference, backends: defaults, routing: { source: 'static', reason } };
+    }
+    const preference = [advice.browser, ...staticPreference.filter((b) => b !== advice.browser)];
+    const backends =
+      explicit === undefined && advice.backend !== undefined
+        ? [advice.backend, ...this.options.backends.filter((b) => b !== advice.backend)]
+        : defaults;
+    return { preference, backends, routing: { source: 'history', reason: advice.reason } };
+  }
 
   private fleetOrUndefined(): Fleet | undefined {
     return this.state.kind === 'ready' ? this.state.fleet : undefined;
@@ -366,7 +447,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     await Promise.all((this.fleetOrUndefined()?.all ?? []).map((c) => c.releaseModel(record.model.key)));
   }
 
-  private placement(connection: PoolConnection, decision: RoutingDecision, loaded: LoadedModel, requestedBackends: Backend[]): Placement {
+  private placement(connection: PoolConnection, decision: RoutingDecision, loaded: LoadedModel, model: PoolModel): Placement {
     const webgpu = connection.capabilities.webgpu;
     const onGpu = loaded.session.backend === 'webgpu';
     const software = onGpu && webgpu.available && !webgpu.isRealHardware;
@@ -376,7 +457,8 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       browserVersion: connection.connection.browserVersion,
       preferredBrowser: decision.preferredBrowser,
       browserFallbackReason: decision.fallbackReason,
-      requestedBackends,
+      requestedBackends: [...model.backends],
+      routing: model.routing,
       backend: loaded.session.backend,
       fallbacks: loaded.fallbacks,
       adapter: onGpu ? webgpu : undefined,
@@ -384,4 +466,10 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       softwareReason: software ? webgpu.softwareReason : undefined,
     };
   }
+}
+
+/** Leading dimension of the first input: the batch size of models with a batch axis, 1 otherwise. */
+function batchOf(inputs: TensorMap): number {
+  const first = Object.values(inputs)[0];
+  return first !== undefined && first.dims.length > 1 ? (first.dims[0] ?? 1) : 1;
 }

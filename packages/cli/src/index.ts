@@ -1,0 +1,2 @@
+/** Wiring: a pool with its measurement database. */
+export * from './create-pool';

@@ -1,0 +1,33 @@
+/**
+ * Errors of the measurement database. db-integration does not import browser-harness (DESIGN.md), so it keeps its
+ * own small registry; codes are stable and distinct from the runtime's.
+ */
+export const DbErrorCode = {
+  /** The file could not be opened (locked by another process, unreadable, not a DuckDB file). */
+  Open: 'E_DB_OPEN',
+  /** The file's schema is newer than this code knows. */
+  SchemaTooNew: 'E_SCHEMA_TOO_NEW',
+  /** A migration failed; the file is left at the last version that applied. */
+  Migration: 'E_DB_MIGRATION',
+  /** The store was used after `close()`. */
+  Closed: 'E_DB_CLOSED',
+  /** A caller passed a value the store cannot use (unknown format, negative days, ...). */
+  InvalidArgument: 'E_DB_INVALID_ARGUMENT',
+  /** A statement failed. */
+  Query: 'E_DB_QUERY',
+} as const;
+export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
+
+export class DbError extends Error {
+  constructor(
+    readonly code: DbErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  override get name(): string {
+    return 'DbError';
+  }
+}

@@ -1,0 +1,116 @@
+/** The report's tables as plain header + string cells, shared by the Markdown, HTML and CSV renderers. */
+import type { ReportData } from './data';
+
+export interface Table {
+  title: string;
+  headers: string[];
+  rows: string[][];
+}
+
+const n = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+
+export function recommendationsTable(d: ReportData): Table {
+  return {
+    title: 'Browser recommendations',
+    headers: ['model type', 'model', 'browser', 'backend', 'p50 ms', 'samples', 'confidence', 'real hardware', 'reason'],
+    rows: d.recommendations.map((r) => [
+      r.modelType,
+      r.model ?? '(all of type)',
+      r.browser,
+      r.backend,
+      n(r.p50LatencyMs),
+      String(r.samples),
+      r.confidence,
+      r.isRealHardware ? 'yes' : 'no (software adapter)',
+      r.reason,
+    ]),
+  };
+}
+
+export function performanceTable(d: ReportData): Table {
+  return {
+    title: 'Performance by model, browser, backend and batch size',
+    headers: ['model', 'type', 'browser', 'backend', 'batch', 'samples', 'p50 ms', 'p90 ms', 'p99 ms', 'items/s', 'init ms', 'first run ms', 'memory MiB', 'real hardware'],
+    rows: d.performance.map((p) => [
+      p.model,
+      p.modelType,
+      p.browser,
+      p.backend,
+      String(p.batchSize),
+      String(p.samples),
+      n(p.p50Ms),
+      n(p.p90Ms),
+      n(p.p99Ms),
+      n(p.throughput, 1),
+      n(p.initMs, 1),
+      n(p.firstRunMs, 1),
+      n(p.memoryMb, 1),
+      p.isRealHardware ? 'yes' : `no: ${p.note ?? 'software adapter'}`,
+    ]),
+  };
+}
+
+export function regressionsTable(d: ReportData): Table {
+  return {
+    title: 'Regressions and environment changes',
+    headers: ['id', 'severity', 'kind', 'metric', 'model', 'browser', 'backend', 'batch', 'change %', 'baseline', 'current', 'detector', 'change at', 'status', 'detail'],
+    rows: d.regressions.map((r) => [
+      String(r.id),
+      r.severity,
+      r.kind,
+      r.metric,
+      r.model,
+      r.browser,
+      r.backend,
+      String(r.batchSize),
+      n(r.changePct, 1),
+      n(r.baseline),
+      n(r.current),
+      r.detector,
+      r.changeAt.toISOString(),
+      r.status,
+      r.detail,
+    ]),
+  };
+}
+
+export function impactTable(d: ReportData): Table {
+  return {
+    title: 'Optimization impact (on/off ratio of medians, 95 % bootstrap interval)',
+    headers: ['flag', 'metric', 'model', 'browser', 'backend', 'batch', 'on', 'off', 'ratio', 'interval', 'n on/off', 'effect'],
+    rows: d.impact.map((i) => [
+      i.flag,
+      i.metric,
+      i.model,
+      i.browser,
+      i.backend,
+      String(i.batchSize),
+      n(i.on),
+      n(i.off),
+      n(i.ratio, 3),
+      `${n(i.interval[0], 3)} - ${n(i.interval[1], 3)}`,
+      `${i.nOn}/${i.nOff}`,
+      i.interval[0] <= 1 && i.interval[1] >= 1 ? 'no measurable effect' : i.ratio < 1 ? 'better' : 'worse',
+    ]),
+  };
+}
+
+export function compatibilityTable(d: ReportData): Table {
+  return {
+    title: 'Compatibility matrix',
+    headers: ['model', 'browser', 'backend', 'status', 'error'],
+    rows: d.compatibility.map((c) => [c.model, c.browser, c.backend, c.status, c.error ?? '']),
+  };
+}
+
+export function trendsTable(d: ReportData): Table {
+  return {
+    title: 'Trends and anomalies',
+    headers: ['model', 'browser', 'backend', 'batch', 'points', 'baseline p50 ms', 'trend %/day', 'anomalies'],
+    rows: d.trends.map((t) => [t.model, t.browser, t.backend, String(t.batchSize), String(t.points.length), n(t.baselineMs), n(t.trendPctPerDay, 2), String(t.anomalies.length)]),
+  };
+}
+
+export function allTables(d: ReportData): Table[] {
+  return [recommendationsTable(d), performanceTable(d), regressionsTable(d), trendsTable(d), impactTable(d), compatibilityTable(d)];
+}
