@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|pool]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|pool|db]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,13 +8,14 @@ import { BrowserHarness } from '@browser-pool/browser-harness';
 import { ModelCatalogue } from '@browser-pool/models';
 
 import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from './bridge';
+import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
 import { mixedWorkload, recoveryTime } from './pool';
 
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'pool'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, pool or all`);
+if (!['all', 'bridge', 'pool', 'db'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, pool, db or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -36,6 +37,11 @@ try {
   if (suite === 'all' || suite === 'pool') {
     await mixedWorkload({ quick, record });
     await recoveryTime({ quick, record });
+  }
+  if (suite === 'all' || suite === 'db') {
+    await recorderIngest({ quick, record });
+    await reportAndScanAtScale({ quick, record });
+    detectorQuality({ quick, record });
   }
 } finally {
   await harness.close();

@@ -1,10 +1,16 @@
 /**
  * `npm run demo`: a pool on local Chromium runs every model type on wasm and webgpu and prints where each ran and
- * how fast. Every number is measured in this run; a software WebGPU adapter is labelled as such.
+ * how fast. Every number is measured in this run; a software WebGPU adapter is labelled as such. The pool records
+ * into the benchmark database (BENCHMARK_DB_PATH, default ./benchmark_db.duckdb) and the demo writes the HTML
+ * report built from everything stored there.
  */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
 import type { Backend } from '@browser-pool/browser-harness';
+import { createPool } from '@browser-pool/cli';
+import { defaultDbPath } from '@browser-pool/db-integration';
 import type { ModelType } from '@browser-pool/models';
-import { ResourcePool } from '@browser-pool/pool';
 
 import { percentile } from '../bench/stats';
 import { formatTable } from '../bench/table';
@@ -18,7 +24,9 @@ const MODELS: [ModelType, string][] = [
 const BACKENDS: Backend[] = ['wasm', 'webgpu'];
 const RUNS = 20;
 
-const pool = new ResourcePool();
+const dbPath = resolve(defaultDbPath());
+const reportPath = resolve('benchmark-report.html');
+const pool = await createPool({ dbPath });
 console.log('browser-pool demo: starting Chromium and the worker page...');
 await pool.initialize();
 const [connection] = pool.connections;
@@ -61,9 +69,19 @@ for (const [type, name] of MODELS) {
     await model.release();
   }
 }
+const recommendations = await pool.getBrowserRecommendations();
+await writeFile(reportPath, await pool.getPerformanceReport({ format: 'html' }));
 await pool.close();
 
 console.log(
   formatTable(['model', 'backend requested -> actual', 'adapter', 'session create ms', 'p50 in-page ms', 'p50 end-to-end ms'], rows),
 );
 console.log(`\n${RUNS} measured runs per row after one warm-up run. WebNN was probed too; run \`npm test\` to see it refused with its reason.`);
+console.log('\nRecommendations from everything stored so far (software adapters only where nothing else was measured):');
+console.log(
+  formatTable(
+    ['model type', 'model', 'browser/backend', 'p50 ms', 'samples', 'confidence'],
+    recommendations.map((r) => [r.modelType, r.model ?? '(type)', `${r.browser}/${r.backend}`, r.p50LatencyMs.toFixed(2), String(r.samples), r.confidence]),
+  ),
+);
+console.log(`\nRecorded into ${dbPath}\nHTML report: ${reportPath}`);

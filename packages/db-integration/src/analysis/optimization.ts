@@ -87,7 +87,8 @@ export async function loadImpactRows(store: Store, days = 30, model?: string): P
   const rows = await store.all<Record<string, unknown>>(
     `SELECT model_name, browser, backend, batch_size, ${FLAGS.join(', ')}, ${IMPACT_METRICS.join(', ')}
      FROM measurements
-     WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND (?::VARCHAR IS NULL OR model_name = ?)`,
+     WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND (?::VARCHAR IS NULL OR model_name = ?)
+       AND (${FLAGS.map((f) => `${f} IS NOT NULL`).join(' OR ')})`,
     [sqlTimestamp(new Date(Date.now() - days * 86_400_000)), model ?? null, model ?? null],
   );
   return rows.map((r) => ({

@@ -41,18 +41,44 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const detectors = options.detectors ?? ['threshold', 'rank-changepoint'];
   const metrics = options.metrics ?? ['latency', 'throughput', 'memory'];
   const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
+  // Numbers only cross into JS (strings are looked up once per series): reading 1M rows is the scan's main cost.
   const c = await store.columns(
-    `SELECT source, model_name, browser, requested_backend, batch_size,
-            concat_ws('/', coalesce(compute_shader_optimized::VARCHAR, '-'), coalesce(precompile_shaders::VARCHAR, '-'),
-                      coalesce(parallel_loading::VARCHAR, '-'), coalesce(mixed_precision::VARCHAR, '-'), coalesce(precision_bits::VARCHAR, '-')) AS flags,
-            epoch_ms(recorded_at) AS at, p50_ms, throughput, memory_mb, backend, adapter_architecture, is_real_hardware, git_commit
-     FROM measurements
-     WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL
-     QUALIFY row_number() OVER (PARTITION BY source, model_name, browser, requested_backend, batch_size, flags ORDER BY recorded_at DESC) <= ?
-     ORDER BY source, model_name, browser, requested_backend, batch_size, flags, recorded_at`,
+    `WITH m AS (
+       SELECT source, model_name, browser, requested_backend, batch_size,
+              concat_ws('/', coalesce(compute_shader_optimized::VARCHAR, '-'), coalesce(precompile_shaders::VARCHAR, '-'),
+                        coalesce(parallel_loading::VARCHAR, '-'), coalesce(mixed_precision::VARCHAR, '-'), coalesce(precision_bits::VARCHAR, '-')) AS flags,
+              recorded_at, p50_ms, throughput, memory_mb,
+              concat_ws('|', coalesce(backend, 'unknown'), coalesce(adapter_architecture, '-'), coalesce(is_real_hardware, false)) AS env, git_commit
+       FROM measurements
+       WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL
+       QUALIFY row_number() OVER (PARTITION BY source, model_name, browser, requested_backend, batch_size, flags ORDER BY recorded_at DESC) <= ?
+     )
+     SELECT dense_rank() OVER (ORDER BY source, model_name, browser, requested_backend, batch_size, flags)::DOUBLE AS series,
+            dense_rank() OVER (ORDER BY env)::DOUBLE AS env_id, epoch_ms(recorded_at)::DOUBLE AS t_ms,
+            p50_ms, throughput, memory_mb
+     FROM m ORDER BY series, t_ms`,
     [since, options.maxPointsPerSeries ?? 500],
   );
-  const n = c.at?.length ?? 0;
+  const meta = await store.all<{ series: number; key: string; source: string; model_name: string; browser: string; requested_backend: string; batch_size: number }>(
+    `WITH m AS (
+       SELECT DISTINCT source, model_name, browser, requested_backend, batch_size,
+              concat_ws('/', coalesce(compute_shader_optimized::VARCHAR, '-'), coalesce(precompile_shaders::VARCHAR, '-'),
+                        coalesce(parallel_loading::VARCHAR, '-'), coalesce(mixed_precision::VARCHAR, '-'), coalesce(precision_bits::VARCHAR, '-')) AS flags
+       FROM measurements WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL)
+     SELECT dense_rank() OVER (ORDER BY source, model_name, browser, requested_backend, batch_size, flags) AS series,
+            concat_ws('|', source, model_name, browser, requested_backend, batch_size, flags) AS key, source, model_name, browser, requested_backend, batch_size
+     FROM m`,
+    [since],
+  );
+  const envs = await store.all<{ id: number; backend: string; adapter: string; real: string }>(
+    `SELECT dense_rank() OVER (ORDER BY env) AS id, split_part(env, '|', 1) AS backend, split_part(env, '|', 2) AS adapter, split_part(env, '|', 3) AS real
+     FROM (SELECT DISTINCT concat_ws('|', coalesce(backend, 'unknown'), coalesce(adapter_architecture, '-'), coalesce(is_real_hardware, false)) AS env
+           FROM measurements WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL)`,
+    [since],
+  );
+  const seriesMeta = new Map(meta.map((m) => [m.series, m]));
+  const envOf = new Map(envs.map((e) => [e.id, { backend: e.backend, adapter: e.adapter === '-' ? undefined : e.adapter, isRealHardware: e.real === 'true' }]));
+  const n = c.t_ms?.length ?? 0;
   const existing = new Set(
     (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
   );
@@ -61,12 +87,14 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   let inserted = 0;
   let findings = 0;
   const now = new Date();
+  const seriesCol = c.series!;
   for (let s = 0; s < n; ) {
-    const key = [c.source![s], c.model_name![s], c.browser![s], c.requested_backend![s], c.batch_size![s], c.flags![s]].join('|');
     let e = s + 1;
-    while (e < n && [c.source![e], c.model_name![e], c.browser![e], c.requested_backend![e], c.batch_size![e], c.flags![e]].join('|') === key) {
+    while (e < n && seriesCol[e] === seriesCol[s]) {
       e++;
     }
+    const m = seriesMeta.get(seriesCol[s] as number)!;
+    const key = m.key;
     series++;
     for (const metric of metrics) {
       const col = c[METRIC_COLUMN[metric]]!;
@@ -76,34 +104,30 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
           idx.push(i);
         }
       }
-      const points: SeriesPoint[] = idx.map((i) => ({
-        at: c.at![i] as number,
-        value: col[i] as number,
-        backend: (c.backend![i] as string | null) ?? '?',
-        adapter: (c.adapter_architecture![i] as string | null) ?? undefined,
-        isRealHardware: c.is_real_hardware![i] === true,
-      }));
+      const points: SeriesPoint[] = idx.map((i) => ({ at: c.t_ms![i] as number, value: col[i] as number, ...envOf.get(c.env_id![i] as number)! }));
       const found = new Map<string, Detection>();
       for (const detector of detectors) {
-        for (const d of detectRegressions(points, String(c.requested_backend![s]), metric, detector)) {
+        for (const d of detectRegressions(points, m.requested_backend, metric, detector)) {
           found.set(`${d.detector}|${d.kind}|${d.index}`, d);
         }
       }
       for (const d of found.values()) {
         findings++;
         const at = points[d.index]!.at;
-        if (existing.has([key, metric, d.detector, d.kind, at].join('|'))) {
+        const id = [key, metric, d.detector, d.kind, at].join('|');
+        if (existing.has(id)) {
           continue;
         }
+        existing.add(id);
         inserted++;
         writer.push({
           detected_at: now,
           series_key: key,
-          source: c.source![s],
-          model_name: c.model_name![s],
-          browser: c.browser![s],
-          requested_backend: c.requested_backend![s],
-          batch_size: c.batch_size![s],
+          source: m.source,
+          model_name: m.model_name,
+          browser: m.browser,
+          requested_backend: m.requested_backend,
+          batch_size: m.batch_size,
           metric,
           detector: d.detector,
           kind: d.kind,
@@ -113,7 +137,6 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
           change_pct: d.changePct * 100,
           p_value: d.pValue ?? null,
           change_at: new Date(at),
-          git_commit: c.git_commit![idx[d.index]!] ?? null,
           status: 'open',
           details: { detail: d.detail, points: points.length },
         });

@@ -12,7 +12,8 @@ export interface SeriesTrend {
   batchSize: number;
   points: { at: number; p50: number; throughput: number | null }[];
   baselineMs: number;
-  trendPctPerDay: number;
+  /** null with fewer than 5 points or less than an hour of history: too little to call a trend. */
+  trendPctPerDay: number | null;
   anomalies: { at: number; p50: number; robustZ: number }[];
 }
 
@@ -57,5 +58,7 @@ export function trendOf(model: string, browser: string, backend: string, batchSi
     sigma === 0
       ? []
       : points.map((p) => ({ at: p.at, p50: p.p50, robustZ: (p.p50 - center) / sigma })).filter((a) => Math.abs(a.robustZ) > 3.5);
-  return { model, browser, backend, batchSize, points, baselineMs, trendPctPerDay: ((slopePerMs * 86_400_000) / baselineMs) * 100, anomalies };
+  const spanMs = points.length === 0 ? 0 : points[points.length - 1]!.at - points[0]!.at;
+  const trendPctPerDay = points.length >= 5 && spanMs >= 3_600_000 ? ((slopePerMs * 86_400_000) / baselineMs) * 100 : null;
+  return { model, browser, backend, batchSize, points, baselineMs, trendPctPerDay, anomalies };
 }

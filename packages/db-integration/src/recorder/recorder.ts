@@ -114,6 +114,17 @@ export class PoolRecorder {
     return Object.fromEntries(Object.values(this.w).map((w) => [w.table, w.flushedRows]));
   }
 
+  /**
+   * Closes the current series window early and flushes every writer, so that a report asked for now sees
+   * everything recorded so far.
+   */
+  checkpoint(): void {
+    if (!this.closed) {
+      this.drainSeries();
+      this.store.flushAll();
+    }
+  }
+
   /** Stops listening, writes the last series window, flushes everything and closes the run. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) {

@@ -51,6 +51,11 @@ function legend(names: readonly string[]): string {
     .join('');
 }
 
+function timeLabel(t: number, spanMs: number): string {
+  const iso = new Date(t).toISOString();
+  return spanMs < 86_400_000 ? iso.slice(11, 19) : iso.slice(5, 16).replace('T', ' ');
+}
+
 export interface LineSeries {
   name: string;
   points: readonly [number, number][];
@@ -70,7 +75,7 @@ export function lineChart(o: { title: string; yLabel: string; xLabel: string; se
   const y = (v: number): number => H - M.bottom - (v / (y1 || 1)) * (H - M.top - M.bottom);
   const xTicks = x1 === x0 ? [x0] : ticks(x0, x1, 4);
   const xLabels = xTicks
-    .map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle">${o.xKind === 'time' ? new Date(t).toISOString().slice(5, 16).replace('T', ' ') : fmt(t)}</text>`)
+    .map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle">${o.xKind === 'time' ? timeLabel(t, x1 - x0) : fmt(t)}</text>`)
     .join('');
   const paths = o.series
     .map((s, i) => {

@@ -34,6 +34,8 @@ export class Store {
   private closed = false;
   private readonly idCounters = new Map<string, number>();
   private readonly writers: TableWriter[] = [];
+  /** A table's id counter lives in its open writer, if any (one counter per table). */
+  private readonly idWriters = new Map<string, TableWriter>();
   private writeConnection: DuckDBConnection | undefined;
 
   private constructor(
@@ -83,10 +85,10 @@ export class Store {
     return reader.getRowObjectsJS().map((row) => plain(row) as T);
   }
 
-  /** Columns as arrays (faster than row objects for large scans); BIGINT as number. */
+  /** Columns as arrays (faster than row objects for large scans) of numbers, strings, booleans and nulls; BIGINT as number. Select timestamps as epoch_ms. */
   async columns(sql: string, params: readonly Param[] = []): Promise<Record<string, Cell[]>> {
     const reader = await this.exec(this.live(), sql, params);
-    const cols = reader.getColumnsObjectJS() as Record<string, Cell[]>;
+    const cols = reader.getColumnsObject() as Record<string, Cell[]>;
     for (const values of Object.values(cols)) {
       for (let i = 0; i < values.length; i++) {
         if (typeof values[i] === 'bigint') {
@@ -126,6 +128,10 @@ export class Store {
    */
   async nextId(table: string, column: string, count = 1): Promise<number> {
     const key = `${table}.${column}`;
+    const writer = this.idWriters.get(key);
+    if (writer !== undefined) {
+      return writer.reserve(count);
+    }
     let next = this.idCounters.get(key);
     if (next === undefined) {
       const row = await this.one<{ m: number }>(`SELECT coalesce(max(${column}), 0) AS m FROM ${table}`);
@@ -143,17 +149,13 @@ export class Store {
     this.live();
     this.writeConnection ??= await this.instance.connect();
     const columns = await this.all<{ column_name: string; column_type: string }>(`DESCRIBE ${table}`);
-    const first = await this.nextId(table, options.idColumn, 0);
+    const key = `${table}.${options.idColumn}`;
+    const previous = this.idWriters.get(key);
+    const first = previous?.nextId ?? (await this.nextId(table, options.idColumn, 0));
     const appender = await this.writeConnection.createAppender(table);
-    const writer = new TableWriter(
-      table,
-      columns.map((c) => ({ name: c.column_name, type: c.column_type })),
-      appender,
-      options,
-      first,
-      (n) => this.idCounters.set(`${table}.${options.idColumn}`, (this.idCounters.get(`${table}.${options.idColumn}`) ?? first) + n),
-    );
+    const writer = new TableWriter(table, columns.map((c) => ({ name: c.column_name, type: c.column_type })), appender, options, first);
     this.writers.push(writer);
+    this.idWriters.set(key, writer);
     return writer;
   }
 

@@ -46,8 +46,7 @@ export class TableWriter {
     columns: readonly Column[],
     private readonly appender: DuckDBAppender,
     private readonly options: WriterOptions,
-    private nextId: number,
-    private readonly onIdsUsed: (n: number) => void,
+    private nextIdValue: number,
   ) {
     this.batchRows = options.batchRows ?? 2000;
     this.appends = columns.map((c) => {
@@ -57,6 +56,18 @@ export class TableWriter {
       }
       return { name: c.name, append };
     });
+  }
+
+  /** The id the next pushed row gets. */
+  get nextId(): number {
+    return this.nextIdValue;
+  }
+
+  /** Reserves ids for rows inserted by other means (the store's `nextId`). */
+  reserve(count: number): number {
+    const first = this.nextIdValue;
+    this.nextIdValue += count;
+    return first;
   }
 
   /** Rows flushed so far. */
@@ -69,8 +80,7 @@ export class TableWriter {
     if (this.closed) {
       throw new DbError(DbErrorCode.Closed, `writer for ${this.table} is closed`);
     }
-    const id = this.nextId++;
-    this.onIdsUsed(1);
+    const id = this.nextIdValue++;
     const a = this.appender;
     for (const { name, append } of this.appends) {
       const v = name === this.options.idColumn ? id : row[name];

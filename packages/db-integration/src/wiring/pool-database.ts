@@ -82,7 +82,7 @@ export class DuckDBPoolDatabase implements PoolDatabase {
 
   async performanceReport(request: PerformanceReportRequest = {}): Promise<string> {
     const format = request.format ?? 'markdown';
-    this.store.flushAll();
+    this.checkpoint();
     const data = await gatherReport(this.store, { days: request.days, model: request.model, browser: request.browser });
     switch (format) {
       case 'markdown':
@@ -109,7 +109,7 @@ export class DuckDBPoolDatabase implements PoolDatabase {
         throw new DbError(DbErrorCode.InvalidArgument, `metrics must be latency | throughput | memory, got ${JSON.stringify(m)}`);
       }
     }
-    this.store.flushAll();
+    this.checkpoint();
     const data = await gatherReport(this.store, { days: request.days, model: request.model });
     const { svg, width, height } = stackCharts(metrics.map((m) => overTimeChart(data, m)));
     if (ext === '.svg') {
@@ -124,8 +124,17 @@ export class DuckDBPoolDatabase implements PoolDatabase {
   }
 
   async browserRecommendations(): Promise<BrowserRecommendation[]> {
-    this.store.flushAll();
+    this.checkpoint();
     return recommend(await loadCandidates(this.store));
+  }
+
+  /** Reports read the database: first write the open series window and everything buffered. */
+  private checkpoint(): void {
+    if (this.recorderInstance === undefined) {
+      this.store.flushAll();
+    } else {
+      this.recorderInstance.checkpoint();
+    }
   }
 
   async close(): Promise<void> {
