@@ -1,6 +1,6 @@
 /**
  * Time series per model x browser x backend x batch: baseline (median of the latest points), robust trend
- * (Theil-Sen slope, % of baseline per day) and anomalies (points more than 3.5 robust sigmas from the median).
+ * (Theil-Sen slope over the latest 50 points, % of baseline per day) and anomalies (points more than 3.5 robust sigmas from the median).
  */
 import { sqlTimestamp, type Store } from '../store/store';
 import { mad, median, theilSen } from './stats';
@@ -48,9 +48,11 @@ export async function loadTrends(store: Store, q: { days?: number; model?: strin
 export function trendOf(model: string, browser: string, backend: string, batchSize: number, points: SeriesTrend['points']): SeriesTrend {
   const values = points.map((p) => p.p50);
   const baselineMs = median(values.slice(-10));
+  // Theil-Sen is O(n^2): the trend is that of the latest 50 points (what "trending now" means anyway).
+  const recent = points.slice(-50);
   const slopePerMs = theilSen(
-    points.map((p) => p.at),
-    values,
+    recent.map((p) => p.at),
+    recent.map((p) => p.p50),
   );
   const center = median(values);
   const sigma = mad(values);
@@ -58,7 +60,7 @@ export function trendOf(model: string, browser: string, backend: string, batchSi
     sigma === 0
       ? []
       : points.map((p) => ({ at: p.at, p50: p.p50, robustZ: (p.p50 - center) / sigma })).filter((a) => Math.abs(a.robustZ) > 3.5);
-  const spanMs = points.length === 0 ? 0 : points[points.length - 1]!.at - points[0]!.at;
-  const trendPctPerDay = points.length >= 5 && spanMs >= 3_600_000 ? ((slopePerMs * 86_400_000) / baselineMs) * 100 : null;
+  const spanMs = recent.length === 0 ? 0 : recent[recent.length - 1]!.at - recent[0]!.at;
+  const trendPctPerDay = recent.length >= 5 && spanMs >= 3_600_000 ? ((slopePerMs * 86_400_000) / baselineMs) * 100 : null;
   return { model, browser, backend, batchSize, points, baselineMs, trendPctPerDay, anomalies };
 }
