@@ -10,7 +10,6 @@ import {
   type Backend,
   BACKENDS,
   BrowserHarness,
-  type BrowserKind,
   BrowserPoolError,
   ClosedError,
   InvalidInputError,
@@ -31,7 +30,8 @@ import { Maintenance } from './maintenance';
 import { type HandleRunOptions, type InferenceResult, ModelHandle, type Placement } from './model-handle';
 import { listOf, type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options';
 import { isConnectionFault, type LoadedModel, type PoolConnection } from './pool-connection';
-import { modelKey, type PoolModel, type RoutingSource } from './pool-model';
+import { modelKey, type PoolModel } from './pool-model';
+import { routingFor } from './routing/history';
 import { AffinityRoutingPolicy, type RoutingDecision, type RoutingPolicy } from './routing/policy';
 import { type PoolStats, poolStats } from './stats';
 
@@ -107,7 +107,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       throw new InvalidInputError(`model "${modelName}" is a ${entry.modelType} model, not ${modelType}`);
     }
     const explicit = options.backends === undefined ? undefined : listOf('backends', options.backends, BACKENDS, this.options.backends);
-    const { preference, backends, routing } = this.routingFor(entry, explicit);
+    const { preference, backends, routing } = routingFor(entry, explicit, this.options);
     const sessionOptions = options.sessionOptions ?? {};
     const key = modelKey(entry.name, backends, sessionOptions, options.inline === true);
     let record = this.models.get(key);
@@ -391,30 +391,6 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       throw new InvalidOptionsError('this pool has no measurement database; create it with a `database` (e.g. createPool({ dbPath }))');
     }
     return db;
-  }
-
-  /**
-   * Browser preference and backend order for a model: stored history first (when a database advises and
-   * `routingHistory` is on), else the static affinity. Explicit `backends` always win over history.
-   */
-  private routingFor(entry: ModelEntry, explicit: Backend[] | undefined): { preference: BrowserKind[]; backends: Backend[]; routing: RoutingSource } {
-    const staticPreference = this.options.browserPreference[entry.modelType];
-    const defaults = explicit ?? this.options.backends;
-    const advisor = this.options.routingHistory ? this.options.database?.advisor : undefined;
-    const advice = advisor?.advise(entry.modelType, entry.name);
-    if (advice === undefined) {
-      const reason =
-        advisor === undefined
-          ? 'static browser affinity (no database history in use)'
-          : `static browser affinity: stored history for ${entry.name} (${entry.modelType}) is too thin`;
-      return { preference: staticPreference, backends: defaults, routing: { source: 'static', reason } };
-    }
-    const preference = [advice.browser, ...staticPreference.filter((b) => b !== advice.browser)];
-    const backends =
-      explicit === undefined && advice.backend !== undefined
-        ? [advice.backend, ...this.options.backends.filter((b) => b !== advice.backend)]
-        : defaults;
-    return { preference, backends, routing: { source: 'history', reason: advice.reason } };
   }
 
   private fleetOrUndefined(): Fleet | undefined {

@@ -75,6 +75,11 @@ export function validateFilter(f: ReportFilter): Required<Pick<ReportFilter, 'da
   return { ...f, days };
 }
 
+/** `since`, model and browser as bound parameters for `recent(...)`-filtered queries. */
+function filterParams(f: ReportFilter & { days: number }): (string | null)[] {
+  return [sqlTimestamp(new Date(Date.now() - f.days * 86_400_000)), f.model ?? null, f.model ?? null, f.browser ?? null, f.browser ?? null];
+}
+
 export async function performanceRows(store: Store, f: ReportFilter & { days: number }): Promise<PerformanceRow[]> {
   const rows = await store.all<Record<string, unknown>>(
     `SELECT model_name, any_value(model_type) AS model_type, browser, backend, batch_size, sum(samples)::BIGINT AS samples,
@@ -85,7 +90,7 @@ export async function performanceRows(store: Store, f: ReportFilter & { days: nu
      WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND (?::VARCHAR IS NULL OR model_name = ?) AND (?::VARCHAR IS NULL OR browser = ?)
      GROUP BY model_name, browser, backend, batch_size
      ORDER BY model_name, p50`,
-    [sqlTimestamp(new Date(Date.now() - f.days * 86_400_000)), f.model ?? null, f.model ?? null, f.browser ?? null, f.browser ?? null],
+    filterParams(f),
   );
   return rows.map((r) => ({
     model: r.model_name as string,
@@ -111,7 +116,7 @@ export async function regressionRows(store: Store, f: ReportFilter & { days: num
     `SELECT * FROM performance_regression
      WHERE change_at >= ?::TIMESTAMP AND (?::VARCHAR IS NULL OR model_name = ?) AND (?::VARCHAR IS NULL OR browser = ?)
      ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, change_at DESC LIMIT 500`,
-    [sqlTimestamp(new Date(Date.now() - f.days * 86_400_000)), f.model ?? null, f.model ?? null, f.browser ?? null, f.browser ?? null],
+    filterParams(f),
   );
   return rows.map((r) => ({
     id: r.id as number,
