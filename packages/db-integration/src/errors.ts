@@ -15,6 +15,14 @@ export const DbErrorCode = {
   InvalidArgument: 'E_DB_INVALID_ARGUMENT',
   /** A statement failed. */
   Query: 'E_DB_QUERY',
+  /** A caller's query ran past its statement timeout and was interrupted. */
+  QueryTimeout: 'E_DB_QUERY_TIMEOUT',
+  /** A caller's SQL is not a single read-only statement (`/query`, `browser-pool query`). */
+  ReadOnlyViolation: 'E_DB_READ_ONLY',
+  /** An import file could not be parsed or holds no recognizable results; nothing from it was stored. */
+  ImportFormat: 'E_IMPORT_FORMAT',
+  /** A backup could not be made or restored; the target is unchanged. */
+  Backup: 'E_DB_BACKUP',
 } as const;
 export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
 

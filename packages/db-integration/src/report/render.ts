@@ -20,7 +20,7 @@ function header(d: ReportData): string[] {
 
 const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function mdTable(t: Table): string {
+export function mdTable(t: Table): string {
   if (t.rows.length === 0) {
     return `## ${t.title}\n\n_No data._\n`;
   }
@@ -31,7 +31,7 @@ export function renderMarkdown(d: ReportData): string {
   return ['# browser-pool performance report', '', ...header(d), '', ...allTables(d).map(mdTable)].join('\n');
 }
 
-function htmlTable(t: Table): string {
+export function htmlTable(t: Table): string {
   const body =
     t.rows.length === 0
       ? '<p class="empty">No data.</p>'
@@ -44,6 +44,14 @@ function htmlTable(t: Table): string {
 const CSS = `body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:1400px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse;font-size:12px}th,td{border:1px solid #d1d5db;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f3f4f6}.charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{border:1px solid #e5e7eb}.empty{color:#6b7280}.meta{color:#4b5563}`;
+
+/** A self-contained page around some tables (single-kind reports, query results). */
+export function htmlPage(title: string, meta: readonly string[], body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title><style>${CSS}</style></head><body>
+<h1>${escapeXml(title)}</h1>${meta.map((l) => `<p class="meta">${escapeXml(l)}</p>`).join('')}
+${body}
+</body></html>`;
+}
 
 export function renderHtml(d: ReportData): string {
   const [recs, ...rest] = allTables(d);

@@ -16,6 +16,8 @@ export interface HardwareDescriptor {
   softwareReason?: string | undefined;
   adapterInfo?: unknown;
   browserInfo?: unknown;
+  /** The machine it ran on. @default this host (imported and posted results name theirs, or "unknown") */
+  host?: string | undefined;
 }
 
 export interface ModelDescriptor {
@@ -35,7 +37,7 @@ export class Dimensions {
 
   static hardwareKey(h: HardwareDescriptor): string {
     const adapter = h.backend === 'webgpu' ? `${h.adapterVendor ?? '?'}/${h.adapterArchitecture ?? '?'}` : '-';
-    return [systemInfo().host, h.browser, h.browserVersion ?? '?', h.backend, adapter].join('|');
+    return [h.host ?? systemInfo().host, h.browser, h.browserVersion ?? '?', h.backend, adapter].join('|');
   }
 
   modelId(m: ModelDescriptor): Promise<number> {
@@ -56,6 +58,7 @@ export class Dimensions {
     let id = this.hardware.get(key);
     if (id === undefined) {
       const sys = systemInfo();
+      const local = h.host === undefined || h.host === sys.host;
       id = this.getOrCreate('hardware_platforms', 'hardware_id', 'hardware_key', key, {
         browser: h.browser,
         browser_version: h.browserVersion ?? null,
@@ -64,11 +67,11 @@ export class Dimensions {
         adapter_architecture: h.adapterArchitecture ?? null,
         is_real_hardware: h.isRealHardware,
         software_reason: h.softwareReason ?? null,
-        host: sys.host,
-        os: sys.os,
-        cpu: sys.cpu,
-        cores: sys.cores,
-        memory_gb: sys.memoryGb,
+        host: h.host ?? sys.host,
+        os: local ? sys.os : null,
+        cpu: local ? sys.cpu : null,
+        cores: local ? sys.cores : null,
+        memory_gb: local ? sys.memoryGb : null,
         adapter_info: h.adapterInfo === undefined ? null : JSON.stringify(h.adapterInfo),
         browser_info: h.browserInfo === undefined ? null : JSON.stringify(h.browserInfo),
       });

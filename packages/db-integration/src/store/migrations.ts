@@ -317,11 +317,21 @@ SELECT model_name, model_type, browser, backend, batch_size, bool_and(is_real_ha
 FROM webnn_webgpu_performance
 GROUP BY ALL;`;
 
+// Results that arrive from outside (import, REST, sweeps) carry a content key so a re-sent row is stored once.
+const DEDUPE = `
+ALTER TABLE performance_results ADD COLUMN dedupe_key VARCHAR;
+CREATE UNIQUE INDEX performance_results_dedupe ON performance_results (dedupe_key);
+ALTER TABLE hardware_compatibility ADD COLUMN dedupe_key VARCHAR;
+CREATE UNIQUE INDEX hardware_compatibility_dedupe ON hardware_compatibility (dedupe_key);
+ALTER TABLE integration_test_results ADD COLUMN dedupe_key VARCHAR;
+CREATE UNIQUE INDEX integration_test_results_dedupe ON integration_test_results (dedupe_key);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
   { version: 2, name: 'benchmark schema', sql: BENCHMARK },
   { version: 3, name: 'views for common questions', sql: VIEWS },
+  { version: 4, name: 'dedupe keys of external results', sql: DEDUPE },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

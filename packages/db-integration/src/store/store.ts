@@ -23,6 +23,18 @@ export interface StoreOptions {
   readOnly?: boolean;
   /** Apply migrations only up to this version (tests of in-place upgrades). @default the latest */
   targetVersion?: number;
+  /**
+   * DuckDB settings for this instance, e.g. `{ enable_external_access: 'false', lock_configuration: 'true' }` for a
+   * server that must never touch other files. @default {}
+   */
+  config?: Record<string, string>;
+}
+
+/** What `limitedQuery` returns: at most `maxRows` rows, and whether more existed. */
+export interface LimitedResult {
+  columns: string[];
+  rows: Row[];
+  truncated: boolean;
 }
 
 export type Row = Record<string, unknown>;
@@ -37,6 +49,7 @@ export class Store {
   /** A table's id counter lives in its open writer, if any (one counter per table). */
   private readonly idWriters = new Map<string, TableWriter>();
   private writeConnection: DuckDBConnection | undefined;
+  private queryConnection: DuckDBConnection | undefined;
 
   private constructor(
     /** Absolute path of the file, or `:memory:`. */
@@ -59,7 +72,8 @@ export class Store {
       if (path !== ':memory:' && options.readOnly !== true) {
         mkdirSync(dirname(path), { recursive: true });
       }
-      instance = await DuckDBInstance.create(path, options.readOnly === true ? { access_mode: 'READ_ONLY' } : {});
+      const config = { ...options.config, ...(options.readOnly === true ? { access_mode: 'READ_ONLY' } : {}) };
+      instance = await DuckDBInstance.create(path, config);
     } catch (error) {
       throw new DbError(DbErrorCode.Open, `cannot open benchmark database ${path}: ${(error as Error).message}`, { cause: error });
     }
@@ -106,6 +120,34 @@ export class Store {
   /** Runs a statement (or several separated by `;` when there are no params). */
   async run(sql: string, params: readonly Param[] = []): Promise<void> {
     await this.exec(this.live(), sql, params);
+  }
+
+  /**
+   * Runs one caller-supplied statement on its own connection, streaming at most `maxRows` rows, interrupted after
+   * `timeoutMs`. The caller checks that the statement is read-only (see `assertReadOnlySql`).
+   * @throws DbError E_DB_QUERY_TIMEOUT, E_DB_QUERY
+   */
+  async limitedQuery(sql: string, maxRows: number, timeoutMs: number): Promise<LimitedResult> {
+    this.live();
+    this.queryConnection ??= await this.instance.connect();
+    const connection = this.queryConnection;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      connection.interrupt();
+    }, timeoutMs);
+    try {
+      const reader = await connection.streamAndReadUntil(sql, maxRows + 1);
+      const rows = reader.getRowObjectsJS().map(plain);
+      return { columns: reader.columnNames(), rows: rows.slice(0, maxRows), truncated: rows.length > maxRows };
+    } catch (error) {
+      if (timedOut) {
+        throw new DbError(DbErrorCode.QueryTimeout, `query interrupted after ${timeoutMs} ms; narrow it (WHERE, LIMIT) or raise the timeout`, { cause: error });
+      }
+      throw new DbError(DbErrorCode.Query, (error as Error).message, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Runs `fn` in one transaction: all its statements commit together or none does. */
@@ -174,6 +216,7 @@ export class Store {
       w.close();
     }
     this.writeConnection?.closeSync();
+    this.queryConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }

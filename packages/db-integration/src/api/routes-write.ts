@@ -1,0 +1,40 @@
+/** POST /performance, /compatibility, /integration: batches of results, each batch stored in one transaction. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import type { Store } from '../store/store';
+import { batchOf, compatibilityResultSchema, integrationResultSchema, performanceResultSchema } from '../tools/result-schemas';
+import { insertCompatibility, insertIntegration, type InsertOutcome, insertPerformance } from '../tools/results';
+import type { ApiContext } from './server';
+import { schemaOf } from './zod-routes';
+
+const outcomeSchema = schemaOf(z.object({ inserted: z.number().int(), duplicates: z.number().int() }));
+
+/** Writes share one connection: one batch's transaction at a time. */
+function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+export function registerWriteRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const exclusive = serialized();
+  const route = <S extends z.ZodType>(url: string, table: string, summary: string, item: S, insert: (store: Store, rows: z.output<S>[]) => Promise<InsertOutcome>) => {
+    const body = batchOf(item);
+    app.post(url, {
+      preHandler: ctx.requireToken,
+      schema: { summary, body: schemaOf(body), security: [{ bearer: [] }], response: { 201: outcomeSchema } },
+    }, async (request, reply) => {
+      const { results } = request.body as z.output<typeof body>;
+      const outcome = await exclusive(() => ctx.store.transaction(() => insert(ctx.store, results as z.output<S>[])));
+      ctx.metrics.rowsWritten(table, outcome.inserted);
+      return reply.status(201).send(outcome);
+    });
+  };
+  route('/performance', 'performance_results', 'Store benchmark results (a result sent twice is stored once)', performanceResultSchema, (s, r) => insertPerformance(s, r, null));
+  route('/compatibility', 'hardware_compatibility', 'Store compatibility outcomes', compatibilityResultSchema, (s, r) => insertCompatibility(s, r, null));
+  route('/integration', 'integration_test_results', 'Store integration test results', integrationResultSchema, (s, r) => insertIntegration(s, r, null));
+}
