@@ -164,9 +164,9 @@ function flatten(value: unknown, inherited: Obj, out: Obj[]): void {
   if (nested.length === 0 || kindOf(own) !== undefined) {
     out.push(here);
   }
-  for (const [k, v] of nested) {
-    if (isObj(v) && !Array.isArray(v) && Object.values(v).every(isObj) && !['results', 'performance_results', 'hardware_compatibility', 'integration_test_results', 'tests'].includes(k)) {
-      // `{cpu: {...}, cuda: {...}}`: the key names the hardware
+  for (const [, v] of nested) {
+    if (isObj(v) && Object.values(v).every(isObj)) {
+      // `{cpu: {...}, cuda: {...}}`: each key names the hardware unless the record names its own
       for (const [hw, inner] of Object.entries(v)) {
         flatten(inner, { ...here, hardware: hw }, out);
       }
