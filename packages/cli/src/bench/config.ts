@@ -1,0 +1,111 @@
+/**
+ * One benchmark configuration: model x browser x backend x batch size x precision x optimization flags, how
+ * configurations are keyed (the incremental planner compares keys with stored results), and the CSV form used by
+ * `--configs` and `--dry-run --plan-csv`.
+ */
+import { type Backend, BACKENDS, BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness';
+import { DbError, DbErrorCode } from '@browser-pool/db-integration';
+
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export const PRECISION_BITS: Record<Precision, number> = { fp32: 32, fp16: 16, int8: 8 };
+
+export interface OptimizationFlags {
+  /** WebGPU EP kernel settings (preferredLayout NHWC). */
+  computeShaderOptimized: boolean;
+  /** An untimed warm-up inference compiles pipelines before the first measured run. */
+  precompileShaders: boolean;
+  /** The group's sessions (one per batch size) are created concurrently instead of one after another. */
+  parallelLoading: boolean;
+}
+
+export const NO_FLAGS: OptimizationFlags = { computeShaderOptimized: false, precompileShaders: false, parallelLoading: false };
+
+export interface BenchConfig {
+  model: string;
+  browser: BrowserKind;
+  backend: Backend;
+  batchSize: number;
+  precision: Precision;
+  flags: OptimizationFlags;
+  /** Part of the `--priority-only` subset. */
+  priority: boolean;
+}
+
+const bit = (b: boolean): string => (b ? '1' : '0');
+
+/** Identity of a configuration (priority is not part of it). */
+export function configKey(c: Omit<BenchConfig, 'priority'>): string {
+  const f = c.flags;
+  return [c.model, c.browser, c.backend, c.batchSize, c.precision, bit(f.computeShaderOptimized), bit(f.precompileShaders), bit(f.parallelLoading)].join('|');
+}
+
+/** Configurations that share sessions: everything but the batch size. */
+export function groupKey(c: BenchConfig): string {
+  return configKey({ ...c, batchSize: 0 });
+}
+
+export const CSV_HEADER = ['model', 'browser', 'backend', 'batch_size', 'precision', 'compute_shader_optimized', 'precompile_shaders', 'parallel_loading', 'priority'] as const;
+
+function parseBool(v: string | undefined, where: string): boolean {
+  const s = (v ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(s)) {
+    return false;
+  }
+  if (['1', 'true', 'yes', 'on'].includes(s)) {
+    return true;
+  }
+  throw new DbError(DbErrorCode.InvalidArgument, `${where}: expected true/false, got ${JSON.stringify(v)}`);
+}
+
+function oneOf<T extends string>(allowed: readonly T[], v: string | undefined, where: string): T {
+  const s = (v ?? '').trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(s)) {
+    throw new DbError(DbErrorCode.InvalidArgument, `${where}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return s as T;
+}
+
+/** Parses a configs CSV (header required; columns after `batch_size` optional). */
+export function parseConfigsCsv(text: string): BenchConfig[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const header = (lines.shift() ?? '').split(',').map((h) => h.trim().toLowerCase());
+  for (const required of ['model', 'browser', 'backend', 'batch_size']) {
+    if (!header.includes(required)) {
+      throw new DbError(DbErrorCode.InvalidArgument, `configs CSV needs a header with ${CSV_HEADER.slice(0, 4).join(', ')} (and optionally ${CSV_HEADER.slice(4).join(', ')}); missing ${required}`);
+    }
+  }
+  return lines.map((line, i) => {
+    const cells = line.split(',');
+    const get = (name: string): string | undefined => {
+      const at = header.indexOf(name);
+      return at < 0 ? undefined : cells[at]?.trim();
+    };
+    const where = `configs CSV line ${i + 2}`;
+    const batch = Number(get('batch_size'));
+    if (!(Number.isInteger(batch) && batch > 0)) {
+      throw new DbError(DbErrorCode.InvalidArgument, `${where}: batch_size must be a positive integer, got ${JSON.stringify(get('batch_size'))}`);
+    }
+    const model = get('model') ?? '';
+    if (model === '') {
+      throw new DbError(DbErrorCode.InvalidArgument, `${where}: model is empty`);
+    }
+    return {
+      model,
+      browser: oneOf(BROWSER_KINDS, get('browser'), `${where} browser`),
+      backend: oneOf(BACKENDS, get('backend'), `${where} backend`),
+      batchSize: batch,
+      precision: get('precision') === undefined || get('precision') === '' ? 'fp32' : oneOf(PRECISIONS, get('precision'), `${where} precision`),
+      flags: {
+        computeShaderOptimized: parseBool(get('compute_shader_optimized'), `${where} compute_shader_optimized`),
+        precompileShaders: parseBool(get('precompile_shaders'), `${where} precompile_shaders`),
+        parallelLoading: parseBool(get('parallel_loading'), `${where} parallel_loading`),
+      },
+      priority: parseBool(get('priority'), `${where} priority`),
+    };
+  });
+}
+
+export function configCsvCells(c: BenchConfig): string[] {
+  return [c.model, c.browser, c.backend, String(c.batchSize), c.precision, String(c.flags.computeShaderOptimized), String(c.flags.precompileShaders), String(c.flags.parallelLoading), String(c.priority)];
+}

@@ -1,0 +1,165 @@
+/** `browser-pool bench`: plan and run a sweep; `--dry-run` prints or exports the plan. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { type Backend, BACKENDS, BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness';
+import { renderRows } from '@browser-pool/db-integration';
+import { ModelCatalogue } from '@browser-pool/models';
+import { DEFAULT_BROWSER_PREFERENCE } from '@browser-pool/pool';
+import { type Command, Option } from 'commander';
+
+import { detectAvailability } from '../availability';
+import { loggedUnavailable, unavailableFrom } from '../bench/availability-map';
+import { type BenchConfig, NO_FLAGS, type OptimizationFlags, parseConfigsCsv, type Precision, PRECISIONS } from '../bench/config';
+import { planCsv, planSweep, storedResults } from '../bench/plan';
+import { runSweep, variantName } from '../bench/runner';
+import { dbPathOf, type Io, listOf, positiveInt, positiveNumber, withStore } from './context';
+
+const FLAG_NAMES = ['compute-shaders', 'precompile', 'parallel-loading'] as const;
+type FlagName = (typeof FLAG_NAMES)[number];
+
+interface BenchOpts {
+  models: string[];
+  browsers: BrowserKind[];
+  backends: Backend[];
+  batchSizes: number[];
+  precisions: Precision[];
+  flags: FlagName[];
+  configs?: string;
+  missingOnly?: boolean;
+  refreshOlderThan?: number;
+  priorityOnly?: boolean;
+  dryRun?: boolean;
+  planCsv?: string;
+  warmup: number;
+  minIterations: number;
+  maxIterations: number;
+  window: number;
+  tolerancePct: number;
+}
+
+/** Every on/off combination of the swept flags (all off first). */
+function flagSets(names: readonly FlagName[]): OptimizationFlags[] {
+  let sets: OptimizationFlags[] = [NO_FLAGS];
+  const field: Record<FlagName, keyof OptimizationFlags> = { 'compute-shaders': 'computeShaderOptimized', precompile: 'precompileShaders', 'parallel-loading': 'parallelLoading' };
+  for (const n of names) {
+    sets = sets.flatMap((s) => [s, { ...s, [field[n]]: true }]);
+  }
+  return sets;
+}
+
+function matrix(o: BenchOpts, catalogue: ModelCatalogue): BenchConfig[] {
+  const out: BenchConfig[] = [];
+  for (const model of o.models) {
+    const type = catalogue.get(model).modelType;
+    for (const browser of o.browsers) {
+      for (const backend of o.backends) {
+        for (const precision of o.precisions) {
+          for (const flags of flagSets(o.flags)) {
+            for (const batchSize of o.batchSizes) {
+              // priority: the model type's preferred browser, every backend, fp32, no flags
+              const priority = DEFAULT_BROWSER_PREFERENCE[type][0] === browser && precision === 'fp32' && flags === NO_FLAGS;
+              out.push({ model, browser, backend, batchSize, precision, flags, priority });
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A list option whose default shows as it would be typed. */
+function list<T>(flags: string, description: string, parse: (v: string) => T[], fallback: T[]): Option {
+  return new Option(flags, description).argParser(parse).default(fallback, fallback.join(','));
+}
+
+export function flagLabel(flags: OptimizationFlags): string {
+  return Object.entries(flags).filter(([, on]) => on).map(([k]) => k).join('+') || '-';
+}
+
+const positiveInts = (name: string) => (v: string) => v.split(',').map((x) => positiveInt(name)(x.trim()));
+
+export function registerBenchCommand(program: Command, io: Io): void {
+  program
+    .command('bench')
+    .description('Sweep models x browsers x backends x precisions x optimization flags x batch sizes on real browsers and store every result with its environment')
+    .addOption(list('--models <list>', 'comma-separated catalogue models', (v) => v.split(',').map((s) => s.trim()), ['bert-tiny', 'vit-tiny', 'audio-encoder-tiny']))
+    .addOption(list('--browsers <list>', `comma-separated: ${BROWSER_KINDS.join(', ')}`, listOf('--browsers', BROWSER_KINDS), [...BROWSER_KINDS]))
+    .addOption(list('--backends <list>', `comma-separated: ${BACKENDS.join(', ')}`, listOf('--backends', BACKENDS), ['wasm', 'webgpu', 'webnn']))
+    .addOption(list('--batch-sizes <list>', 'comma-separated batch sizes', positiveInts('--batch-sizes'), [1, 4]))
+    .addOption(list('--precisions <list>', `comma-separated: ${PRECISIONS.join(', ')} (fp16/int8 = the model's variant with fp16 or int8 weights)`, listOf('--precisions', PRECISIONS), ['fp32']))
+    .addOption(new Option('--flags <list>', `optimization flags to sweep on and off: ${FLAG_NAMES.join(', ')}`).argParser(listOf('--flags', FLAG_NAMES)).default([], 'none (all off)'))
+    .option('--configs <csv>', 'read configurations from a CSV file instead of the matrix options (header: model,browser,backend,batch_size[,precision,compute_shader_optimized,precompile_shaders,parallel_loading,priority])')
+    .option('--missing-only', 'skip configurations that already have a stored result')
+    .option('--refresh-older-than <days>', 'with --missing-only: re-run results older than this', positiveNumber('--refresh-older-than'))
+    .option('--priority-only', "only priority configurations (each model type's preferred browser, fp32, no flags; or the CSV's priority column)")
+    .option('--dry-run', 'print the plan (what would run and why the rest is skipped) and run nothing')
+    .option('--plan-csv <file>', 'with --dry-run: write the plan as CSV')
+    .option('--warmup <n>', 'untimed runs after the first run, before measuring', (v) => Number(v), 3)
+    .option('--min-iterations <n>', 'fewest measured runs', positiveInt('--min-iterations'), 10)
+    .option('--max-iterations <n>', 'most measured runs (a result that hit the cap is marked not stable)', positiveInt('--max-iterations'), 100)
+    .option('--window <n>', 'stability window: samples per window', positiveInt('--window'), 5)
+    .option('--tolerance-pct <pct>', 'stable when the medians of the last two windows differ by at most this', positiveNumber('--tolerance-pct'), 5)
+    .addHelpText('after', `
+How flags map to real knobs (measured, never assumed):
+  compute-shaders   WebGPU EP session option preferredLayout=NHWC (changes conv kernels); no effect on wasm/webnn,
+                    so those configurations are skipped with that reason.
+  precompile        one untimed inference right after the session is created compiles the pipelines; first_run_ms is
+                    then the next run. init_ms includes it; metrics.time_to_first_result_ms compares both ways.
+  parallel-loading  the group's sessions (one static-shape session per batch size) are created concurrently instead
+                    of one after another; metrics.group_load_wall_ms is the wall time to have all of them.
+  precisions        fp16 / int8 run the catalogue's <model>-fp16 / <model>-int8 variant (weights stored in that type).
+Stability: after --min-iterations, stop when the medians of the last two --window sample windows differ by at most
+--tolerance-pct; a run that reaches --max-iterations first is stored with metrics.stable=false.
+Results on a software WebGPU adapter are stored with is_simulated=true and the reason.`)
+    .action(async (opts: BenchOpts, cmd: Command) => {
+      const catalogue = ModelCatalogue.default();
+      const configs = opts.configs === undefined ? matrix(opts, catalogue) : parseConfigsCsv(await readFile(opts.configs, 'utf8'));
+      const hasVariant = (model: string, precision: Precision): boolean => catalogue.has(variantName(model, precision));
+      let unavailable: Map<string, string>;
+      if (opts.dryRun === true) {
+        const logged = await withStore(cmd, 'write', (store) => loggedUnavailable(store));
+        unavailable = logged.unavailable;
+        io.err(logged.checkedAt === undefined ? 'availability never checked here: planning as if everything exists (run browser-pool availability)' : `availability as logged ${logged.checkedAt.toISOString()}`);
+      } else {
+        io.err('checking which browsers and backends exist here...');
+        unavailable = unavailableFrom(await detectAvailability(dbPathOf(cmd), [...new Set(configs.map((c) => c.browser))]));
+      }
+      await withStore(cmd, 'write', async (store) => {
+        const plan = planSweep(configs, { stored: await storedResults(store), unavailable, hasVariant }, {
+          missingOnly: opts.missingOnly === true,
+          priorityOnly: opts.priorityOnly === true,
+          ...(opts.refreshOlderThan === undefined ? {} : { refreshOlderThanDays: opts.refreshOlderThan }),
+        });
+        const toRun = plan.filter((p) => p.action === 'run').length;
+        if (opts.dryRun === true) {
+          if (opts.planCsv !== undefined) {
+            await writeFile(opts.planCsv, planCsv(plan));
+            io.err(`wrote ${resolve(opts.planCsv)}`);
+          }
+          io.out(renderRows(`plan: ${toRun} to run, ${plan.length - toRun} skipped`, ['model', 'precision', 'browser', 'backend', 'batch', 'flags', 'action', 'reason'], plan.map((p) => ({
+            model: p.config.model, precision: p.config.precision, browser: p.config.browser, backend: p.config.backend, batch: p.config.batchSize,
+            flags: flagLabel(p.config.flags), action: p.action, reason: p.reason,
+          })), 'md'));
+          return;
+        }
+        io.err(`plan: ${toRun} configuration(s) to run, ${plan.length - toRun} skipped`);
+        const outcomes = await runSweep(store, plan, {
+          warmupIterations: opts.warmup,
+          stability: { minIterations: opts.minIterations, maxIterations: opts.maxIterations, window: opts.window, tolerancePct: opts.tolerancePct },
+          write: io.err,
+        });
+        io.out(renderRows('results', ['model', 'browser', 'backend', 'batch', 'flags', 'status', 'p50_ms', 'items_per_s', 'iterations', 'stable', 'real_hardware'], outcomes.map((o) => ({
+          model: o.status === 'stored' ? o.result.model_name : o.config.model, browser: o.config.browser, backend: o.status === 'stored' ? o.result.backend : o.config.backend, batch: o.config.batchSize, flags: flagLabel(o.config.flags),
+          status: o.status === 'stored' ? 'stored' : `failed ${o.code}`,
+          p50_ms: o.status === 'stored' ? o.result.p50_latency_ms?.toFixed(3) : '', items_per_s: o.status === 'stored' ? o.result.throughput_items_per_s?.toFixed(1) : '',
+          iterations: o.status === 'stored' ? o.result.iterations : '', stable: o.status === 'stored' ? o.result.metrics?.stable : '',
+          real_hardware: o.status === 'stored' ? !o.result.is_simulated : '',
+        })), 'md'));
+        if (outcomes.some((o) => o.status === 'failed')) {
+          process.exitCode = 1;
+        }
+      });
+    });
+}

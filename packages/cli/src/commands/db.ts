@@ -1,0 +1,67 @@
+/** `browser-pool db check | optimize | backup | restore | stats`. */
+import { backupDatabase, checkDatabase, databaseStats, optimizeDatabase, renderRows, restoreDatabase } from '@browser-pool/db-integration';
+import type { Command } from 'commander';
+
+import { bytes, dbPathOf, type Io, positiveInt, withStore } from './context';
+
+export function registerDbCommands(program: Command, io: Io): void {
+  const db = program.command('db').description('Maintain the benchmark database: check, optimize, backup, restore, stats');
+
+  db.command('check')
+    .description('Integrity checks: schema version, orphaned rows, duplicate results, NaN or negative metrics. Exit status 1 when anything is found')
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withStore(cmd, 'read', async (store) => {
+        const report = await checkDatabase(store);
+        io.out(opts.json === true ? JSON.stringify(report, null, 2) : renderRows(`check: ${report.ok ? 'OK' : 'PROBLEMS FOUND'} (schema v${report.schemaVersion} of ${report.latestSchemaVersion})`, ['check', 'table', 'count', 'detail'], report.findings.map((f) => ({ ...f })), 'md'));
+        if (!report.ok) {
+          process.exitCode = 1;
+        }
+      });
+    });
+
+  db.command('optimize')
+    .description('Checkpoint the WAL into the file, vacuum and refresh statistics; prints the size before and after')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withStore(cmd, 'write', async (store) => {
+        const r = await optimizeDatabase(store);
+        io.out(`optimized ${store.path}: ${bytes(r.bytesBefore)} -> ${bytes(r.bytesAfter)} (${r.steps.join(', ')})`);
+      });
+    });
+
+  db.command('backup')
+    .description('Write a consistent copy of the database (safe while it is being written), optionally gzip-compressed, keeping the newest N')
+    .option('--dir <dir>', 'backup directory', './backups')
+    .option('--compress', 'gzip the copy (.duckdb.gz)')
+    .option('--keep <n>', 'keep only the newest N backups of this database in --dir', positiveInt('--keep'))
+    .action(async (opts: { dir: string; compress?: boolean; keep?: number }, cmd: Command) => {
+      await withStore(cmd, 'write', async (store) => {
+        const r = await backupDatabase(store, { dir: opts.dir, compress: opts.compress === true, ...(opts.keep === undefined ? {} : { keep: opts.keep }) });
+        io.out(`backup ${r.file} (${bytes(r.bytes)})${r.deleted.length > 0 ? `; removed ${r.deleted.length} older: ${r.deleted.join(', ')}` : ''}`);
+      });
+    });
+
+  db.command('restore')
+    .description('Restore a backup (.duckdb or .duckdb.gz) to --db after checking that it opens; an existing file needs --force and is kept as <db>.before-restore')
+    .argument('<backup>', 'backup file')
+    .option('--force', 'replace an existing database')
+    .action(async (backup: string, opts: { force?: boolean }, cmd: Command) => {
+      const r = await restoreDatabase(backup, dbPathOf(cmd), { force: opts.force === true });
+      io.out(`restored ${r.target} (schema v${r.schemaVersion})${r.previous === null ? '' : `; previous file kept as ${r.previous}`}`);
+    });
+
+  db.command('stats')
+    .description('File size, schema version, rows per table and the span of stored measurements')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withStore(cmd, 'read', async (store) => {
+        const s = await databaseStats(store);
+        if (opts.json === true) {
+          io.out(JSON.stringify(s, null, 2));
+          return;
+        }
+        io.out(`${s.path}: ${bytes(s.bytes)}, schema v${s.schemaVersion}, ${s.models} models, ${s.hardwarePlatforms} hardware platforms, measurements ${s.firstMeasurement?.toISOString() ?? '-'} .. ${s.lastMeasurement?.toISOString() ?? '-'}`);
+        io.out(renderRows('rows per table', ['table', 'rows'], s.tables, 'md'));
+      });
+    });
+}
