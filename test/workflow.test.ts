@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { buildProgram } from '@browser-pool/cli/main';
-import type { Command } from 'commander';
+import { buildProgram, type Command } from '@browser-pool/cli/main';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 

@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 
+export type { Command, Option } from 'commander';
+
 import { registerAvailabilityCommand } from './commands/availability';
 import { registerBenchCommand } from './commands/bench';
 import { type Io, processIo } from './commands/context';
