@@ -13,6 +13,7 @@ import { MODEL_SIZES, type ModelSize, SIZES } from './architectures/sizes';
 import { buildTextEmbedding } from './architectures/text-embedding';
 import { buildVision } from './architectures/vision';
 import { defaultCacheDir, ensureGenerated } from './generated';
+import { WEIGHT_PRECISIONS, type WeightPrecision } from './onnx/graph-builder';
 import { sampleInputs } from './sample-inputs';
 import type { InputSpec, ModelEntry, ModelSource, ModelType, SampleOptions } from './types';
 
@@ -34,38 +35,49 @@ function generatedEntry(
   };
 }
 
+const PRECISION_NOTE: Record<WeightPrecision, string> = {
+  fp32: '',
+  fp16: '; fp16 weights (Cast to float32 where used)',
+  int8: '; int8 weights (per-tensor symmetric DequantizeLinear)',
+};
+
+/** Every architecture at every size and weight precision: `bert-tiny`, `bert-tiny-fp16`, `bert-tiny-int8`, ... */
 function generatedModels(cacheDir: string): ModelEntry[] {
-  return MODEL_SIZES.flatMap((size: ModelSize) => {
-    const s = SIZES[size];
-    const dims = `hidden ${s.hidden}, ${s.layers} layer(s), ${s.heads} heads`;
-    return [
-      generatedEntry(cacheDir, {
-        name: `bert-${size}`,
-        modelType: 'text_embedding',
-        description: `BERT-style encoder (${dims}, ${s.seq} tokens, vocab ${s.vocab}), mean-pooled embedding`,
-        inputs: [{ name: 'input_ids', dtype: 'int64', dims: ['batch', s.seq] }],
-        outputs: ['embedding'],
-        intMax: s.vocab,
-        build: () => buildTextEmbedding(`bert-${size}`, s, WEIGHT_SEED),
-      }),
-      generatedEntry(cacheDir, {
-        name: `vit-${size}`,
-        modelType: 'vision',
-        description: `ViT-style classifier (${dims}, ${s.image}x${s.image} image, ${s.patch}px patches, ${s.classes} classes)`,
-        inputs: [{ name: 'pixel_values', dtype: 'float32', dims: ['batch', 3, s.image, s.image] }],
-        outputs: ['logits'],
-        build: () => buildVision(`vit-${size}`, s, WEIGHT_SEED),
-      }),
-      generatedEntry(cacheDir, {
-        name: `audio-encoder-${size}`,
-        modelType: 'audio',
-        description: `1-D conv front-end + encoder (${dims}, ${s.samples} samples -> ${audioFrames(s.samples)} frames)`,
-        inputs: [{ name: 'waveform', dtype: 'float32', dims: ['batch', s.samples] }],
-        outputs: ['embedding'],
-        build: () => buildAudio(`audio-encoder-${size}`, s, WEIGHT_SEED),
-      }),
-    ];
-  });
+  return MODEL_SIZES.flatMap((size: ModelSize) =>
+    WEIGHT_PRECISIONS.flatMap((precision) => {
+      const s = SIZES[size];
+      const dims = `hidden ${s.hidden}, ${s.layers} layer(s), ${s.heads} heads`;
+      const suffix = precision === 'fp32' ? '' : `-${precision}`;
+      const note = PRECISION_NOTE[precision];
+      return [
+        generatedEntry(cacheDir, {
+          name: `bert-${size}${suffix}`,
+          modelType: 'text_embedding',
+          description: `BERT-style encoder (${dims}, ${s.seq} tokens, vocab ${s.vocab}), mean-pooled embedding${note}`,
+          inputs: [{ name: 'input_ids', dtype: 'int64', dims: ['batch', s.seq] }],
+          outputs: ['embedding'],
+          intMax: s.vocab,
+          build: () => buildTextEmbedding(`bert-${size}${suffix}`, s, WEIGHT_SEED, precision),
+        }),
+        generatedEntry(cacheDir, {
+          name: `vit-${size}${suffix}`,
+          modelType: 'vision',
+          description: `ViT-style classifier (${dims}, ${s.image}x${s.image} image, ${s.patch}px patches, ${s.classes} classes)${note}`,
+          inputs: [{ name: 'pixel_values', dtype: 'float32', dims: ['batch', 3, s.image, s.image] }],
+          outputs: ['logits'],
+          build: () => buildVision(`vit-${size}${suffix}`, s, WEIGHT_SEED, precision),
+        }),
+        generatedEntry(cacheDir, {
+          name: `audio-encoder-${size}${suffix}`,
+          modelType: 'audio',
+          description: `1-D conv front-end + encoder (${dims}, ${s.samples} samples -> ${audioFrames(s.samples)} frames)${note}`,
+          inputs: [{ name: 'waveform', dtype: 'float32', dims: ['batch', s.samples] }],
+          outputs: ['embedding'],
+          build: () => buildAudio(`audio-encoder-${size}${suffix}`, s, WEIGHT_SEED, precision),
+        }),
+      ];
+    }),
+  );
 }
 
 const SILERO_INPUTS: InputSpec[] = [

@@ -2,7 +2,8 @@
 export { MODEL_SIZES, type ModelSize, SIZES, type SizeSpec } from './architectures/sizes';
 export { type CatalogueOptions, ModelCatalogue, userModel, type UserModelInit } from './catalogue';
 export { defaultCacheDir, GENERATOR_VERSION } from './generated';
-export { maxAbsDiff, runReference } from './reference';
+export { toFloat16Bits, WEIGHT_PRECISIONS, type WeightPrecision } from './onnx/graph-builder';
+export { maxAbsDiff, type ReferenceOptimization, runReference } from './reference';
 export { sampleInputs } from './sample-inputs';
 export { assertReadableFile, loadModelBytes } from './sources';
 export * from './types';

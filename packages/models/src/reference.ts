@@ -14,10 +14,18 @@ function keyOf(source: ModelSource): string | undefined {
   return source.kind === 'file' ? `file:${source.path}` : source.kind === 'url' ? `url:${source.url}` : undefined;
 }
 
-async function sessionFor(source: ModelSource): Promise<ort.InferenceSession> {
-  const key = keyOf(source);
+/**
+ * `all`: onnxruntime-node's full optimizer (native speed). `disabled`: the graph's math as written; needed for the
+ * int8 weight variants, whose DequantizeLinear -> MatMul the native optimizer fuses into integer kernels that also
+ * quantize activations (outputs then differ by ~5e-3 from the float math every browser backend computes).
+ */
+export type ReferenceOptimization = 'all' | 'disabled';
+
+async function sessionFor(source: ModelSource, optimization: ReferenceOptimization): Promise<ort.InferenceSession> {
+  const base = keyOf(source);
+  const key = base === undefined ? undefined : `${base}|${optimization}`;
   const create = async (): Promise<ort.InferenceSession> =>
-    ort.InferenceSession.create(await loadModelBytes(source), { graphOptimizationLevel: 'all' });
+    ort.InferenceSession.create(await loadModelBytes(source), { graphOptimizationLevel: optimization });
   if (key === undefined) {
     return create();
   }
@@ -30,8 +38,8 @@ async function sessionFor(source: ModelSource): Promise<ort.InferenceSession> {
 }
 
 /** Runs the model on the CPU in Node and returns its outputs in the wire's tensor form. */
-export async function runReference(source: ModelSource, inputs: TensorMap): Promise<TensorMap> {
-  const session = await sessionFor(source);
+export async function runReference(source: ModelSource, inputs: TensorMap, optimization: ReferenceOptimization = 'all'): Promise<TensorMap> {
+  const session = await sessionFor(source, optimization);
   const feeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(inputs)) {
     feeds[name] = new ort.Tensor(t.dtype, t.data as never, [...t.dims]);

@@ -1,11 +1,11 @@
 /** ViT-style classifier: convolutional patch embedding, position embeddings, encoder layers, pooled logits. */
 import { encoder, linear, meanPool } from '../onnx/encoder';
-import { GraphBuilder } from '../onnx/graph-builder';
+import { GraphBuilder, type WeightPrecision } from '../onnx/graph-builder';
 import { Rng } from '../random';
 import type { SizeSpec } from './sizes';
 
-export function buildVision(name: string, s: SizeSpec, seed: number): Uint8Array {
-  const g = new GraphBuilder(name, new Rng(seed));
+export function buildVision(name: string, s: SizeSpec, seed: number, precision: WeightPrecision = 'fp32'): Uint8Array {
+  const g = new GraphBuilder(name, new Rng(seed), precision);
   const pixels = g.input('pixel_values', 'float32', ['batch', 3, s.image, s.image]);
   const fanIn = 3 * s.patch * s.patch;
   const patches = g.op(

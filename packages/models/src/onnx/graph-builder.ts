@@ -62,6 +62,36 @@ function valueInfo(name: string, dtype: DType, dims: readonly (number | string)[
   };
 }
 
+/**
+ * How weights are stored. fp16 / int8 are the reduced-precision variants of a model: weights in that type, widened
+ * to float32 by a Cast (fp16) or a DequantizeLinear with a per-tensor symmetric scale (int8) where they are used.
+ * Activations stay float32, so the graph's inputs, outputs and kernels are the same on every backend.
+ */
+export const WEIGHT_PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type WeightPrecision = (typeof WEIGHT_PRECISIONS)[number];
+
+/** IEEE 754 half-precision bits of a float32 (round to nearest even; overflow to infinity). */
+export function toFloat16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (exp >= 31) {
+    return sign | 0x7c00 | (((x >>> 23) & 0xff) === 0xff && mant !== 0 ? 0x200 : 0);
+  }
+  if (exp <= 0) {
+    if (exp < -10) {
+      return sign;
+    }
+    const m = (mant | 0x800000) >>> (1 - exp);
+    return sign | ((m + 0x1000 + ((m >>> 13) & 1) - 1) >>> 13);
+  }
+  const rounded = (exp << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  return sign | (rest > 0x1000 || (rest === 0x1000 && (rounded & 1) === 1) ? rounded + 1 : rounded);
+}
+
 export class GraphBuilder {
   private readonly nodes: INodeProto[] = [];
   private readonly initializers: ITensorProto[] = [];
@@ -72,6 +102,8 @@ export class GraphBuilder {
   constructor(
     readonly name: string,
     readonly rng: Rng,
+    /** How `weight()` stores weights. @default 'fp32' */
+    readonly precision: WeightPrecision = 'fp32',
   ) {}
 
   input(name: string, dtype: DType, dims: readonly (number | string)[]): string {
@@ -87,10 +119,27 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, dtype, dims));
   }
 
-  /** A float32 initializer of normal(0, scale) weights. */
+  /** normal(0, scale) weights, stored at the builder's precision; returns a float32 value either way. */
   weight(name: string, dims: readonly number[], scale: number): string {
     const n = dims.reduce((a, b) => a * b, 1);
-    return this.constant(name, this.rng.floats(n, scale), dims);
+    const values = this.rng.floats(n, scale);
+    if (this.precision === 'fp16') {
+      const half = Uint16Array.from(values, toFloat16Bits);
+      this.raw(`${name}.fp16`, dims, ONNX_DTYPE.float16, new Uint8Array(half.buffer));
+      return this.op('Cast', [`${name}.fp16`], { to: { int: ONNX_DTYPE.float32 } });
+    }
+    if (this.precision === 'int8') {
+      const step = Math.max(...values.map(Math.abs)) / 127 || 1;
+      const q = Int8Array.from(values, (v) => Math.max(-127, Math.min(127, Math.round(v / step))));
+      this.raw(`${name}.int8`, dims, ONNX_DTYPE.int8, new Uint8Array(q.buffer));
+      this.raw(`${name}.zero`, [], ONNX_DTYPE.int8, new Uint8Array(1));
+      return this.op('DequantizeLinear', [`${name}.int8`, this.scalar(step), `${name}.zero`]);
+    }
+    return this.constant(name, values, dims);
+  }
+
+  private raw(name: string, dims: readonly number[], dataType: number, rawData: Uint8Array): void {
+    this.initializers.push({ name, dims: [...dims], dataType, rawData });
   }
 
   constant(name: string, data: Float32Array | BigInt64Array, dims: readonly number[]): string {
