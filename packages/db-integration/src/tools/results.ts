@@ -89,7 +89,7 @@ async function insertRows(store: Store, table: string, idColumn: string, columns
   const all = [idColumn, ...columns];
   const structure = Object.fromEntries(all.map((c) => [c, types.get(c) === 'JSON' ? 'VARCHAR' : (types.get(c) ?? 'VARCHAR')]));
   const first = await store.nextId(table, idColumn, fresh.length);
-  const objects = fresh.map((row, j) => Object.fromEntries([[idColumn, first + j], ...columns.map((c, k) => [c, row[k] ?? null])]));
+  const objects = fresh.map((row, j): Record<string, Param> => Object.fromEntries<Param>([[idColumn, first + j], ...columns.map((c, k): [string, Param] => [c, row[k] ?? null])]));
   const select = all.map((c) => (types.get(c) === 'JSON' ? `${c}::JSON` : c)).join(', ');
   await store.run(
     `INSERT INTO ${table} (${all.join(', ')})
