@@ -52,25 +52,18 @@ export async function emit(io: Io, text: string, output: string | undefined): Pr
   }
 }
 
-export function positiveNumber(name: string): (value: string) => number {
+function positive(name: string, integer: boolean): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!(Number.isFinite(n) && n > 0)) {
-      throw new InvalidArgumentError(`${name} must be a positive number, got ${JSON.stringify(value)}`);
+    if (!(Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) {
+      throw new InvalidArgumentError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(value)}`);
     }
     return n;
   };
 }
 
-export function positiveInt(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!(Number.isInteger(n) && n > 0)) {
-      throw new InvalidArgumentError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
-}
+export const positiveNumber = (name: string): ((value: string) => number) => positive(name, false);
+export const positiveInt = (name: string): ((value: string) => number) => positive(name, true);
 
 /** Comma-separated list restricted to `allowed`. */
 export function listOf<T extends string>(name: string, allowed: readonly T[]): (value: string) => T[] {

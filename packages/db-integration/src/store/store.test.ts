@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { LATEST_SCHEMA_VERSION } from './migrations';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations';
 import { Store } from './store';
 
 let dir: string;
@@ -44,7 +44,7 @@ describe('Store migrations', () => {
     s1.close();
     const s2 = await Store.open({ path });
     expect(s2.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-    expect((await s2.all('SELECT version FROM schema_version ORDER BY 1')).map((r) => r.version)).toEqual([1, 2, 3]);
+    expect((await s2.all('SELECT version FROM schema_version ORDER BY 1')).map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     s2.close();
   });
 
