@@ -4,6 +4,7 @@
  * shape session per batch size, warm-up, then measured iterations until the stability rule holds. Each finished
  * configuration is stored at once with its environment, so an interrupted sweep keeps what it measured.
  */
+import type { Backend } from '@browser-pool/browser-harness';
 import { Dimensions, insertCompatibility, insertPerformance, mean, type PerformanceResult, quantile, stdev, type Store } from '@browser-pool/db-integration';
 import type { ModelEntry } from '@browser-pool/models';
 import type { ModelHandle, PoolOptions, ResourcePool } from '@browser-pool/pool';
@@ -60,6 +61,7 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
       });
       try {
         await pool.initialize();
+        await warmBackends(pool, [...new Set(runs.filter((r) => r.browser === browser).map((r) => r.backend))]);
         const groups = new Map<string, BenchConfig[]>();
         for (const c of runs.filter((r) => r.browser === browser)) {
           groups.set(groupKey(c), [...(groups.get(groupKey(c)) ?? []), c]);
@@ -80,6 +82,23 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
     await dims.endRun(runId, outcomes.every((o) => o.status === 'stored'));
   }
   return outcomes;
+}
+
+/**
+ * Starts each backend's runtime (WASM module, WebGPU device) with the tiny identity model before anything is timed,
+ * so the first group measured in a fresh browser does not pay one-time costs the others do not.
+ */
+async function warmBackends(pool: ResourcePool, backends: readonly Backend[]): Promise<void> {
+  const entry = pool.options.catalogue.get('identity');
+  for (const backend of backends) {
+    try {
+      const handle = await pool.getModel(entry.modelType, entry.name, { backends: [backend] });
+      await handle.run(entry.sampleInputs());
+      await handle.release();
+    } catch {
+      // the group's own load reports this backend's failure with its code
+    }
+  }
 }
 
 interface Loaded {
