@@ -4,7 +4,7 @@
  * shape session per batch size, warm-up, then measured iterations until the stability rule holds. Each finished
  * configuration is stored at once with its environment, so an interrupted sweep keeps what it measured.
  */
-import type { Backend } from '@browser-pool/browser-harness';
+import type { Backend, BrowserKind } from '@browser-pool/browser-harness';
 import { Dimensions, insertCompatibility, insertPerformance, mean, type PerformanceResult, quantile, stdev, type Store } from '@browser-pool/db-integration';
 import type { ModelEntry } from '@browser-pool/models';
 import type { ModelHandle, PoolOptions, ResourcePool } from '@browser-pool/pool';
@@ -20,10 +20,16 @@ export interface RunnerOptions {
   warmupIterations?: number;
   /** @default DEFAULT_STABILITY */
   stability?: StabilityRule;
-  /** Extra pool options (tests pin timeouts). @default {} */
-  pool?: PoolOptions;
+  /** Extra options of the pools the runner launches. @default {} */
+  poolOptions?: PoolOptions;
   /** Progress lines. @default none */
   write?: (text: string) => void;
+  /**
+   * Run on this already initialized pool instead of launching one per browser (it must have that browser; the
+   * runner does not close it). Lets a caller reuse a warm pool, and the benchmark compare like with like.
+   * @default a fresh one-connection pool per browser
+   */
+  pool?: (browser: BrowserKind) => ResourcePool;
 }
 
 export type ConfigOutcome =
@@ -52,30 +58,41 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
   const outcomes: ConfigOutcome[] = [];
   try {
     for (const browser of [...new Set(runs.map((c) => c.browser))]) {
-      const pool = await createPool({
+      const given = options.pool?.(browser);
+      const pool = given ?? (await createPool({
         dbPath: false,
         browsers: [browser],
         health: { knownAnswerIntervalMs: 0 },
         scaling: { maxConnections: 1, spareConnections: 0 },
-        ...options.pool,
-      });
+        ...options.poolOptions,
+      }));
       try {
         await pool.initialize();
-        await warmBackends(pool, [...new Set(runs.filter((r) => r.browser === browser).map((r) => r.backend))]);
+        if (given === undefined) {
+          await warmBackends(pool, [...new Set(runs.filter((r) => r.browser === browser).map((r) => r.backend))]);
+        }
         const groups = new Map<string, BenchConfig[]>();
         for (const c of runs.filter((r) => r.browser === browser)) {
           groups.set(groupKey(c), [...(groups.get(groupKey(c)) ?? []), c]);
         }
         for (const group of groups.values()) {
-          for (const outcome of await runGroup(pool, group, options)) {
-            await store.transaction(() => storeOutcome(store, dims, runId, outcome));
+          const measured = await runGroup(pool, group, options);
+          // one transaction per group: its results land together, and an interrupted sweep keeps finished groups
+          await store.transaction(async () => {
+            for (const outcome of measured) {
+              await storeOutcome(store, dims, runId, outcome);
+            }
+          });
+          for (const outcome of measured) {
             outcomes.push(outcome);
             const c = outcome.config;
             progress.step(`${c.model} ${c.precision} ${c.browser}/${c.backend} batch ${c.batchSize} ${Object.entries(c.flags).filter(([, on]) => on).map(([k]) => k).join('+')}: ${outcome.status === 'stored' ? `p50 ${outcome.result.p50_latency_ms?.toFixed(2)} ms` : outcome.code}`);
           }
         }
       } finally {
-        await pool.close();
+        if (given === undefined) {
+          await pool.close();
+        }
       }
     }
   } finally {
