@@ -90,7 +90,8 @@ export function impactTable(d: ReportData): Table {
       n(i.ratio, 3),
       `${n(i.interval[0], 3)} - ${n(i.interval[1], 3)}`,
       `${i.nOn}/${i.nOff}`,
-      i.interval[0] <= 1 && i.interval[1] >= 1 ? 'no measurable effect' : i.ratio < 1 ? 'better' : 'worse',
+      // one sweep gives one summary row per side: its bootstrap interval is a point, so no verdict before 3 each
+      i.nOn < 3 || i.nOff < 3 ? 'too few runs to judge (need 3 each)' : i.interval[0] <= 1 && i.interval[1] >= 1 ? 'no measurable effect' : i.ratio < 1 ? 'better' : 'worse',
     ]),
   };
 }
