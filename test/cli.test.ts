@@ -3,7 +3,7 @@
  * The bench sweep runs real Chromium inference and stores results with their environment; a second sweep with
  * --missing-only runs nothing.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -156,5 +156,27 @@ describe('browser-pool CLI', () => {
     expect((await cli('--db', target, 'db', 'restore', file)).code).toBe(1); // exists: needs --force
     const restored = JSON.parse((await cli('--db', target, 'db', 'stats', '--json')).out) as typeof stats;
     expect(restored.tables).toEqual(stats.tables);
+  });
+
+  it('serve answers on a free port with external file access off, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, '--db', db, 'serve', '--port', '0', '--token', 'tkn'], { cwd: dir });
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m?.[1] !== undefined) {
+          resolveUrl(m[1]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+    });
+    const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
+    expect(health.status).toBe('ok');
+    const setting = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: "SELECT current_setting('enable_external_access') AS e" }) });
+    expect(((await setting.json()) as { rows: { e: boolean }[] }).rows).toEqual([{ e: false }]);
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
