@@ -85,3 +85,9 @@ console.log(
   ),
 );
 console.log(`\nRecorded into ${dbPath}\nHTML report: ${reportPath}`);
+console.log(
+  `\nExplore it with the CLI (npx browser-pool --help):\n` +
+    `  npx browser-pool --db ${dbPath} compare --model vit-tiny --by backend\n` +
+    `  npx browser-pool --db ${dbPath} bench --models vit-tiny --browsers chromium --backends wasm,webgpu --missing-only\n` +
+    `  npx browser-pool --db ${dbPath} serve`,
+);
