@@ -3,7 +3,8 @@
  * configurations are keyed (the incremental planner compares keys with stored results), and the CSV form used by
  * `--configs` and `--dry-run --plan-csv`.
  */
-import { type Backend, BACKENDS, BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness';
+import { BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness/kinds';
+import { type Backend, BACKENDS } from '@browser-pool/browser-harness/protocol';
 import { DbError, DbErrorCode } from '@browser-pool/db-integration';
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
@@ -30,6 +31,11 @@ export interface BenchConfig {
   flags: OptimizationFlags;
   /** Part of the `--priority-only` subset. */
   priority: boolean;
+}
+
+/** The catalogue name of a model at a precision: fp32 is the model itself. */
+export function variantName(model: string, precision: Precision): string {
+  return precision === 'fp32' ? model : `${model}-${precision}`;
 }
 
 const bit = (b: boolean): string => (b ? '1' : '0');

@@ -10,7 +10,7 @@ import type { ModelEntry } from '@browser-pool/models';
 import type { ModelHandle, PoolOptions, ResourcePool } from '@browser-pool/pool';
 
 import { createPool } from '../create-pool';
-import { type BenchConfig, groupKey, type Precision,PRECISION_BITS } from './config';
+import { type BenchConfig, groupKey, PRECISION_BITS, variantName } from './config';
 import type { PlannedRun } from './plan';
 import { Progress } from './progress';
 import { DEFAULT_STABILITY, type StabilityRule, stabilityVerdict } from './stability';
@@ -35,11 +35,6 @@ export interface RunnerOptions {
 export type ConfigOutcome =
   | { config: BenchConfig; status: 'stored'; result: PerformanceResult }
   | { config: BenchConfig; status: 'failed'; code: string; message: string };
-
-/** The catalogue name of a model at a precision: fp32 is the model itself. */
-export function variantName(model: string, precision: Precision): string {
-  return precision === 'fp32' ? model : `${model}-${precision}`;
-}
 
 /** The knobs a configuration turns, as onnxruntime-web session options. */
 export function sessionOptionsFor(config: BenchConfig) {

@@ -2,21 +2,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { type Backend, BACKENDS, BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness';
+import { BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness/kinds';
+import { type Backend, BACKENDS } from '@browser-pool/browser-harness/protocol';
 import { renderRows } from '@browser-pool/db-integration';
 import { ModelCatalogue } from '@browser-pool/models';
-import { DEFAULT_BROWSER_PREFERENCE } from '@browser-pool/pool';
 import { type Command, Option } from 'commander';
 
-import { detectAvailability } from '../availability';
 import { loggedUnavailable, unavailableFrom } from '../bench/availability-map';
-import { type BenchConfig, NO_FLAGS, type OptimizationFlags, parseConfigsCsv, type Precision, PRECISIONS } from '../bench/config';
+import { type OptimizationFlags, parseConfigsCsv, type Precision, PRECISIONS, variantName } from '../bench/config';
+import { FLAG_NAMES, type FlagName } from '../bench/matrix-flags';
 import { planCsv, planSweep, storedResults } from '../bench/plan';
-import { runSweep, variantName } from '../bench/runner';
 import { dbPathOf, type Io, listOf, positiveInt, positiveNumber, withStore } from './context';
-
-const FLAG_NAMES = ['compute-shaders', 'precompile', 'parallel-loading'] as const;
-type FlagName = (typeof FLAG_NAMES)[number];
 
 interface BenchOpts {
   models: string[];
@@ -36,37 +32,6 @@ interface BenchOpts {
   maxIterations: number;
   window: number;
   tolerancePct: number;
-}
-
-/** Every on/off combination of the swept flags (all off first). */
-function flagSets(names: readonly FlagName[]): OptimizationFlags[] {
-  let sets: OptimizationFlags[] = [NO_FLAGS];
-  const field: Record<FlagName, keyof OptimizationFlags> = { 'compute-shaders': 'computeShaderOptimized', precompile: 'precompileShaders', 'parallel-loading': 'parallelLoading' };
-  for (const n of names) {
-    sets = sets.flatMap((s) => [s, { ...s, [field[n]]: true }]);
-  }
-  return sets;
-}
-
-function matrix(o: BenchOpts, catalogue: ModelCatalogue): BenchConfig[] {
-  const out: BenchConfig[] = [];
-  for (const model of o.models) {
-    const type = catalogue.get(model).modelType;
-    for (const browser of o.browsers) {
-      for (const backend of o.backends) {
-        for (const precision of o.precisions) {
-          for (const flags of flagSets(o.flags)) {
-            for (const batchSize of o.batchSizes) {
-              // priority: the model type's preferred browser, every backend, fp32, no flags
-              const priority = DEFAULT_BROWSER_PREFERENCE[type][0] === browser && precision === 'fp32' && flags === NO_FLAGS;
-              out.push({ model, browser, backend, batchSize, precision, flags, priority });
-            }
-          }
-        }
-      }
-    }
-  }
-  return out;
 }
 
 /** A list option whose default shows as it would be typed. */
@@ -115,6 +80,8 @@ Stability: after --min-iterations, stop when the medians of the last two --windo
 Results on a software WebGPU adapter are stored with is_simulated=true and the reason.`)
     .action(async (opts: BenchOpts, cmd: Command) => {
       const catalogue = ModelCatalogue.default();
+      // the browser-driving modules load only when a command needs them: `--help` and reading commands start fast
+      const { matrix } = await import('../bench/matrix');
       const configs = opts.configs === undefined ? matrix(opts, catalogue) : parseConfigsCsv(await readFile(opts.configs, 'utf8'));
       const hasVariant = (model: string, precision: Precision): boolean => catalogue.has(variantName(model, precision));
       let unavailable: Map<string, string>;
@@ -124,6 +91,7 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
         io.err(logged.checkedAt === undefined ? 'availability never checked here: planning as if everything exists (run browser-pool availability)' : `availability as logged ${logged.checkedAt.toISOString()}`);
       } else {
         io.err('checking which browsers and backends exist here...');
+        const { detectAvailability } = await import('../availability');
         unavailable = unavailableFrom(await detectAvailability(dbPathOf(cmd), [...new Set(configs.map((c) => c.browser))]));
       }
       await withStore(cmd, 'write', async (store) => {
@@ -145,6 +113,7 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
           return;
         }
         io.err(`plan: ${toRun} configuration(s) to run, ${plan.length - toRun} skipped`);
+        const { runSweep } = await import('../bench/runner');
         const outcomes = await runSweep(store, plan, {
           warmupIterations: opts.warmup,
           stability: { minIterations: opts.minIterations, maxIterations: opts.maxIterations, window: opts.window, tolerancePct: opts.tolerancePct },

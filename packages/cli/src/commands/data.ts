@@ -24,7 +24,6 @@ import {
 } from '@browser-pool/db-integration';
 import { type Command, Option } from 'commander';
 
-import { chromiumRasterizer } from '../create-pool';
 import { emit, type Io, listOf, positiveInt, positiveNumber, withStore } from './context';
 
 interface FilterOpts {
@@ -110,7 +109,8 @@ export function registerDataCommands(program: Command, io: Io): void {
       const data = await gatherReport(store, opts);
       return stackCharts(opts.metrics.map((m) => overTimeChart(data, m)));
     });
-    await writeFile(opts.output, ext === '.svg' ? chart.svg : await chromiumRasterizer(chart.svg, chart));
+    const png = async (): Promise<Uint8Array> => (await import('../create-pool')).chromiumRasterizer(chart.svg, chart);
+    await writeFile(opts.output, ext === '.svg' ? chart.svg : await png());
     io.err(`wrote ${resolve(opts.output)}`);
   });
 
