@@ -68,6 +68,7 @@ describe('browser-pool CLI', () => {
     const res = await cli(...args);
     expect(res.code, res.err).toBe(0);
     expect(res.err).toMatch(/4\/4 100%/);
+    expect(res.err).toMatch(/regression scan: \d+ series, \d+ points, \d+ finding\(s\)/);
     const stored = await rows<{ batch_size: number; precompile_shaders: boolean; iterations: number; p50_latency_ms: number; browser: string; browser_version: string; backend: string; is_simulated: boolean; host: string; git_commit: string | null; first_run_ms: number; init_ms: number; stable: string }>(
       `SELECT r.batch_size, r.precompile_shaders, r.iterations, r.p50_latency_ms, h.browser, h.browser_version, h.backend, r.is_simulated, h.host, t.git_commit, r.first_run_ms, r.init_ms,
               json_extract_string(r.metrics, '$.stable') AS stable
@@ -148,6 +149,7 @@ describe('browser-pool CLI', () => {
     const stats = JSON.parse((await cli('--db', db, 'db', 'stats', '--json')).out) as { tables: { table: string; rows: number }[] };
     expect(stats.tables.find((t) => t.table === 'performance_results')?.rows).toBe(5);
     expect((await cli('--db', db, 'db', 'optimize')).out).toMatch(/optimized .* -> /);
+    expect((await cli('--db', db, 'db', 'scan', '--days', '30')).out).toMatch(/^scanned \d+ series \(\d+ points\)/);
     const backup = await cli('--db', db, 'db', 'backup', '--dir', join(dir, 'bk'), '--compress', '--keep', '2');
     expect(backup.code).toBe(0);
     const file = /backup (\S+\.duckdb\.gz)/.exec(backup.out)?.[1] ?? '';

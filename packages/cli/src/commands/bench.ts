@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 
 import { BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness/kinds';
 import { type Backend, BACKENDS } from '@browser-pool/browser-harness/protocol';
-import { renderRows } from '@browser-pool/db-integration';
+import { renderRows, scanRegressions } from '@browser-pool/db-integration';
 import { ModelCatalogue } from '@browser-pool/models';
 import { type Command, Option } from 'commander';
 
@@ -26,6 +26,7 @@ interface BenchOpts {
   refreshOlderThan?: number;
   priorityOnly?: boolean;
   dryRun?: boolean;
+  scan: boolean;
   planCsv?: string;
   warmup: number;
   minIterations: number;
@@ -60,6 +61,7 @@ export function registerBenchCommand(program: Command, io: Io): void {
     .option('--refresh-older-than <days>', 'with --missing-only: re-run results older than this', positiveNumber('--refresh-older-than'))
     .option('--priority-only', "only priority configurations (each model type's preferred browser, fp32, no flags; or the CSV's priority column)")
     .option('--dry-run', 'print the plan (what would run and why the rest is skipped) and run nothing')
+    .option('--no-scan', 'skip the regression scan over stored measurements after the sweep')
     .option('--plan-csv <file>', 'with --dry-run: write the plan as CSV')
     .option('--warmup <n>', 'untimed runs after the first run, before measuring', (v) => Number(v), 3)
     .option('--min-iterations <n>', 'fewest measured runs', positiveInt('--min-iterations'), 10)
@@ -126,6 +128,10 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
           iterations: o.status === 'stored' ? o.result.iterations : '', stable: o.status === 'stored' ? o.result.metrics?.stable : '',
           real_hardware: o.status === 'stored' ? !o.result.is_simulated : '',
         })), 'md'));
+        if (opts.scan) {
+          const scan = await scanRegressions(store);
+          io.err(`regression scan: ${scan.series} series, ${scan.points} points, ${scan.findings} finding(s), ${scan.inserted} new (browser-pool report regressions)`);
+        }
         if (outcomes.some((o) => o.status === 'failed')) {
           process.exitCode = 1;
         }

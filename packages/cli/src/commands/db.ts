@@ -1,11 +1,11 @@
 /** `browser-pool db check | optimize | backup | restore | stats`. */
-import { backupDatabase, checkDatabase, databaseStats, optimizeDatabase, renderRows, restoreDatabase } from '@browser-pool/db-integration';
+import { backupDatabase, checkDatabase, databaseStats, optimizeDatabase, renderRows, restoreDatabase, scanRegressions } from '@browser-pool/db-integration';
 import type { Command } from 'commander';
 
-import { bytes, dbPathOf, type Io, positiveInt, withStore } from './context';
+import { bytes, dbPathOf, type Io, positiveInt, positiveNumber, withStore } from './context';
 
 export function registerDbCommands(program: Command, io: Io): void {
-  const db = program.command('db').description('Maintain the benchmark database: check, optimize, backup, restore, stats');
+  const db = program.command('db').description('Maintain the benchmark database: check, scan, optimize, backup, restore, stats');
 
   db.command('check')
     .description('Integrity checks: schema version, orphaned rows, duplicate results, NaN or negative metrics. Exit status 1 when anything is found')
@@ -48,6 +48,16 @@ export function registerDbCommands(program: Command, io: Io): void {
     .action(async (backup: string, opts: { force?: boolean }, cmd: Command) => {
       const r = await restoreDatabase(backup, dbPathOf(cmd), { force: opts.force === true });
       io.out(`restored ${r.target} (schema v${r.schemaVersion})${r.previous === null ? '' : `; previous file kept as ${r.previous}`}`);
+    });
+
+  db.command('scan')
+    .description('Detect regressions over stored measurements (pool time series and benchmark results) with both detectors; new findings are stored (bench runs this after a sweep)')
+    .option('--days <n>', 'only measurements from the last N days', positiveNumber('--days'), 90)
+    .action(async (opts: { days: number }, cmd: Command) => {
+      await withStore(cmd, 'write', async (store) => {
+        const r = await scanRegressions(store, { days: opts.days });
+        io.out(`scanned ${r.series} series (${r.points} points) in ${r.ms.toFixed(0)} ms: ${r.findings} finding(s), ${r.inserted} new; see browser-pool report regressions`);
+      });
     });
 
   db.command('stats')
