@@ -205,6 +205,23 @@ describe('REST API', () => {
     expect(metrics.text).toMatch(/browser_pool_api_requests_total\{method="POST",route="\/performance",status="401"\} 3/);
   });
 
+  it('POST /regressions/:id/status acknowledges a finding (token required)', async () => {
+    await store.run(
+      `INSERT INTO performance_regression (id, detected_at, series_key, source, model_name, browser, requested_backend, batch_size, metric, detector, kind, severity, change_at, details)
+       VALUES (7, now(), 'k', 'benchmark', 'bert-tiny', 'chromium', 'wasm', 1, 'latency', 'rank-changepoint', 'regression', 'high', now(), '{"detail": "p50 +40 %"}')`,
+    );
+    expect((await call('POST', '/regressions/7/status', { status: 'acknowledged' })).status).toBe(401);
+    const ok = await call<unknown>('POST', '/regressions/7/status', { status: 'acknowledged', note: 'known: new ORT version' }, auth);
+    expect(ok.json).toEqual({ id: 7, status: 'acknowledged' });
+    const listed = await call<{ id: number; status: string; detail: string }[]>('GET', '/regressions?status=acknowledged');
+    expect(listed.json.map((r) => [r.id, r.status, r.detail])).toEqual([[7, 'acknowledged', 'p50 +40 %']]);
+    expect((await store.one('SELECT status_note FROM performance_regression WHERE id = 7'))?.status_note).toBe('known: new ORT version');
+    const missing = await call('POST', '/regressions/99/status', { status: 'resolved' }, auth);
+    expect([missing.status, missing.json.error.code]).toEqual([400, 'E_DB_INVALID_ARGUMENT']);
+    expect((await call('POST', '/regressions/7/status', { status: 'fixed' }, auth)).status).toBe(400);
+    expect((await call('POST', '/regressions/abc/status', { status: 'resolved' }, auth)).status).toBe(400);
+  });
+
   it('serves an OpenAPI document of every route', async () => {
     const doc = (await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json')).json;
     expect(doc.openapi).toMatch(/^3\./);

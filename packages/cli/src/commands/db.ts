@@ -1,6 +1,6 @@
 /** `browser-pool db check | optimize | backup | restore | stats`. */
-import { backupDatabase, checkDatabase, databaseStats, optimizeDatabase, renderRows, restoreDatabase, scanRegressions } from '@browser-pool/db-integration';
-import type { Command } from 'commander';
+import { backupDatabase, checkDatabase, databaseStats, optimizeDatabase, type RegressionStatus, renderRows, restoreDatabase, scanRegressions, setRegressionStatus } from '@browser-pool/db-integration';
+import { type Command, Option } from 'commander';
 
 import { bytes, dbPathOf, type Io, positiveInt, positiveNumber, withStore } from './context';
 
@@ -57,6 +57,18 @@ export function registerDbCommands(program: Command, io: Io): void {
       await withStore(cmd, 'write', async (store) => {
         const r = await scanRegressions(store, { days: opts.days });
         io.out(`scanned ${r.series} series (${r.points} points) in ${r.ms.toFixed(0)} ms: ${r.findings} finding(s), ${r.inserted} new; see browser-pool report regressions`);
+      });
+    });
+
+  db.command('regression-status')
+    .description('Acknowledge, resolve or re-open a detected regression (ids: browser-pool report regressions --format json)')
+    .argument('<id>', 'regression id', positiveInt('<id>'))
+    .addOption(new Option('--status <status>', 'new status').choices(['open', 'acknowledged', 'resolved']).makeOptionMandatory())
+    .option('--note <text>', 'why (kept with the finding)')
+    .action(async (id: number, opts: { status: RegressionStatus; note?: string }, cmd: Command) => {
+      await withStore(cmd, 'write', async (store) => {
+        await setRegressionStatus(store, id, opts.status, opts.note);
+        io.out(`regression ${id}: ${opts.status}`);
       });
     });
 

@@ -26,7 +26,7 @@ const queryBody = z.object({ sql: z.string().min(1).max(100_000), limit: z.numbe
 
 const ENDPOINTS = [
   'GET /health', 'GET|POST /performance', 'GET /performance/comparison/:model', 'GET|POST /compatibility', 'GET|POST /integration',
-  'POST /query', 'GET /hardware', 'GET /models', 'GET /regressions', 'GET /recommendations', 'GET /reports/:kind', 'GET /metrics', 'GET /openapi.json',
+  'POST /query', 'GET /hardware', 'GET /models', 'GET /regressions', 'POST /regressions/:id/status', 'GET /recommendations', 'GET /reports/:kind', 'GET /metrics', 'GET /openapi.json',
 ];
 
 export function registerReadRoutes(app: FastifyInstance, ctx: ApiContext): void {

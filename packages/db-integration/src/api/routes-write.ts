@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
+import { setRegressionStatus } from '../analysis/regression-scan';
 import type { Store } from '../store/store';
 import { batchOf, compatibilityResultSchema, integrationResultSchema, performanceResultSchema } from '../tools/result-schemas';
 import { insertCompatibility, insertIntegration, type InsertOutcome, insertPerformance } from '../tools/results';
@@ -36,5 +37,15 @@ export function registerWriteRoutes(app: FastifyInstance, ctx: ApiContext): void
   };
   route('/performance', 'performance_results', 'Store benchmark results (a result sent twice is stored once)', performanceResultSchema, (s, r) => insertPerformance(s, r, null));
   route('/compatibility', 'hardware_compatibility', 'Store compatibility outcomes', compatibilityResultSchema, (s, r) => insertCompatibility(s, r, null));
+  const statusBody = z.object({ status: z.enum(['open', 'acknowledged', 'resolved']), note: z.string().max(2000).optional() }).strict();
+  app.post('/regressions/:id/status', {
+    preHandler: ctx.requireToken,
+    schema: { summary: 'Acknowledge, resolve or re-open a detected regression', params: schemaOf(z.object({ id: z.coerce.number().int().positive() })), body: schemaOf(statusBody), security: [{ bearer: [] }] },
+  }, async (request) => {
+    const { id } = request.params as { id: number };
+    const { status, note } = request.body as z.output<typeof statusBody>;
+    await exclusive(() => setRegressionStatus(ctx.store, id, status, note));
+    return { id, status };
+  });
   route('/integration', 'integration_test_results', 'Store integration test results', integrationResultSchema, (s, r) => insertIntegration(s, r, null));
 }
