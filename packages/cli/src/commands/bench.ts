@@ -2,25 +2,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness/kinds';
-import { type Backend, BACKENDS } from '@browser-pool/browser-harness/protocol';
+import { BROWSER_KINDS } from '@browser-pool/browser-harness/kinds';
+import { BACKENDS } from '@browser-pool/browser-harness/protocol';
 import { renderRows, scanRegressions } from '@browser-pool/db-integration';
 import { ModelCatalogue } from '@browser-pool/models';
 import { type Command, Option } from 'commander';
 
 import { loggedUnavailable, unavailableFrom } from '../bench/availability-map';
 import { type OptimizationFlags, parseConfigsCsv, type Precision, PRECISIONS, variantName } from '../bench/config';
-import { FLAG_NAMES, type FlagName } from '../bench/matrix-flags';
+import type { MatrixOptions } from '../bench/matrix';
+import { FLAG_NAMES } from '../bench/matrix-flags';
 import { planCsv, planSweep, storedResults } from '../bench/plan';
 import { dbPathOf, type Io, listOf, positiveInt, positiveNumber, withStore } from './context';
 
-interface BenchOpts {
-  models: string[];
-  browsers: BrowserKind[];
-  backends: Backend[];
-  batchSizes: number[];
-  precisions: Precision[];
-  flags: FlagName[];
+interface BenchOpts extends MatrixOptions {
   configs?: string;
   missingOnly?: boolean;
   refreshOlderThan?: number;
