@@ -29,7 +29,11 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 async function rows<T extends Record<string, unknown>>(sql: string): Promise<T[]> {
-  const store = await Store.open({ path: db, readOnly: true });
+  return rowsIn<T>(db, sql);
+}
+
+async function rowsIn<T extends Record<string, unknown>>(path: string, sql: string): Promise<T[]> {
+  const store = await Store.open({ path, readOnly: true });
   try {
     return await store.all<T>(sql);
   } finally {
@@ -159,6 +163,30 @@ describe('browser-pool CLI', () => {
     const restored = JSON.parse((await cli('--db', target, 'db', 'stats', '--json')).out) as typeof stats;
     expect(restored.tables).toEqual(stats.tables);
   });
+
+  it('Ctrl-C stops a sweep between groups: finished groups stay stored, the run is marked unsuccessful, exit 130', async () => {
+    const sweepDb = join(dir, 'interrupted.duckdb');
+    const child = spawn(process.execPath, [BIN, '--db', sweepDb, 'bench', '--models', 'bert-tiny', '--browsers', 'chromium', '--backends', 'wasm', '--batch-sizes', '1',
+      '--flags', 'precompile,parallel-loading', '--min-iterations', '6', '--window', '3', '--max-iterations', '20', '--warmup', '1', '--no-scan'], { cwd: dir });
+    let err = '';
+    const code = await new Promise<number | null>((resolveExit) => {
+      child.stderr.on('data', (d: Buffer) => {
+        const before = err;
+        err += d.toString();
+        if (!/ 1\/4 /.test(before) && / 1\/4 /.test(err)) {
+          child.kill('SIGINT'); // after the first group is stored
+        }
+      });
+      child.once('exit', resolveExit);
+    });
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/interrupted: finishing the current group/);
+    const stored = (await rowsIn<{ n: number }>(sweepDb, 'SELECT count(*) AS n FROM performance_results'))[0]?.n ?? 0;
+    expect(stored).toBeGreaterThanOrEqual(1);
+    expect(stored).toBeLessThan(4);
+    expect(err).toContain(`stopped after ${stored} of 4 configuration(s)`);
+    expect(await rowsIn(sweepDb, "SELECT success FROM test_runs WHERE test_type = 'benchmark'")).toEqual([{ success: false }]);
+  }, 180_000);
 
   it('serve answers on a free port with external file access off, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, '--db', db, 'serve', '--port', '0', '--token', 'tkn'], { cwd: dir });

@@ -30,6 +30,11 @@ export interface RunnerOptions {
    * @default a fresh one-connection pool per browser
    */
   pool?: (browser: BrowserKind) => ResourcePool;
+  /**
+   * Stops the sweep between groups (Ctrl-C): finished groups stay stored, the run is closed as unsuccessful, and
+   * `--missing-only` continues where it stopped. @default none
+   */
+  signal?: AbortSignal;
 }
 
 export type ConfigOutcome =
@@ -51,8 +56,12 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
   const runId = await dims.startRun('bench sweep', 'benchmark', { configurations: runs.length });
   const progress = new Progress(runs.length, options.write ?? (() => undefined));
   const outcomes: ConfigOutcome[] = [];
+  const stopped = (): boolean => options.signal?.aborted === true;
   try {
     for (const browser of [...new Set(runs.map((c) => c.browser))]) {
+      if (stopped()) {
+        break;
+      }
       const given = options.pool?.(browser);
       const pool = given ?? (await createPool({
         dbPath: false,
@@ -71,6 +80,9 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
           groups.set(groupKey(c), [...(groups.get(groupKey(c)) ?? []), c]);
         }
         for (const group of groups.values()) {
+          if (stopped()) {
+            break;
+          }
           const measured = await runGroup(pool, group, options);
           // one transaction per group: its results land together, and an interrupted sweep keeps finished groups
           await store.transaction(async () => {
@@ -91,7 +103,7 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
       }
     }
   } finally {
-    await dims.endRun(runId, outcomes.every((o) => o.status === 'stored'));
+    await dims.endRun(runId, !stopped() && outcomes.every((o) => o.status === 'stored'));
   }
   return outcomes;
 }

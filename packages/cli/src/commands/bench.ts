@@ -111,7 +111,15 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
         }
         io.err(`plan: ${toRun} configuration(s) to run, ${plan.length - toRun} skipped`);
         const { runSweep } = await import('../bench/runner');
+        const stop = new AbortController();
+        const interrupt = (): void => {
+          io.err('\ninterrupted: finishing the current group, then stopping (Ctrl-C again to kill; --missing-only continues later)');
+          stop.abort();
+          process.once('SIGINT', () => process.exit(130));
+        };
+        process.once('SIGINT', interrupt);
         const outcomes = await runSweep(store, plan, {
+          signal: stop.signal,
           warmupIterations: opts.warmup,
           stability: { minIterations: opts.minIterations, maxIterations: opts.maxIterations, window: opts.window, tolerancePct: opts.tolerancePct },
           write: io.err,
@@ -123,6 +131,11 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
           iterations: o.status === 'stored' ? o.result.iterations : '', stable: o.status === 'stored' ? o.result.metrics?.stable : '',
           real_hardware: o.status === 'stored' ? !o.result.is_simulated : '',
         })), 'md'));
+        process.removeListener('SIGINT', interrupt);
+        if (stop.signal.aborted) {
+          io.err(`stopped after ${outcomes.length} of ${toRun} configuration(s); the rest was not run`);
+          process.exitCode = 130;
+        }
         if (opts.scan) {
           const scan = await scanRegressions(store);
           io.err(`regression scan: ${scan.series} series, ${scan.points} points, ${scan.findings} finding(s), ${scan.inserted} new (browser-pool report regressions)`);

@@ -71,6 +71,9 @@ abstract class LocalChromiumFamily implements BrowserDriver {
         headless: this.options.headless ?? true,
         args: [...CHROMIUM_ARGS, ...(this.options.extraArgs ?? [])],
         timeout: request.timeoutMs,
+        // Ctrl-C belongs to the application (a sweep finishes its group first); Playwright's handler would kill the
+        // browser and exit. A terminal's Ctrl-C still reaches the browser through the process group.
+        handleSIGINT: false,
       });
       browser = await chromium.connect(server.wsEndpoint(), { timeout: request.timeoutMs });
     } catch (error) {

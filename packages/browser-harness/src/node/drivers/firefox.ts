@@ -56,6 +56,7 @@ export class FirefoxDriver implements BrowserDriver {
         headless: this.options.headless ?? true,
         extraPrefsFirefox: { ...FIREFOX_PREFS, ...this.options.prefs },
         timeout: request.timeoutMs,
+        handleSIGINT: false, // as for Chromium: Ctrl-C belongs to the application
       });
     } catch (error) {
       throw new BrowserUnavailableError(`Firefox at ${executablePath} failed to launch: ${(error as Error).message}`, {
