@@ -205,6 +205,21 @@ describe('REST API', () => {
     expect(metrics.text).toMatch(/browser_pool_api_requests_total\{method="POST",route="\/performance",status="401"\} 3/);
   });
 
+  it('concurrent writes and reads all succeed; overlapping batches store each row once', async () => {
+    const before = (await count('performance_results')) ?? 0;
+    const batch = (k: number) => ({ results: Array.from({ length: 100 }, (_, i) => perf({ model_name: 'concurrent', batch_size: 1 + k * 60 + i, created_at: '2026-11-21T00:00:00Z' })) });
+    // batches overlap: k*60 .. k*60+99, so neighbouring batches share 40 rows
+    const calls = [
+      ...Array.from({ length: 8 }, (_, k) => call<{ inserted: number; duplicates: number }>('POST', '/performance', batch(k), auth)),
+      ...Array.from({ length: 4 }, () => call<{ inserted: number; duplicates: number }>('POST', '/query', { sql: "SELECT count(*) AS n FROM performance_results WHERE model_id IS NOT NULL" })),
+    ];
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.status)).toEqual([...Array(8).fill(201), ...Array(4).fill(200)]);
+    const inserted = results.slice(0, 8).reduce((n, r) => n + r.json.inserted, 0);
+    expect(inserted).toBe(7 * 60 + 100); // distinct batch sizes 1..520
+    expect(await count('performance_results')).toBe(before + inserted);
+  });
+
   it('POST /regressions/:id/status acknowledges a finding (token required)', async () => {
     await store.run(
       `INSERT INTO performance_regression (id, detected_at, series_key, source, model_name, browser, requested_backend, batch_size, metric, detector, kind, severity, change_at, details)
