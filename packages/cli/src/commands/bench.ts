@@ -12,8 +12,9 @@ import { loggedUnavailable, unavailableFrom } from '../bench/availability-map';
 import { type OptimizationFlags, parseConfigsCsv, type Precision, PRECISIONS, variantName } from '../bench/config';
 import type { MatrixOptions } from '../bench/matrix';
 import { FLAG_NAMES } from '../bench/matrix-flags';
-import { planCsv, planSweep, storedResults } from '../bench/plan';
-import { dbPathOf, type Io, listOf, positiveInt, positiveNumber, withStore } from './context';
+import { planCsv, type PlannedRun, planSweep, storedResults } from '../bench/plan';
+import type { ConfigOutcome } from '../bench/runner';
+import { dbPathOf, type Io, listOf, nonNegativeInt, positiveInt, positiveNumber, withStore } from './context';
 
 interface BenchOpts extends MatrixOptions {
   configs?: string;
@@ -33,6 +34,42 @@ interface BenchOpts extends MatrixOptions {
 /** A list option whose default shows as it would be typed. */
 function list<T>(flags: string, description: string, parse: (v: string) => T[], fallback: T[]): Option {
   return new Option(flags, description).argParser(parse).default(fallback, fallback.join(','));
+}
+
+function planTable(plan: readonly PlannedRun[], toRun: number): string {
+  const rows = plan.map((p) => ({
+    model: p.config.model,
+    precision: p.config.precision,
+    browser: p.config.browser,
+    backend: p.config.backend,
+    batch: p.config.batchSize,
+    flags: flagLabel(p.config.flags),
+    action: p.action,
+    reason: p.reason,
+  }));
+  return renderRows(`plan: ${toRun} to run, ${plan.length - toRun} skipped`, ['model', 'precision', 'browser', 'backend', 'batch', 'flags', 'action', 'reason'], rows, 'md');
+}
+
+function resultsTable(outcomes: readonly ConfigOutcome[]): string {
+  const rows = outcomes.map((o) => {
+    const base = { browser: o.config.browser, batch: o.config.batchSize, flags: flagLabel(o.config.flags) };
+    if (o.status === 'failed') {
+      return { ...base, model: o.config.model, backend: o.config.backend, status: `failed ${o.code}` };
+    }
+    const r = o.result;
+    return {
+      ...base,
+      model: r.model_name,
+      backend: r.backend,
+      status: 'stored',
+      p50_ms: r.p50_latency_ms?.toFixed(3),
+      items_per_s: r.throughput_items_per_s?.toFixed(1),
+      iterations: r.iterations,
+      stable: r.metrics?.stable,
+      real_hardware: !r.is_simulated,
+    };
+  });
+  return renderRows('results', ['model', 'browser', 'backend', 'batch', 'flags', 'status', 'p50_ms', 'items_per_s', 'iterations', 'stable', 'real_hardware'], rows, 'md');
 }
 
 export function flagLabel(flags: OptimizationFlags): string {
@@ -58,7 +95,7 @@ export function registerBenchCommand(program: Command, io: Io): void {
     .option('--dry-run', 'print the plan (what would run and why the rest is skipped) and run nothing')
     .option('--no-scan', 'skip the regression scan over stored measurements after the sweep')
     .option('--plan-csv <file>', 'with --dry-run: write the plan as CSV')
-    .option('--warmup <n>', 'untimed runs after the first run, before measuring', (v) => Number(v), 3)
+    .option('--warmup <n>', 'untimed runs after the first run, before measuring', nonNegativeInt('--warmup'), 3)
     .option('--min-iterations <n>', 'fewest measured runs', positiveInt('--min-iterations'), 10)
     .option('--max-iterations <n>', 'most measured runs (a result that hit the cap is marked not stable)', positiveInt('--max-iterations'), 100)
     .option('--window <n>', 'stability window: samples per window', positiveInt('--window'), 5)
@@ -103,10 +140,7 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
             await writeFile(opts.planCsv, planCsv(plan));
             io.err(`wrote ${resolve(opts.planCsv)}`);
           }
-          io.out(renderRows(`plan: ${toRun} to run, ${plan.length - toRun} skipped`, ['model', 'precision', 'browser', 'backend', 'batch', 'flags', 'action', 'reason'], plan.map((p) => ({
-            model: p.config.model, precision: p.config.precision, browser: p.config.browser, backend: p.config.backend, batch: p.config.batchSize,
-            flags: flagLabel(p.config.flags), action: p.action, reason: p.reason,
-          })), 'md'));
+          io.out(planTable(plan, toRun));
           return;
         }
         io.err(`plan: ${toRun} configuration(s) to run, ${plan.length - toRun} skipped`);
@@ -124,13 +158,7 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
           stability: { minIterations: opts.minIterations, maxIterations: opts.maxIterations, window: opts.window, tolerancePct: opts.tolerancePct },
           write: io.err,
         });
-        io.out(renderRows('results', ['model', 'browser', 'backend', 'batch', 'flags', 'status', 'p50_ms', 'items_per_s', 'iterations', 'stable', 'real_hardware'], outcomes.map((o) => ({
-          model: o.status === 'stored' ? o.result.model_name : o.config.model, browser: o.config.browser, backend: o.status === 'stored' ? o.result.backend : o.config.backend, batch: o.config.batchSize, flags: flagLabel(o.config.flags),
-          status: o.status === 'stored' ? 'stored' : `failed ${o.code}`,
-          p50_ms: o.status === 'stored' ? o.result.p50_latency_ms?.toFixed(3) : '', items_per_s: o.status === 'stored' ? o.result.throughput_items_per_s?.toFixed(1) : '',
-          iterations: o.status === 'stored' ? o.result.iterations : '', stable: o.status === 'stored' ? o.result.metrics?.stable : '',
-          real_hardware: o.status === 'stored' ? !o.result.is_simulated : '',
-        })), 'md'));
+        io.out(resultsTable(outcomes));
         process.removeListener('SIGINT', interrupt);
         if (stop.signal.aborted) {
           io.err(`stopped after ${outcomes.length} of ${toRun} configuration(s); the rest was not run`);
@@ -140,7 +168,7 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
           const scan = await scanRegressions(store);
           io.err(`regression scan: ${scan.series} series, ${scan.points} points, ${scan.findings} finding(s), ${scan.inserted} new (browser-pool report regressions)`);
         }
-        if (outcomes.some((o) => o.status === 'failed')) {
+        if (outcomes.some((o) => o.status === 'failed') && !stop.signal.aborted) {
           process.exitCode = 1;
         }
       });

@@ -63,6 +63,16 @@ function positive(name: string, integer: boolean): (value: string) => number {
 }
 
 export const positiveNumber = (name: string): ((value: string) => number) => positive(name, false);
+
+export function nonNegativeInt(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!(Number.isInteger(n) && n >= 0)) {
+      throw new InvalidArgumentError(`${name} must be an integer >= 0, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}
 export const positiveInt = (name: string): ((value: string) => number) => positive(name, true);
 
 /** Comma-separated list restricted to `allowed`. */
