@@ -5,7 +5,7 @@
  * availability come in as arguments.
  */
 import type { Backend, BrowserKind } from '@browser-pool/browser-harness';
-import { type Store } from '@browser-pool/db-integration';
+import { renderCsv, type Store } from '@browser-pool/db-integration';
 
 import { type BenchConfig, configCsvCells, configKey, CSV_HEADER, type Precision } from './config';
 
@@ -123,8 +123,6 @@ export async function storedResults(store: Store): Promise<Map<string, Date>> {
   return out;
 }
 
-const csvCell = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
 export function planCsv(plan: readonly PlannedRun[]): string {
-  return [[...CSV_HEADER, 'action', 'reason'], ...plan.map((p) => [...configCsvCells(p.config), p.action, p.reason])].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+  return renderCsv({ title: 'plan', headers: [...CSV_HEADER, 'action', 'reason'], rows: plan.map((p) => [...configCsvCells(p.config), p.action, p.reason]) });
 }

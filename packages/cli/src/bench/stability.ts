@@ -2,6 +2,8 @@
  * When to stop measuring: after `minIterations`, once the medians of the last two windows of `window` samples
  * differ by at most `tolerancePct`; never more than `maxIterations` (then the result says it was not stable).
  */
+import { median } from '@browser-pool/db-integration';
+
 export interface StabilityRule {
   /** @default 10 */
   minIterations: number;
@@ -14,12 +16,6 @@ export interface StabilityRule {
 }
 
 export const DEFAULT_STABILITY: StabilityRule = { minIterations: 10, maxIterations: 100, window: 5, tolerancePct: 5 };
-
-function medianOf(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 export type StabilityVerdict = { done: false } | { done: true; stable: boolean; changePct: number };
 
@@ -37,7 +33,7 @@ export function stabilityVerdict(samples: readonly number[], rule: StabilityRule
 }
 
 function relativeChange(a: readonly number[], b: readonly number[]): number {
-  const ma = medianOf(a);
-  const mb = medianOf(b);
+  const ma = median(a);
+  const mb = median(b);
   return ma === 0 ? (mb === 0 ? 0 : Infinity) : (Math.abs(mb - ma) / ma) * 100;
 }
