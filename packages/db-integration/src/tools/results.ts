@@ -56,7 +56,7 @@ async function columnTypes(store: Store, table: string): Promise<Map<string, str
 }
 
 /**
- * Rows whose `dedupe_key` (the last column) is new are inserted with one statement: they travel as a single JSON
+ * Rows whose `dedupe_key` is new are inserted with one statement: they travel as a single JSON
  * parameter that DuckDB unnests into typed columns (`from_json` with the table's types), so a batch costs one parse
  * and one bind instead of one per value. Duplicates are filtered first (within the batch in JS, against the table
  * with one semi-join), which measured 3x faster than `ON CONFLICT DO NOTHING`; writers are serialized (one
