@@ -5,6 +5,8 @@
 //   3. the built worker page   (vite build when page or protocol sources changed)
 //   4. generated tiny models   (written with seeded weights when the generator changed)
 // Plain Node built-ins only: it runs before node_modules exists. Set BROWSER_POOL_SKIP_APT=1 to skip step 2.
+// onnxruntime-node ships its CPU binary in the package; its install script only tries to download optional extras
+// (CUDA/TensorRT), which cannot work offline: ONNXRUNTIME_NODE_INSTALL=skip tells it so (npm 11 skips it anyway).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ const say = (msg) => console.log(`[setup] ${msg}`);
 
 function run(cmd, args, what) {
   say(`${what}: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   if (r.status !== 0) {
     console.error(`[setup] FAILED: ${what} (exit ${r.status ?? r.signal}). Fix the error above and run \`npm run setup\` again.`);
     process.exit(1);
@@ -57,13 +59,14 @@ function step(name, { inputs, stamp, outputsExist = () => true, action }) {
 // 1. node modules
 const workspaces = readdirSync(path.join(ROOT, 'packages')).map((p) => `packages/${p}/package.json`);
 step('node modules', {
-  inputs: ['package.json', 'package-lock.json', '.npmrc', ...workspaces],
+  inputs: ['package.json', 'package-lock.json', ...workspaces],
   stamp: 'node_modules/.browser-pool-setup',
   outputsExist: () => existsSync(path.join(ROOT, 'node_modules/.bin/vite')),
   action: (why) => {
-    // `npm install` (not `npm ci`): it honours the lockfile, and npm 11's `ci` rejects lockfiles that omit other
-    // platforms' optional packages (rollup's), as this machine's npm config writes them.
-    run('npm', ['install', '--no-audit', '--no-fund'], `node modules ${why}`);
+    // `npm ci` installs exactly the locked tree and never rewrites package-lock.json (the lock lists every platform's
+    // optional packages, so it works on any machine). Without a lock, `npm install` creates one.
+    const ci = existsSync(path.join(ROOT, 'package-lock.json'));
+    run('npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], `node modules ${why}`);
   },
 });
 
