@@ -241,8 +241,12 @@ describe('REST API', () => {
     const doc = (await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json')).json;
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths['/performance'] ?? {})).toEqual(expect.arrayContaining(['get', 'post']));
+    // one result or a batch of them
     expect(doc.paths['/performance']?.post).toMatchObject({
-      requestBody: { content: { 'application/json': { schema: { properties: { results: { items: { required: expect.arrayContaining(['model_name', 'browser', 'backend', 'batch_size']) as unknown } } } } } } },
+      requestBody: { content: { 'application/json': { schema: { anyOf: [
+        { properties: { results: { maxItems: 10_000, items: { required: expect.arrayContaining(['model_name', 'browser', 'backend', 'batch_size']) as unknown } } } },
+        { required: expect.arrayContaining(['model_name', 'browser', 'backend', 'batch_size']) as unknown, properties: { iterations: { maximum: 2_147_483_647 } } },
+      ] } } } },
     });
     for (const p of ['/query', '/compatibility', '/integration', '/metrics', '/reports/{kind}', '/performance/comparison/{model}']) {
       expect(doc.paths[p], p).toBeDefined();

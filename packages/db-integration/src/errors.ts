@@ -19,6 +19,8 @@ export const DbErrorCode = {
   QueryTimeout: 'E_DB_QUERY_TIMEOUT',
   /** A caller's SQL is not a single read-only statement (`/query`, `browser-pool query`). */
   ReadOnlyViolation: 'E_DB_READ_ONLY',
+  /** A caller's query answer is larger than the byte cap; nothing was returned. */
+  ResultTooLarge: 'E_DB_RESULT_TOO_LARGE',
   /** An import file could not be parsed or holds no recognizable results; nothing from it was stored. */
   ImportFormat: 'E_IMPORT_FORMAT',
   /** A backup could not be made or restored; the target is unchanged. */

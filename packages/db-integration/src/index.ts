@@ -25,6 +25,7 @@ export * from './tools/backup';
 export * from './tools/import';
 export * from './tools/legacy-json';
 export * from './tools/maintenance';
+export * from './tools/read-only-query';
 export * from './tools/read-only-sql';
 export * from './tools/result-schemas';
 export * from './tools/results';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 
 import {
-  assertReadOnlySql,
+  assertSqlText,
   COMPARE_BY,
   COMPARE_METRICS,
   type CompareBy,
@@ -17,6 +17,7 @@ import {
   importFiles,
   OUTPUT_FORMATS,
   overTimeChart,
+  readOnlyQuery,
   renderReport,
   renderRows,
   REPORT_KINDS,
@@ -56,23 +57,25 @@ export function registerDataCommands(program: Command, io: Io): void {
 
   program
     .command('query')
-    .description('Run one read-only SQL statement (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN) and print the rows; writes are refused')
+    .description('Run one read-only SQL statement (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a SELECT) and print the rows; DuckDB parses it, anything else is refused')
     .argument('[sql]', 'the statement (or use --sql)')
     .option('--sql <sql>', 'the statement')
     .addOption(formatOption('md'))
     .option('--limit <rows>', 'most rows to print', positiveInt('--limit'), 1000)
     .option('--timeout-ms <ms>', 'interrupt the statement after this long', positiveInt('--timeout-ms'), 30_000)
+    .option('--max-bytes <bytes>', 'refuse an answer whose rows are larger than this as JSON', positiveInt('--max-bytes'), 256 * 1024 * 1024)
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addHelpText('after', '\nExample:\n  browser-pool query "SELECT browser, count(*) FROM measurements GROUP BY ALL"')
-    .action(async (positional: string | undefined, opts: { sql?: string; format: string; limit: number; timeoutMs: number; output?: string }, cmd: Command) => {
-      const sql = assertReadOnlySql(opts.sql ?? positional);
+    .action(async (positional: string | undefined, opts: { sql?: string; format: string; limit: number; timeoutMs: number; maxBytes: number; output?: string }, cmd: Command) => {
+      const sql = assertSqlText(opts.sql ?? positional);
+      // the same fences as /query: file access off and settings locked on this read-only instance
       await withStore(cmd, 'read', async (store) => {
-        const result = await store.limitedQuery(sql, opts.limit, opts.timeoutMs);
+        const result = await readOnlyQuery(store, sql, { maxRows: opts.limit, maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs });
         await emit(io, renderRows('query', result.columns, result.rows, opts.format), opts.output);
         if (result.truncated) {
           io.err(`(first ${opts.limit} rows; raise --limit for more)`);
         }
-      });
+      }, { enable_external_access: 'false', lock_configuration: 'true' });
     });
 
   program

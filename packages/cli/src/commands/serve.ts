@@ -14,8 +14,10 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--cors <origins>', 'comma-separated origins allowed by CORS (default: CORS off)')
     .option('--query-row-limit <n>', 'most rows /query returns', positiveInt('--query-row-limit'), 10_000)
     .option('--query-timeout-ms <ms>', '/query statement timeout', positiveInt('--query-timeout-ms'), 10_000)
+    .option('--query-byte-limit <bytes>', 'most bytes of a /query answer (larger answers get 400 E_DB_RESULT_TOO_LARGE)', positiveInt('--query-byte-limit'), 32 * 1024 * 1024)
     .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 10 * 1024 * 1024)
-    .action(async (opts: { host: string; port: number; token?: string; cors?: string; queryRowLimit: number; queryTimeoutMs: number; bodyLimit: number }, cmd: Command) => {
+    .option('--allowed-host <names>', 'comma-separated Host names (name or name:port) accepted besides the bound address, localhost, 127.0.0.1 and [::1] (DNS rebinding guard)')
+    .action(async (opts: { host: string; port: number; token?: string; cors?: string; queryRowLimit: number; queryTimeoutMs: number; queryByteLimit: number; bodyLimit: number; allowedHost?: string }, cmd: Command) => {
       // The server's DuckDB can reach no file but its own, and a query cannot turn that back on.
       await withStore(cmd, 'write', async (store) => {
         const token = opts.token ?? process.env.BROWSER_POOL_TOKEN;
@@ -24,7 +26,9 @@ export function registerServeCommand(program: Command, io: Io): void {
           ...(token === undefined ? {} : { token }),
           queryRowLimit: opts.queryRowLimit,
           queryTimeoutMs: opts.queryTimeoutMs,
+          queryByteLimit: opts.queryByteLimit,
           bodyLimit: opts.bodyLimit,
+          ...(opts.allowedHost === undefined ? {} : { allowedHosts: opts.allowedHost.split(',').map((h) => h.trim()).filter((h) => h !== '') }),
           ...(opts.cors === undefined ? {} : { corsOrigins: opts.cors.split(',') }),
         });
         const url = await listen(app, token, { host: opts.host, port: opts.port });

@@ -9,7 +9,8 @@ import { regressionRows, validateFilter } from '../report/data';
 import { CONTENT_TYPES, OUTPUT_FORMATS, renderReport,REPORT_KINDS } from '../report/kinds';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations';
 import { sqlTimestamp } from '../store/store';
-import { assertReadOnlySql } from '../tools/read-only-sql';
+import { readOnlyQuery } from '../tools/read-only-query';
+import { MAX_SQL_CHARS } from '../tools/read-only-sql';
 import type { ApiContext } from './server';
 import { schemaOf } from './zod-routes';
 
@@ -22,7 +23,10 @@ const comparisonQuery = z.object({ metric: z.enum(COMPARE_METRICS).default('late
 const integrationQuery = z.object({ status: z.enum(['pass', 'fail', 'error', 'skip']).optional(), model: z.string().min(1).optional(), limit }).strict();
 const regressionsQuery = z.object({ ...filter, status: z.enum(['open', 'acknowledged', 'resolved']).optional() }).strict();
 const reportQuery = z.object({ ...filter, format: z.enum(OUTPUT_FORMATS).default('json') }).strict();
-const queryBody = z.object({ sql: z.string().min(1).max(100_000), limit: z.number().int().positive().max(100_000).optional() }).strict();
+const queryBody = z.object({
+  sql: z.string().min(1).max(MAX_SQL_CHARS).describe('one reading statement: SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of a SELECT'),
+  limit: z.number().int().positive().max(100_000).optional().describe('most rows (capped by the server row limit)'),
+}).strict();
 
 const ENDPOINTS = [
   'GET /health', 'GET|POST /performance', 'GET /performance/comparison/:model', 'GET|POST /compatibility', 'GET|POST /integration',
@@ -78,11 +82,15 @@ export function registerReadRoutes(app: FastifyInstance, ctx: ApiContext): void 
     );
   });
 
-  app.post('/query', { schema: { summary: 'One read-only SQL statement; rows capped and time-limited', body: schemaOf(queryBody) } }, async (request) => {
+  app.post('/query', {
+    schema: {
+      summary: 'One read-only SQL statement; rows, answer bytes and time capped',
+      description: `Parsed by DuckDB: exactly one statement whose prepared type is SELECT (or EXPLAIN of one), run in a READ ONLY transaction with file access off. At most ${ctx.queryRowLimit} rows (truncated: true when cut), ${ctx.queryByteLimit} bytes of rows (over it: 400 E_DB_RESULT_TOO_LARGE), ${ctx.queryTimeoutMs} ms (408 E_DB_QUERY_TIMEOUT).`,
+      body: schemaOf(queryBody),
+    },
+  }, async (request) => {
     const body = request.body as z.output<typeof queryBody>;
-    const sql = assertReadOnlySql(body.sql);
-    store.flushAll();
-    return store.limitedQuery(sql, Math.min(body.limit ?? ctx.queryRowLimit, ctx.queryRowLimit), ctx.queryTimeoutMs);
+    return readOnlyQuery(store, body.sql, { maxRows: Math.min(body.limit ?? ctx.queryRowLimit, ctx.queryRowLimit), maxBytes: ctx.queryByteLimit, timeoutMs: ctx.queryTimeoutMs });
   });
 
   app.get('/hardware', { schema: { summary: 'Hardware platforms (browser x version x backend x adapter on a host)' } }, async () => store.all('SELECT * FROM hardware_platforms ORDER BY hardware_id'));

@@ -1,8 +1,9 @@
 /**
  * The REST API over the benchmark database (`browser-pool serve`). Loopback by default; writes need a bearer token;
- * a non-loopback address without a token is refused. Requests are validated by zod schemas that also produce the
- * OpenAPI document (`GET /openapi.json`). Errors are `{error: {code, message}}` with a 4xx status for anything the
- * caller sent.
+ * a non-loopback address without a token is refused. Order of refusals: Host (DNS rebinding), then the token
+ * (before the body is even parsed), then the body's JSON depth, then the zod schemas that also produce the OpenAPI
+ * document (`GET /openapi.json`). Errors are `{error: {code, message, field, problem, expected}}` with a 4xx status
+ * for anything the caller sent.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -13,6 +14,9 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 
 import { DbError, DbErrorCode } from '../errors';
 import type { Store } from '../store/store';
+import { useHostCheck } from './host-check';
+import { type ErrorDetails, fastifyDetails, HttpError, messageOf } from './http-errors';
+import { MAX_BODY_DEPTH, useJsonBodyParser } from './json-body';
 import { Metrics } from './metrics';
 import { registerReadRoutes } from './routes-read';
 import { registerWriteRoutes } from './routes-write';
@@ -28,6 +32,13 @@ export interface ApiOptions {
   queryRowLimit?: number;
   /** `/query` statement timeout (ms). @default 10_000 */
   queryTimeoutMs?: number;
+  /** Most bytes of a `/query` answer's rows as JSON; a larger answer is refused with a 4xx. @default 32 MiB */
+  queryByteLimit?: number;
+  /**
+   * Host names (optionally `name:port`) accepted besides the bound address, localhost, 127.0.0.1 and [::1] with
+   * the bound port, e.g. the name other machines use to reach a non-loopback bind. @default none
+   */
+  allowedHosts?: string[];
   /** Origins allowed by CORS. @default none (CORS off) */
   corsOrigins?: string[];
 }
@@ -45,13 +56,15 @@ export interface ApiContext {
   metrics: Metrics;
   queryRowLimit: number;
   queryTimeoutMs: number;
-  /** preHandler of mutating routes. */
-  requireToken: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  queryByteLimit: number;
+  /** onRequest hook of mutating routes: runs before the body is read, so a write without the token is 401 whatever it sends. */
+  requireToken: (request: FastifyRequest) => Promise<void>;
 }
 
 const STATUS: Partial<Record<string, number>> = {
   [DbErrorCode.InvalidArgument]: 400,
   [DbErrorCode.ReadOnlyViolation]: 400,
+  [DbErrorCode.ResultTooLarge]: 400,
   [DbErrorCode.ImportFormat]: 400,
   [DbErrorCode.Query]: 400,
   [DbErrorCode.QueryTimeout]: 408,
@@ -65,43 +78,106 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** What to send instead, per database error code a caller can cause. */
+const DB_EXPECTED: Partial<Record<string, string>> = {
+  [DbErrorCode.ReadOnlyViolation]: 'one SELECT statement (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a SELECT)',
+  [DbErrorCode.ResultTooLarge]: 'a narrower query: fewer or shorter columns, WHERE, LIMIT or an aggregate',
+  [DbErrorCode.Query]: 'SQL that DuckDB can run against the documented tables and views',
+  [DbErrorCode.QueryTimeout]: 'a cheaper query (WHERE on recorded_at/created_at, LIMIT, fewer joins)',
+  [DbErrorCode.InvalidArgument]: 'a value as documented in GET /openapi.json',
+};
+
+/** The limits a caller must respect, stated once for the OpenAPI document and the error messages. */
+export function apiLimits(o: { bodyLimit: number; queryRowLimit: number; queryByteLimit: number; queryTimeoutMs: number }): Record<string, number | string> {
+  return {
+    bodyBytes: o.bodyLimit,
+    batchResults: 10_000,
+    bodyJsonDepth: MAX_BODY_DEPTH,
+    jsonFieldDepth: 8,
+    jsonFieldBytes: 65_536,
+    integerColumnsMax: 2_147_483_647,
+    queryRows: o.queryRowLimit,
+    queryAnswerBytes: o.queryByteLimit,
+    queryTimeoutMs: o.queryTimeoutMs,
+    sqlChars: 100_000,
+  };
+}
+
 export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const token = options.token ?? process.env.BROWSER_POOL_TOKEN;
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024, logger: false });
+  const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
+  const queryRowLimit = options.queryRowLimit ?? 10_000;
+  const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+  const queryByteLimit = options.queryByteLimit ?? 32 * 1024 * 1024;
+  // Caller SQL runs on this instance: from here on it can reach no file but its own and change no setting.
+  await options.store.lockDown();
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    // a URL that does not decode never reaches a route or the error handler
+    frameworkErrors: (error, _request, reply) => {
+      const details = { field: 'url', problem: error.message, expected: 'a URL whose %-escapes decode (e.g. %20), as GET / lists' };
+      void (reply as FastifyReply).status(400).send({ error: { code: 'E_BAD_REQUEST', message: messageOf(details), ...details } });
+    },
+  });
   useZodValidation(app);
+  useJsonBodyParser(app);
   const metrics = new Metrics();
+  const limits = apiLimits({ bodyLimit, queryRowLimit, queryByteLimit, queryTimeoutMs });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'browser-pool benchmark API', version: '0.1.0', description: 'Benchmark results, compatibility, analysis and reports over the DuckDB benchmark database.' },
+      info: {
+        title: 'browser-pool benchmark API',
+        version: '0.1.0',
+        description: `Benchmark results, compatibility, analysis and reports over the DuckDB benchmark database. Limits: ${Object.entries(limits).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+        'x-limits': limits,
+      } as { title: string; version: string; description: string },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     await app.register(cors, { origin: options.corsOrigins });
   }
+  useHostCheck(app, options.allowedHosts ?? []);
   app.addHook('onResponse', async (request, reply) => {
     metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
   });
-  app.setErrorHandler((error: FastifyError | DbError, _request, reply) => {
-    const code = error.code;
-    const status = error instanceof DbError ? (STATUS[code] ?? 500) : (error.statusCode ?? 500);
-    void reply.status(status).send({ error: { code: status === 400 && code.startsWith('FST_') ? 'E_BAD_REQUEST' : code, message: error.message } });
+  app.setErrorHandler((error: FastifyError | DbError | HttpError, _request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.status(error.statusCode).send(error.body());
+    }
+    if (error instanceof DbError) {
+      const status = STATUS[error.code] ?? 500;
+      const expected = DB_EXPECTED[error.code];
+      const details: Partial<ErrorDetails> = status < 500 && expected !== undefined ? { field: error.code === DbErrorCode.InvalidArgument ? 'request' : 'body.sql', problem: error.message, expected } : {};
+      return reply.status(status).send({ error: { code: error.code, message: error.message, ...details } });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      return reply.status(status).send({ error: { code: 'E_INTERNAL', message: error.message } });
+    }
+    const details = fastifyDetails(error.code, error.message);
+    return reply.status(status).send({ error: { code: status === 415 ? 'E_UNSUPPORTED_MEDIA_TYPE' : status === 413 ? 'E_BODY_TOO_LARGE' : 'E_BAD_REQUEST', message: messageOf(details), ...details } });
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url}; GET / lists the endpoints` } });
+    const details = { field: 'url', problem: `no route ${request.method} ${request.url.slice(0, 200)}`, expected: 'one of the endpoints GET / lists' };
+    void reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: messageOf(details), ...details } });
   });
+  const unauthorized = (problem: string): HttpError => new HttpError(401, 'E_UNAUTHORIZED', { field: 'header.authorization', problem, expected: 'Authorization: Bearer <token> (the token the server was started with)' });
   const context: ApiContext = {
     store: options.store,
     metrics,
-    queryRowLimit: options.queryRowLimit ?? 10_000,
-    queryTimeoutMs: options.queryTimeoutMs ?? 10_000,
-    requireToken: async (request, reply) => {
+    queryRowLimit,
+    queryTimeoutMs,
+    queryByteLimit,
+    requireToken: (request) => {
       if (token === undefined || token === '') {
-        return reply.status(401).send({ error: { code: 'E_UNAUTHORIZED', message: 'writes are disabled: start the server with --token or BROWSER_POOL_TOKEN' } });
+        return Promise.reject(unauthorized('writes are disabled: the server was started without --token or BROWSER_POOL_TOKEN'));
       }
       if (!tokenMatches(token, request.headers.authorization)) {
-        return reply.status(401).send({ error: { code: 'E_UNAUTHORIZED', message: 'send "Authorization: Bearer <token>" to write' } });
+        return Promise.reject(unauthorized(request.headers.authorization === undefined ? 'missing' : 'not the server\'s bearer token'));
       }
+      return Promise.resolve();
     },
   };
   registerReadRoutes(app, context);

@@ -30,13 +30,6 @@ export interface StoreOptions {
   config?: Record<string, string>;
 }
 
-/** What `limitedQuery` returns: at most `maxRows` rows, and whether more existed. */
-export interface LimitedResult {
-  columns: string[];
-  rows: Row[];
-  truncated: boolean;
-}
-
 export type Row = Record<string, unknown>;
 export type Param = string | number | boolean | bigint | null;
 /** A scalar read back from DuckDB (BIGINT converted to number). */
@@ -49,7 +42,6 @@ export class Store {
   /** A table's id counter lives in its open writer, if any (one counter per table). */
   private readonly idWriters = new Map<string, TableWriter>();
   private writeConnection: DuckDBConnection | undefined;
-  private queryConnection: DuckDBConnection | undefined;
 
   private constructor(
     /** Absolute path of the file, or `:memory:`. */
@@ -123,30 +115,34 @@ export class Store {
   }
 
   /**
-   * Runs one caller-supplied statement on its own connection, streaming at most `maxRows` rows, interrupted after
-   * `timeoutMs`. The caller checks that the statement is read-only (see `assertReadOnlySql`).
-   * @throws DbError E_DB_QUERY_TIMEOUT, E_DB_QUERY
+   * Runs `fn` on a connection of its own, opened for this call and closed after it, so that interrupting it or
+   * leaving a transaction open cannot touch the store's other work (`readOnlyQuery` runs caller SQL this way).
    */
-  async limitedQuery(sql: string, maxRows: number, timeoutMs: number): Promise<LimitedResult> {
+  async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     this.live();
-    this.queryConnection ??= await this.instance.connect();
-    const connection = this.queryConnection;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      connection.interrupt();
-    }, timeoutMs);
+    const connection = await this.instance.connect();
     try {
-      const reader = await connection.streamAndReadUntil(sql, maxRows + 1);
-      const rows = reader.getRowObjectsJS().map(plain);
-      return { columns: reader.columnNames(), rows: rows.slice(0, maxRows), truncated: rows.length > maxRows };
-    } catch (error) {
-      if (timedOut) {
-        throw new DbError(DbErrorCode.QueryTimeout, `query interrupted after ${timeoutMs} ms; narrow it (WHERE, LIMIT) or raise the timeout`, { cause: error });
-      }
-      throw new DbError(DbErrorCode.Query, (error as Error).message, { cause: error });
+      return await fn(connection);
     } finally {
-      clearTimeout(timer);
+      connection.closeSync();
+    }
+  }
+
+  /**
+   * Turns off, for the rest of this instance's life, everything caller SQL could use to leave the database:
+   * file and network access (`enable_external_access = false`: no file reads, COPY, ATTACH of files, extension
+   * installs) and any later SET (`lock_configuration`). DuckDB cannot turn either back on, which is the point; an
+   * instance that must still write backups or exports elsewhere is a different process (the CLI opens its own).
+   */
+  async lockDown(): Promise<void> {
+    const row = await this.one<{ ext: boolean; locked: boolean }>(
+      "SELECT current_setting('enable_external_access') AS ext, current_setting('lock_configuration') AS locked",
+    );
+    if (row?.ext === true) {
+      await this.run('SET GLOBAL enable_external_access = false');
+    }
+    if (row?.locked !== true) {
+      await this.run('SET GLOBAL lock_configuration = true');
     }
   }
 
@@ -216,7 +212,6 @@ export class Store {
       w.close();
     }
     this.writeConnection?.closeSync();
-    this.queryConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }

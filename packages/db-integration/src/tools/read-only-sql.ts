@@ -1,63 +1,137 @@
 /**
- * The read-only gate of `/query` and `browser-pool query`: one statement that starts with a reading keyword and
- * names nothing that writes, loads code, or touches files. This is the first line; the server also opens DuckDB with
- * external access disabled and its configuration locked, so a statement that slipped past still cannot reach a file.
+ * The read-only gate of `/query` and `browser-pool query`. DuckDB itself decides what the text is, never a regex:
+ * its parser serializes the statement (`json_serialize_sql` serializes SELECT statements only, so anything else
+ * is refused before it is prepared), the syntax tree is searched for table functions that write or read files,
+ * and the statement DuckDB extracts must be exactly one whose prepared type is SELECT (DESCRIBE, SHOW, SUMMARIZE,
+ * FROM, VALUES, TABLE and WITH all prepare as SELECT), or an EXPLAIN of such a SELECT. The caller runs the
+ * returned prepared statement itself (never the text again), inside a READ ONLY transaction on an instance whose
+ * external access is off: three independent fences, each of which stops a write on its own.
  */
+import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
+
 import { DbError, DbErrorCode } from '../errors';
 
-/** First keywords of statements that only read. */
-const READING = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SHOW', 'SUMMARIZE', 'EXPLAIN']);
+/** Longest statement accepted, in characters. */
+export const MAX_SQL_CHARS = 100_000;
 
-/** Words that write, change settings, load code or reach outside the database, anywhere in the statement. */
-const FORBIDDEN = new Set([
-  'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'UPSERT', 'TRUNCATE', 'CREATE', 'DROP', 'ALTER', 'ATTACH', 'DETACH',
-  'COPY', 'EXPORT', 'IMPORT', 'INSTALL', 'LOAD', 'FORCE', 'PRAGMA', 'SET', 'RESET', 'CALL', 'CHECKPOINT', 'VACUUM',
-  'BEGIN', 'COMMIT', 'ROLLBACK', 'ABORT', 'TRANSACTION', 'GRANT', 'REVOKE', 'USE', 'COMMENT', 'PREPARE', 'EXECUTE',
-  'DEALLOCATE',
-]);
+/**
+ * Table and scalar functions a SELECT may call that write (checkpoints), run SQL from a string (which the tree
+ * search could not see into) or read files and URLs. External access is also off on every instance that runs
+ * caller SQL; this list keeps even the database's own files (its WAL, which DuckDB always permits) out of reach.
+ */
+const FORBIDDEN_FUNCTION = /^(checkpoint|force_checkpoint|query|query_table|glob|sniff_csv|read_\w+|\w+_scan|parquet_\w+|iceberg_\w+|delta_\w+|getenv|load_extension)$/;
 
-/** Table functions that read files or URLs. */
-const FILE_FUNCTIONS = /^(read_\w+|\w+_scan|glob|sniff_csv|parquet_\w+|iceberg_\w+|delta_\w+|query_table|query)$/i;
+const REFUSED = 'send one SELECT statement (or WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of a SELECT)';
 
-/** The statement without comments and string literals (their contents cannot write; keywords inside them must not count). */
-function codeOnly(sql: string): string {
-  return sql
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/"(?:[^"]|"")*"/g, '""');
+function refuse(problem: string): DbError {
+  return new DbError(DbErrorCode.ReadOnlyViolation, `${problem}; ${REFUSED}`);
 }
 
 /**
- * Throws `E_DB_READ_ONLY` unless `sql` is one statement that only reads.
- * @returns the statement without a trailing semicolon
+ * Checks the text before any database work: a non-empty string, no NUL (C strings end there, so DuckDB would see
+ * less than the caller sent), at most `MAX_SQL_CHARS`.
+ * @returns the text, trimmed
  */
-export function assertReadOnlySql(sql: unknown): string {
+export function assertSqlText(sql: unknown): string {
   if (typeof sql !== 'string' || sql.trim() === '') {
-    throw new DbError(DbErrorCode.ReadOnlyViolation, 'sql must be a non-empty string holding one SELECT (or WITH, DESCRIBE, SHOW, EXPLAIN) statement');
+    throw refuse('sql must be a non-empty string');
   }
-  const statement = sql.trim().replace(/;\s*$/, '');
-  const code = codeOnly(statement);
-  if (code.includes(';')) {
-    throw new DbError(DbErrorCode.ReadOnlyViolation, 'only one statement is allowed; remove the ";" between statements');
+  if (sql.includes('\0')) {
+    throw refuse('sql contains a NUL character');
   }
-  const words = code.toUpperCase().match(/[A-Z_][A-Z0-9_]*/g) ?? [];
-  const first = words[0] ?? '';
-  if (!READING.has(first)) {
-    throw new DbError(DbErrorCode.ReadOnlyViolation, `only reading statements are allowed (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN), got ${first || 'nothing'}`);
+  if (sql.length > MAX_SQL_CHARS) {
+    throw refuse(`sql is ${sql.length} characters, more than ${MAX_SQL_CHARS}`);
   }
-  const bad = words.find((w) => FORBIDDEN.has(w));
-  if (bad !== undefined) {
-    throw new DbError(DbErrorCode.ReadOnlyViolation, `${bad} is not allowed in a read-only query (writes, settings, extensions and files are refused)`);
-  }
-  for (const call of code.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
-    const name = call[1] ?? '';
-    if (FILE_FUNCTIONS.test(name)) {
-      throw new DbError(DbErrorCode.ReadOnlyViolation, `${name}() reads files or URLs and is not allowed in a read-only query`);
+  return sql.trim();
+}
+
+interface SerializedSql {
+  error: boolean;
+  error_type?: string;
+  error_message?: string;
+  statements?: unknown[];
+}
+
+/** Every `function_name` and every base-table name in the serialized tree (iterative: the tree can be deep). */
+function namesIn(tree: unknown): { functions: string[]; tables: string[] } {
+  const functions: string[] = [];
+  const tables: string[] = [];
+  const stack: unknown[] = [tree];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      stack.push(...(node as unknown[]));
+    } else if (node !== null && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      if (typeof o.function_name === 'string') {
+        functions.push(o.function_name.toLowerCase());
+      }
+      if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
+        tables.push(o.table_name);
+      }
+      stack.push(...Object.values(o));
     }
   }
-  if (/\b(FROM|JOIN)\s+''/i.test(code)) {
-    throw new DbError(DbErrorCode.ReadOnlyViolation, 'reading a file by quoting its path (FROM \'file\') is not allowed in a read-only query');
+  return { functions, tables };
+}
+
+/** Parses `select` with DuckDB's parser only (nothing runs) and refuses what a reading SELECT must not contain. */
+async function assertSelectTree(connection: DuckDBConnection, select: string): Promise<void> {
+  const reader = await connection.runAndReadAll('SELECT json_serialize_sql(?::VARCHAR) AS tree', [select]);
+  const text = reader.getRowObjectsJS()[0]?.tree;
+  const tree = JSON.parse(typeof text === 'string' ? text : '{"error":true}') as SerializedSql;
+  if (tree.error) {
+    if (tree.error_type === 'parser') {
+      throw new DbError(DbErrorCode.Query, `the SQL does not parse: ${tree.error_message ?? 'syntax error'}`);
+    }
+    throw refuse(`only reading statements are allowed (DuckDB: ${tree.error_message ?? tree.error_type ?? 'not a SELECT'})`);
   }
-  return statement;
+  if (tree.statements?.length !== 1) {
+    throw refuse(`exactly one statement is allowed, got ${tree.statements?.length ?? 0}; remove the ";" between statements`);
+  }
+  const { functions, tables } = namesIn(tree.statements);
+  const bad = functions.find((f) => FORBIDDEN_FUNCTION.test(f));
+  if (bad !== undefined) {
+    throw refuse(`${bad}() writes, runs SQL from a string or reads files, and is not allowed in a read-only query`);
+  }
+  const path = tables.find((t) => /[/\\]|\.\w+$/.test(t));
+  if (path !== undefined) {
+    throw refuse(`FROM '${path}' reads a file; query the database's tables and views instead`);
+  }
+}
+
+/** `EXPLAIN [ANALYZE] ` at the very start (no comment before it), and what it explains. */
+const EXPLAIN = /^EXPLAIN\s+(?:ANALY[SZ]E\s+)?/i;
+
+/**
+ * Refuses `sql` unless it is one reading statement, and returns it prepared on `connection`. Call it inside a
+ * READ ONLY transaction: DuckDB's statement extraction may itself run a query (PIVOT without IN looks up its
+ * values), and that query must not be able to write either.
+ * @throws DbError E_DB_READ_ONLY (not a single reading statement), E_DB_QUERY (does not parse or bind)
+ */
+export async function prepareReadOnly(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+  const text = assertSqlText(sql);
+  const explain = EXPLAIN.exec(text);
+  // The explained statement is checked as the statement it is; EXPLAIN ANALYZE of a SELECT only runs that SELECT.
+  await assertSelectTree(connection, explain === null ? text : text.slice(explain[0].length));
+  let prepared: DuckDBPreparedStatement;
+  try {
+    const extracted = await connection.extractStatements(text);
+    if (extracted.count !== 1) {
+      throw refuse(`exactly one statement is allowed, DuckDB found ${extracted.count}`);
+    }
+    prepared = await extracted.prepare(0);
+  } catch (error) {
+    if (error instanceof DbError) {
+      throw error;
+    }
+    throw new DbError(DbErrorCode.Query, (error as Error).message, { cause: error });
+  }
+  const expected = explain === null ? StatementType.SELECT : StatementType.EXPLAIN;
+  if (prepared.statementType !== expected) {
+    const got = StatementType[prepared.statementType] ?? String(prepared.statementType);
+    prepared.destroySync();
+    throw refuse(`DuckDB prepared a ${got} statement, not a ${StatementType[expected]}`);
+  }
+  return prepared;
 }

@@ -6,6 +6,40 @@
 import { z } from 'zod';
 
 const nonNegative = z.number().finite().nonnegative();
+/** Largest value of an INTEGER column; a larger count is refused, never stored as NULL or wrapped. */
+export const INT32_MAX = 2_147_483_647;
+const int32 = (min: number) => z.number().int().min(min).max(INT32_MAX);
+
+/** Deepest nesting and largest size of a free-form JSON field (metrics, metadata). */
+export const JSON_FIELD_MAX_DEPTH = 8;
+export const JSON_FIELD_MAX_BYTES = 65_536;
+
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v !== null && typeof v === 'object') {
+      deepest = Math.max(deepest, d + 1);
+      for (const child of Object.values(v)) {
+        stack.push([child, d + 1]);
+      }
+    }
+  }
+  return deepest;
+}
+
+/** A free-form JSON object field, bounded in depth and size at the boundary (nothing recursive sees it deeper). */
+export const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  if (depthOf(value) > JSON_FIELD_MAX_DEPTH) {
+    ctx.addIssue({ code: 'custom', message: `nested deeper than ${JSON_FIELD_MAX_DEPTH} levels`, params: { expected: `an object at most ${JSON_FIELD_MAX_DEPTH} levels deep` } });
+    return;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > JSON_FIELD_MAX_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `${bytes} bytes as JSON`, params: { expected: `an object of at most ${JSON_FIELD_MAX_BYTES} bytes as JSON` } });
+  }
+});
 const timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601 time; default: when it was received');
 
 /** Where a result ran: browser, backend and adapter on a host. */
@@ -28,9 +62,9 @@ export const performanceResultSchema = z
     requested_backend: z.string().min(1).max(50).optional(),
     batch_size: z.number().int().positive().max(1_000_000),
     precision: z.string().max(20).optional(),
-    sequence_length: z.number().int().positive().optional(),
-    warmup_iterations: z.number().int().nonnegative().optional(),
-    iterations: z.number().int().nonnegative().optional(),
+    sequence_length: int32(1).optional(),
+    warmup_iterations: int32(0).optional(),
+    iterations: int32(0).optional(),
     mean_latency_ms: nonNegative.optional(),
     p50_latency_ms: nonNegative.optional(),
     p90_latency_ms: nonNegative.optional(),
@@ -46,7 +80,7 @@ export const performanceResultSchema = z
     mixed_precision: z.boolean().optional(),
     precision_bits: z.number().int().positive().max(64).optional(),
     created_at: timestamp.optional(),
-    metrics: z.record(z.string(), z.unknown()).optional(),
+    metrics: jsonObject.optional(),
   })
   .strict()
   .refine((r) => r.mean_latency_ms !== undefined || r.p50_latency_ms !== undefined || r.throughput_items_per_s !== undefined, {
@@ -78,7 +112,7 @@ export const integrationResultSchema = z
     model_name: z.string().min(1).max(200).optional(),
     error_message: z.string().max(5000).optional(),
     created_at: timestamp.optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: jsonObject.optional(),
   })
   .strict();
 export type IntegrationResult = z.output<typeof integrationResultSchema>;
