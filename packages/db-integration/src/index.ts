@@ -1,6 +1,11 @@
 /** The benchmark database: store and migrations, pool recorder, analysis, reports and charts, pool wiring. */
+export * from './analysis/baselines';
 export * from './analysis/compare';
 export * from './analysis/compatibility';
+export * from './analysis/detect/detectability';
+export * from './analysis/environment';
+export * from './analysis/findings';
+export * from './analysis/legacy-rank';
 export * from './analysis/optimization';
 export * from './analysis/recommend';
 export * from './analysis/regression';

@@ -5,7 +5,8 @@
  */
 import { DbError, DbErrorCode } from '../errors';
 import { sqlTimestamp, type Store } from '../store/store';
-import { type Detection, type DetectorName, detectRegressions, type Metric, type SeriesPoint } from './regression';
+import { type DetectorName, detectRegressions } from './findings';
+import { type Detection, type Metric, type SeriesPoint } from './regression';
 
 export interface ScanOptions {
   /** Only measurements of the last N days. @default 90 */

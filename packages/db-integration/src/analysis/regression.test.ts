@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { detectRegressions, rankChangePointDetector, type SeriesPoint, severityOf, thresholdDetector } from './regression';
+import { detectRegressions, rankChangePointDetector } from './findings';
+import { type SeriesPoint, severityOf, thresholdDetector } from './regression';
 import { seededRandom } from './stats';
 
 function noisy(n: number, level: (i: number) => number, cv: number, seed: number): number[] {

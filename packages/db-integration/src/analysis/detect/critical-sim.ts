@@ -1,0 +1,33 @@
+/**
+ * Monte Carlo null distribution of the largest split statistics of `scanSplits` over a stretch of n independent
+ * points: what `critical-values.ts` was generated from (and what its test re-checks). The rank statistic is
+ * distribution-free under the null, so Gaussian draws calibrate it for every noise shape; the t statistic is
+ * calibrated under Gaussian noise and its behaviour under other shapes is measured by the labelled bench.
+ */
+import { seededRandom } from '../stats';
+import { MIN_SEGMENT, scanSplits } from './split-stats';
+
+function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/** Upper `1 - alpha` quantiles of max |rank z| and max |t| over splits, from `sims` simulated null stretches. */
+export function simulateCritical(n: number, alpha: number, sims: number, seed = 1): { rank: number; t: number } {
+  const random = seededRandom(seed + n * 7919);
+  const ranks = new Float64Array(sims);
+  const ts = new Float64Array(sims);
+  const ys = new Float64Array(n);
+  for (let r = 0; r < sims; r++) {
+    for (let i = 0; i < n; i++) {
+      ys[i] = gaussian(random);
+    }
+    const scan = scanSplits(ys, 0, n, MIN_SEGMENT)!;
+    ranks[r] = Math.abs(scan.rankZ);
+    ts[r] = Math.abs(scan.t);
+  }
+  ranks.sort();
+  ts.sort();
+  const at = Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1);
+  return { rank: ranks[at]!, t: ts[at]! };
+}

@@ -1,0 +1,58 @@
+/**
+ * Distribution-free interval estimates that go with the rank tests: the Hodges-Lehmann shift between two samples
+ * with its Moses interval (inverted Mann-Whitney test), and the Sen slope with its interval (inverted Kendall test).
+ * Both sort O(n1 n2) or O(n^2) pairwise values, so callers pass at most a few hundred points (the evidence windows).
+ */
+import { quantileSorted } from '../stats';
+
+const Z95 = 1.959964;
+
+/** Hodges-Lehmann estimate of the shift of `b` relative to `a` with a ~95 % Moses confidence interval. */
+export function shiftInterval(a: readonly number[], b: readonly number[]): { shift: number; low: number; high: number } {
+  const diffs: number[] = [];
+  for (const y of b) {
+    for (const x of a) {
+      diffs.push(y - x);
+    }
+  }
+  diffs.sort((p, q) => p - q);
+  const n1 = a.length;
+  const n2 = b.length;
+  const shift = quantileSorted(diffs, 0.5);
+  // The k-th smallest and largest differences, k from the normal approximation of U's null distribution.
+  const k = Math.floor((n1 * n2) / 2 - Z95 * Math.sqrt((n1 * n2 * (n1 + n2 + 1)) / 12));
+  if (k < 1) {
+    return { shift, low: diffs[0]!, high: diffs[diffs.length - 1]! };
+  }
+  return { shift, low: diffs[k - 1]!, high: diffs[diffs.length - k]! };
+}
+
+/** Sen's slope of ys against xs with a ~95 % interval. */
+export function slopeInterval(xs: readonly number[], ys: readonly number[]): { slope: number; low: number; high: number } {
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    for (let j = i + 1; j < xs.length; j++) {
+      if (xs[j] !== xs[i]) {
+        slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
+      }
+    }
+  }
+  if (slopes.length === 0) {
+    return { slope: 0, low: 0, high: 0 };
+  }
+  slopes.sort((p, q) => p - q);
+  const n = xs.length;
+  const c = Z95 * Math.sqrt((n * (n - 1) * (2 * n + 5)) / 18);
+  const lo = Math.max(0, Math.floor((slopes.length - c) / 2));
+  const hi = Math.min(slopes.length - 1, Math.ceil((slopes.length + c) / 2));
+  return { slope: quantileSorted(slopes, 0.5), low: slopes[lo]!, high: slopes[hi]! };
+}
+
+/** At most `max` evenly spaced indices of [s, e) (the interval estimates are quadratic). */
+export function thin(s: number, e: number, max: number): number[] {
+  const n = e - s;
+  if (n <= max) {
+    return Array.from({ length: n }, (_, i) => s + i);
+  }
+  return Array.from({ length: max }, (_, i) => s + Math.floor((i * n) / max));
+}

@@ -1,0 +1,173 @@
+/**
+ * Robust fits of the shapes a stretch of log-values can take: flat, piecewise constant (steps), a line or a hinge
+ * (a drift, possibly starting late), and smooth curves (a cubic, one sine wave of period 0.5-1.25x the stretch: the
+ * seasonality a step detector must not alarm on). Every fit minimizes absolute residuals (iteratively reweighted
+ * least squares), so heavy tails and outliers do not decide the shape; shapes are compared by a Laplace BIC.
+ */
+import { median } from '../stats';
+
+export interface Fit {
+  /** Sum of absolute residuals. */
+  cost: number;
+  /** Free parameters (a change-point location counts as one). */
+  params: number;
+  fitted: Float64Array;
+}
+
+/** Laplace-likelihood BIC: 2n ln(mean |residual|) + params ln n (lower is better). */
+export function bic(fit: Fit, n: number): number {
+  return 2 * n * Math.log(Math.max(fit.cost / n, 1e-12)) + fit.params * Math.log(n);
+}
+
+function solve(a: number[][], b: number[]): number[] | undefined {
+  const k = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) {
+      if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) {
+        p = r;
+      }
+    }
+    if (Math.abs(m[p]![c]!) < 1e-12) {
+      return undefined;
+    }
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    for (let r = 0; r < k; r++) {
+      if (r !== c) {
+        const f = m[r]![c]! / m[c]![c]!;
+        for (let j = c; j <= k; j++) {
+          m[r]![j]! -= f * m[c]![j]!;
+        }
+      }
+    }
+  }
+  return m.map((row, i) => row[k]! / row[i]!);
+}
+
+/** Least-absolute-deviation regression of ys on the given basis columns (IRLS; a few passes suffice for a shape choice). */
+export function fitBasis(ys: ArrayLike<number>, basis: readonly Float64Array[], params: number, iterations = 6): Fit & { coef: number[] } {
+  const n = ys.length;
+  const k = basis.length;
+  const w = new Float64Array(n).fill(1);
+  let coef: number[] = new Array<number>(k).fill(0);
+  const fitted = new Float64Array(n);
+  for (let it = 0; it < iterations; it++) {
+    const a = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    const b = new Array<number>(k).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let r = 0; r < k; r++) {
+        const wr = w[i]! * basis[r]![i]!;
+        b[r]! += wr * ys[i]!;
+        for (let c = r; c < k; c++) {
+          a[r]![c]! += wr * basis[c]![i]!;
+        }
+      }
+    }
+    for (let r = 0; r < k; r++) {
+      for (let c = 0; c < r; c++) {
+        a[r]![c] = a[c]![r]!;
+      }
+    }
+    const next = solve(a, b);
+    if (next === undefined) {
+      break;
+    }
+    coef = next;
+    let scale = 0;
+    for (let i = 0; i < n; i++) {
+      let f = 0;
+      for (let r = 0; r < k; r++) {
+        f += coef[r]! * basis[r]![i]!;
+      }
+      fitted[i] = f;
+      scale += Math.abs(ys[i]! - f);
+    }
+    // Floor the weights' denominator at a small share of the mean residual: exact fits must not divide by zero.
+    const floor = Math.max((scale / n) * 0.01, 1e-12);
+    for (let i = 0; i < n; i++) {
+      w[i] = 1 / Math.max(Math.abs(ys[i]! - fitted[i]!), floor);
+    }
+  }
+  let cost = 0;
+  for (let i = 0; i < n; i++) {
+    cost += Math.abs(ys[i]! - fitted[i]!);
+  }
+  return { cost, params, fitted, coef };
+}
+
+/** Piecewise constant at the medians between `cuts` (offsets of the first point of each new level). */
+export function fitSteps(ys: ArrayLike<number>, cuts: readonly number[]): Fit {
+  const n = ys.length;
+  const bounds = [0, ...cuts, n];
+  const fitted = new Float64Array(n);
+  let cost = 0;
+  for (let j = 0; j + 1 < bounds.length; j++) {
+    const piece = Array.prototype.slice.call(ys, bounds[j], bounds[j + 1]) as number[];
+    const m = median(piece);
+    for (let i = bounds[j]!; i < bounds[j + 1]!; i++) {
+      fitted[i] = m;
+      cost += Math.abs(ys[i]! - m);
+    }
+  }
+  return { cost, params: 1 + 2 * cuts.length, fitted };
+}
+
+const column = (n: number, f: (i: number) => number): Float64Array => Float64Array.from({ length: n }, (_, i) => f(i));
+
+export function fitLine(ys: ArrayLike<number>): Fit & { slope: number; intercept: number } {
+  const n = ys.length;
+  const f = fitBasis(ys, [column(n, () => 1), column(n, (i) => i)], 2);
+  return { ...f, intercept: f.coef[0]!, slope: f.coef[1]! };
+}
+
+/** Flat until `start`, then a line: the best start on a grid of at most 16 candidates. */
+export function fitHinge(ys: ArrayLike<number>): Fit & { slope: number; start: number } {
+  const n = ys.length;
+  const one = column(n, () => 1);
+  let best: (Fit & { slope: number; start: number }) | undefined;
+  const candidates = Math.min(16, Math.max(1, Math.floor(n / 4)));
+  for (let c = 0; c < candidates; c++) {
+    const start = Math.floor((c * 0.75 * n) / candidates);
+    const f = fitBasis(ys, [one, column(n, (i) => Math.max(0, i - start))], 3);
+    if (best === undefined || f.cost < best.cost) {
+      best = { ...f, slope: f.coef[1]!, start };
+    }
+  }
+  return best!;
+}
+
+export function fitCubic(ys: ArrayLike<number>): Fit {
+  const n = ys.length;
+  const x = (i: number): number => (2 * i) / Math.max(1, n - 1) - 1;
+  return fitBasis(ys, [column(n, () => 1), column(n, x), column(n, (i) => x(i) ** 2), column(n, (i) => x(i) ** 3)], 4);
+}
+
+/** Basis of a line plus one sine wave of the given period. */
+export function sineBasis(n: number, period: number): Float64Array[] {
+  return [column(n, () => 1), column(n, (i) => i / n), column(n, (i) => Math.sin((2 * Math.PI * i) / period)), column(n, (i) => Math.cos((2 * Math.PI * i) / period))];
+}
+
+/**
+ * A line plus one sine wave, the period chosen among 0.5-1.25x the stretch length: at least most of a full wave, since
+ * half a wave of a longer period is an S-curve that would pass for a smoothed step.
+ */
+export function fitSine(ys: ArrayLike<number>): Fit & { period: number } {
+  const n = ys.length;
+  let best: (Fit & { period: number }) | undefined;
+  for (const r of [0.5, 0.65, 0.8, 1, 1.25]) {
+    const period = r * n;
+    const f = fitBasis(ys, sineBasis(n, period), 5);
+    if (best === undefined || f.cost < best.cost) {
+      best = { ...f, period };
+    }
+  }
+  return best!;
+}
+
+/** The sine fit plus a level change at each cut: do the steps add anything to a smooth wave? */
+export function fitSineWithSteps(ys: ArrayLike<number>, period: number, cuts: readonly number[]): Fit {
+  const n = ys.length;
+  const steps = cuts.map((c) => column(n, (i) => (i >= c ? 1 : 0)));
+  return fitBasis(ys, [...sineBasis(n, period), ...steps], 5 + 2 * cuts.length);
+}

@@ -1,0 +1,147 @@
+/**
+ * What happened inside one stretch where the environment was constant, on log values (so steps and drifts are
+ * relative and multiplicative noise is additive): warm-up points at the start are set aside, change points are
+ * searched, and the shape that explains the stretch best (Laplace BIC) decides what is reported:
+ * - steps (piecewise constant) -> one step per change point, after pruning change points BIC does not keep;
+ * - a line or a hinge (flat, then a line) -> one drift, however many change points the search found on it;
+ * - a smooth curve (cubic, one sine wave of period 0.5-1.25x the stretch) -> nothing: seasonality, not a change.
+ * With no change point, a significant monotone trend (Spearman) that a line explains better than flat or smooth
+ * curves is a drift.
+ */
+import { binarySegmentation } from './binseg';
+import { bic, fitCubic, fitHinge, fitLine, fitSine, fitSineWithSteps, fitSteps } from './shape';
+import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
+
+export type StretchEvent =
+  | { type: 'step'; at: number; before: [number, number]; after: [number, number]; strength: number }
+  | { type: 'drift'; start: number; end: number; slopePerPoint: number };
+
+export interface StretchOptions {
+  minLogEffect: number;
+  /** Most leading points that can be warm-up (a first change down within them is not reported). @default 5 */
+  warmupMax?: number;
+  /** |Spearman z| a trend needs without any change point. @default 3.3 */
+  trendZ?: number;
+}
+
+/** Most points the shape fits see: longer stretches are reduced to block medians (shape, not location, is decided). */
+const SHAPE_POINTS = 120;
+/** Shortest stretch on which steps are tested against a wave plus steps. */
+const SEASONAL_POINTS = 100;
+
+function blockMedians(ys: Float64Array, blocks: number): Float64Array {
+  const out = new Float64Array(blocks);
+  const n = ys.length;
+  for (let b = 0; b < blocks; b++) {
+    const part = Array.from(ys.subarray(Math.floor((b * n) / blocks), Math.floor(((b + 1) * n) / blocks))).sort((x, y) => x - y);
+    out[b] = part.length % 2 === 1 ? part[(part.length - 1) / 2]! : (part[part.length / 2 - 1]! + part[part.length / 2]!) / 2;
+  }
+  return out;
+}
+
+function spearmanZ(ys: Float64Array): number {
+  const n = ys.length;
+  if (n < 4) {
+    return 0;
+  }
+  const r = ranksOf(ys, 0, n);
+  let d2 = 0;
+  for (let i = 0; i < n; i++) {
+    d2 += (r[i]! - (i + 1)) ** 2;
+  }
+  return (1 - (6 * d2) / (n * (n * n - 1))) * Math.sqrt(n - 1);
+}
+
+type Shape = { kind: 'steps'; cuts: number[] } | { kind: 'drift'; start: number; slope: number } | { kind: 'smooth' } | { kind: 'flat' };
+
+/** The best shape of ys given candidate cuts (offsets), by BIC; cuts BIC does not keep are pruned first. */
+function bestShape(ys: Float64Array, cuts: number[]): Shape {
+  const n = ys.length;
+  const scale = n > SHAPE_POINTS ? SHAPE_POINTS / n : 1;
+  const zs = scale < 1 ? blockMedians(ys, SHAPE_POINTS) : ys;
+  const m = zs.length;
+  let kept = [...new Set(cuts.map((c) => Math.round(c * scale)).filter((c) => c > 0 && c < m))].sort((a, b) => a - b);
+  let stepsBic = bic(fitSteps(zs, kept), m);
+  for (let pruned = true; pruned && kept.length > 0; ) {
+    pruned = false;
+    for (let i = 0; i < kept.length; i++) {
+      const without = kept.filter((_, j) => j !== i);
+      const b = bic(fitSteps(zs, without), m);
+      if (b < stepsBic) {
+        kept = without;
+        stepsBic = b;
+        pruned = true;
+        break;
+      }
+    }
+  }
+  const line = fitLine(zs);
+  const hinge = fitHinge(zs);
+  const lineBic = bic(line, m);
+  const hingeBic = bic(hinge, m);
+  const sine = fitSine(zs);
+  const smoothBic = Math.min(bic(fitCubic(zs), m), bic(sine, m));
+  const driftBic = Math.min(lineBic, hingeBic);
+  // The search already found the steps significant: a smooth curve replaces them only when clearly better (on short
+  // stretches a cubic or a wave bends to fit a real step); a line or hinge needs only to be better, or drifts would
+  // come back as staircases.
+  const margin = 2 * Math.log(m);
+  // On long stretches a wave of period near the stretch length is also split by the search; the steps stay only
+  // if they still explain something once the wave is fitted (too few points below SEASONAL_POINTS to tell).
+  const overWave = m < SEASONAL_POINTS || kept.length === 0 || bic(fitSineWithSteps(zs, sine.period, kept), m) < bic(sine, m);
+  if (kept.length > 0 && stepsBic <= driftBic && stepsBic <= smoothBic + margin && overWave) {
+    const keptSet = new Set(kept);
+    // Map back to the original offsets: keep the search's own locations whose block survived pruning.
+    return { kind: 'steps', cuts: cuts.filter((c) => keptSet.has(Math.round(c * scale))) };
+  }
+  if (driftBic <= smoothBic && driftBic < bic(fitSteps(zs, []), m)) {
+    return hingeBic < lineBic
+      ? { kind: 'drift', start: Math.round(hinge.start / scale), slope: hinge.slope * scale }
+      : { kind: 'drift', start: 0, slope: line.slope * scale };
+  }
+  return smoothBic < driftBic ? { kind: 'smooth' } : { kind: 'flat' };
+}
+
+/** Events in ys (offsets relative to ys) and where the measured part starts after warm-up. */
+export function analyseStretch(ys: Float64Array, options: StretchOptions): { warmupEnd: number; events: StretchEvent[] } {
+  const warmupMax = options.warmupMax ?? 5;
+  let start = 0;
+  let cuts = binarySegmentation(ys, 0, ys.length, options).map((c) => c.at);
+  // Warm-up: a first change *down* within the first points (slow first runs: JIT, shader compilation, caches).
+  for (let guard = 0; guard < 2 && cuts.length > 0 && cuts[0]! - start <= warmupMax; guard++) {
+    const at = cuts[0]!;
+    const before = Array.from(ys.subarray(start, at)).sort((a, b) => a - b);
+    const after = Array.from(ys.subarray(at, Math.min(ys.length, at + 3 * (at - start) + 5))).sort((a, b) => a - b);
+    if (before[Math.floor(before.length / 2)]! <= after[Math.floor(after.length / 2)]!) {
+      break;
+    }
+    start = at;
+    cuts = binarySegmentation(ys, start, ys.length, options).map((c) => c.at);
+  }
+  const body = ys.subarray(start);
+  const n = body.length;
+  const local = cuts.map((c) => c - start);
+  let shape: Shape;
+  if (local.length > 0) {
+    shape = bestShape(body, local);
+  } else if (Math.abs(spearmanZ(body)) > (options.trendZ ?? 3.3)) {
+    // A step too small for the search also makes a monotone trend: it is a drift only if no single step fits better.
+    const split = scanSplits(body, 0, n, MIN_SEGMENT);
+    shape = bestShape(body, []);
+    if (shape.kind === 'drift' && split !== undefined && bic(fitSteps(body, [split.tAt]), n) < Math.min(bic(fitLine(body), n), bic(fitHinge(body), n))) {
+      shape = { kind: 'flat' };
+    }
+  } else {
+    shape = { kind: 'flat' };
+  }
+  const events: StretchEvent[] = [];
+  if (shape.kind === 'steps') {
+    const bounds = [0, ...shape.cuts, n];
+    for (let j = 1; j + 1 < bounds.length; j++) {
+      events.push({ type: 'step', at: start + bounds[j]!, before: [start + bounds[j - 1]!, start + bounds[j]!], after: [start + bounds[j]!, start + bounds[j + 1]!], strength: 1 });
+    }
+  } else if (shape.kind === 'drift' && Math.abs(shape.slope * (n - shape.start)) >= options.minLogEffect) {
+    events.push({ type: 'drift', start: start + shape.start, end: start + n, slopePerPoint: shape.slope });
+  }
+  return { warmupEnd: start, events };
+}

@@ -1,0 +1,90 @@
+/**
+ * Environment changes: what actually ran (backend, adapter, real or software hardware) changed. They are reported as
+ * `backend_fallback` / `adapter_change` wherever they happen, index 0 included (a series that starts on WASM and
+ * then runs on the requested WebGPU fell back at its start), and detectors search for code changes only within
+ * stretches where the environment is constant, so an environment change is never blamed on the code.
+ */
+import { shiftInterval, thin } from './detect/intervals';
+import { type Detection, type Metric, type SeriesPoint, severityOf } from './regression';
+import { median } from './stats';
+
+/** The environment a point ran in, as one comparable key. */
+export function environmentOf(p: SeriesPoint): string {
+  return `${p.backend}|${p.adapter ?? '-'}|${p.isRealHardware}`;
+}
+
+/** [start, end) ranges where the environment is constant. */
+export function segmentByEnvironment(points: readonly SeriesPoint[]): [number, number][] {
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let i = 1; i <= points.length; i++) {
+    if (i === points.length || environmentOf(points[i]!) !== environmentOf(points[i - 1]!)) {
+      out.push([start, i]);
+      start = i;
+    }
+  }
+  return out;
+}
+
+const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefined ? '' : ` on ${p.adapter}`}${p.isRealHardware ? '' : ' (software)'}`;
+
+/**
+ * One finding per environment stretch that differs from what came before it, plus a first stretch that did not run
+ * the requested backend (a fallback at the start). A return to the requested backend ends a fallback stretch and
+ * is not a finding of its own. Each finding compares its stretch with the neighbouring stretch it left (or, at the
+ * start, the one that follows), with a Hodges-Lehmann interval when both have at least 2 points.
+ */
+export function environmentChanges(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric): Detection[] {
+  const stretches = segmentByEnvironment(points);
+  const out: Detection[] = [];
+  for (let k = 0; k < stretches.length; k++) {
+    const [s, e] = stretches[k]!;
+    const cur = points[s]!;
+    let other: [number, number] | undefined;
+    let backendChanged: boolean;
+    if (k === 0) {
+      if (cur.backend === requestedBackend) {
+        continue;
+      }
+      // A series that ran elsewhere throughout has nothing to compare with: still a fallback, without a size.
+      other = stretches[1];
+      backendChanged = true;
+    } else {
+      const prev = points[stretches[k - 1]![0]]!;
+      backendChanged = prev.backend !== cur.backend;
+      if (backendChanged && cur.backend === requestedBackend) {
+        continue;
+      }
+      other = stretches[k - 1];
+    }
+    const values = (r: [number, number]): number[] => thin(r[0], r[1], 60).map((i) => points[i]!.value);
+    const here = values([s, e]);
+    const there = other === undefined ? [] : values(other);
+    const baseline = there.length > 0 ? median(there) : NaN;
+    const current = median(here);
+    const change = (current - baseline) / baseline;
+    let interval: [number, number] | undefined;
+    if (here.length >= 2 && there.length >= 2) {
+      const hl = shiftInterval(there.map(Math.log), here.map(Math.log));
+      interval = [Math.expm1(hl.low), Math.expm1(hl.high)];
+    }
+    const from = other === undefined ? 'nothing else' : describe(points[other[0]]!);
+    out.push({
+      index: s,
+      endIndex: e,
+      detector: 'environment',
+      kind: backendChanged ? 'backend_fallback' : 'adapter_change',
+      severity: Number.isFinite(change) ? severityOf(metric, change) : 'low',
+      baseline,
+      current,
+      changePct: change,
+      pValue: undefined,
+      interval,
+      evidence: other === undefined ? undefined : { before: other, after: [s, e] },
+      detail: backendChanged
+        ? `points ${s}-${e - 1} ran on ${describe(cur)} instead of ${requestedBackend} (compared with ${from}): an environment change, not a code regression`
+        : `adapter changed to ${describe(cur)} from ${from} at point ${s}`,
+    });
+  }
+  return out;
+}

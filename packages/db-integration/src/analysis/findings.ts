@@ -1,0 +1,127 @@
+/**
+ * The project's regression detector: environment stretches first (a backend or adapter change is an environment
+ * finding wherever it is, index 0 included), then, within each stretch where the environment is constant, the
+ * calibrated change-point search and shape choice of `detect/stretch.ts` on log values. Every finding states its kind,
+ * its size with a ~95 % interval, the index ranges it compares (evidence) and, for a drift, its slope.
+ *
+ * Smallest detectable step: see `smallestDetectableStep` (detect/detectability.ts).
+ */
+import { shiftInterval, slopeInterval, thin } from './detect/intervals';
+import { analyseStretch } from './detect/stretch';
+import { environmentChanges, segmentByEnvironment } from './environment';
+import { type Detection, type Metric, type SeriesPoint, severityOf, thresholdDetector,THRESHOLDS } from './regression';
+import { mannWhitney, median } from './stats';
+
+export interface FindingOptions {
+  /** Smallest relative change reported (step: between medians; drift: total). @default 0.02 */
+  minEffect?: number;
+  /** Leading points of each stretch that may be warm-up (a first change down within them is not reported). @default 5 */
+  warmupMax?: number;
+}
+
+/** Points compared on each side of a change for its size and interval (the nearest ones). */
+const EVIDENCE_POINTS = 60;
+
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number]): Detection {
+  const bw: [number, number] = [Math.max(before[0], before[1] - EVIDENCE_POINTS), before[1]];
+  const aw: [number, number] = [after[0], Math.min(after[1], after[0] + EVIDENCE_POINTS)];
+  const b = points.slice(bw[0], bw[1]).map((p) => p.value);
+  const a = points.slice(aw[0], aw[1]).map((p) => p.value);
+  const hl = shiftInterval(b.map(Math.log), a.map(Math.log));
+  const change = Math.expm1(hl.shift);
+  const worse = THRESHOLDS[metric].sign * change > 0;
+  const baseline = median(b);
+  const current = median(a);
+  return {
+    index: at,
+    detector: 'rank-changepoint',
+    kind: worse ? 'regression' : 'improvement',
+    severity: worse ? severityOf(metric, change) : 'low',
+    baseline,
+    current,
+    changePct: change,
+    pValue: mannWhitney(b, a).pTwoSided,
+    interval: [Math.expm1(hl.low), Math.expm1(hl.high)],
+    evidence: { before: bw, after: aw },
+    detail: `step at point ${at}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${pct(change)}, 95 % interval ${pct(Math.expm1(hl.low))} to ${pct(Math.expm1(hl.high))}), ${b.length} points before vs ${a.length} after`,
+  };
+}
+
+function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: number, end: number, stretchStart: number, slope: number): Detection {
+  const idx = thin(start, end, 150);
+  const s = slopeInterval(idx, idx.map((i) => Math.log(points[i]!.value)));
+  const span = end - 1 - start;
+  // The robust fit's slope sets the size; Sen's interval (on the same points) its uncertainty.
+  const total = Math.expm1(slope * span);
+  const days = (points[end - 1]!.at - points[start]!.at) / 86_400_000;
+  const perDay = days > 0 ? Math.expm1((slope * span) / days) : undefined;
+  const worse = THRESHOLDS[metric].sign * total > 0;
+  const first = median(idx.slice(0, Math.max(3, Math.floor(idx.length / 10))).map((i) => points[i]!.value));
+  return {
+    index: start,
+    endIndex: end,
+    detector: 'rank-changepoint',
+    kind: 'drift',
+    severity: worse ? severityOf(metric, total) : 'low',
+    baseline: first,
+    current: first * (1 + total),
+    changePct: total,
+    pValue: undefined,
+    interval: [Math.expm1(s.low * span), Math.expm1(s.high * span)],
+    slope: { perPoint: Math.expm1(slope), low: Math.expm1(s.low), high: Math.expm1(s.high), perDay },
+    evidence: { before: [stretchStart, start], after: [start, end] },
+    detail: `${worse ? 'creeping slowdown' : 'gradual improvement'} since point ${start}: ${pct(Math.expm1(slope))} per measurement${perDay === undefined ? '' : ` (${pct(perDay)} per day)`}, ${pct(total)} over ${end - start} points (95 % interval ${pct(Math.expm1(s.low * span))} to ${pct(Math.expm1(s.high * span))})`,
+  };
+}
+
+/** Every finding in one series: environment changes, then steps (regressions and improvements) and drifts. */
+export function detectFindings(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, options: FindingOptions = {}): Detection[] {
+  const minLogEffect = Math.log1p(options.minEffect ?? 0.02);
+  const out = environmentChanges(points, requestedBackend, metric);
+  for (const [s, e] of segmentByEnvironment(points)) {
+    const ys = new Float64Array(e - s);
+    let positive = true;
+    for (let i = s; i < e; i++) {
+      positive &&= points[i]!.value > 0;
+      ys[i - s] = Math.log(points[i]!.value);
+    }
+    if (!positive) {
+      continue;
+    }
+    const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax });
+    for (const ev of events) {
+      out.push(
+        ev.type === 'step'
+          ? stepFinding(points, metric, s + ev.at, [s + ev.before[0], s + ev.before[1]], [s + ev.after[0], s + ev.after[1]])
+          : driftFinding(points, metric, s + ev.start, s + ev.end, s, ev.slopePerPoint),
+      );
+    }
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** Step regressions only (no environment, improvements or drifts), on bare values: the shape older callers used. */
+export function rankChangePointDetector(values: readonly number[], metric: Metric, options: FindingOptions = {}): Detection[] {
+  const points = values.map((value, i) => ({ at: i, value, backend: 'same', adapter: undefined, isRealHardware: true }));
+  return detectFindings(points, 'same', metric, options).filter((d) => d.kind === 'regression');
+}
+
+export type DetectorName = 'threshold' | 'rank-changepoint';
+
+/**
+ * Fallback-aware detection on one series. 'rank-changepoint' is `detectFindings`; 'threshold' is the classic rule
+ * within each constant-environment stretch, with the same environment findings.
+ */
+export function detectRegressions(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, detector: DetectorName): Detection[] {
+  if (detector === 'rank-changepoint') {
+    return detectFindings(points, requestedBackend, metric);
+  }
+  const out = environmentChanges(points, requestedBackend, metric);
+  for (const [s, e] of segmentByEnvironment(points)) {
+    const found = thresholdDetector(points.slice(s, e).map((p) => p.value), metric);
+    out.push(...found.map((d) => ({ ...d, index: d.index + s })));
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
