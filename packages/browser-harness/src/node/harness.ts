@@ -2,10 +2,9 @@
  * Owns the page server and the bridge, and launches connections with a driver per browser kind. The pool builds on
  * this; tests and benchmarks may use it directly.
  */
-import { randomUUID } from 'node:crypto';
-
-import { BrowserUnavailableError } from '../protocol';
-import { Bridge, type BridgeOptions } from './bridge';
+import { BrowserUnavailableError, DEFAULT_MAX_TENSOR_BYTES } from '../protocol';
+import { newConnectionId, newSecret } from './admission';
+import { Bridge, type BridgeCounters, type BridgeOptions } from './bridge';
 import { Connection } from './connection';
 import { ChromiumDriver, EdgeDriver } from './drivers/chromium';
 import { FirefoxDriver } from './drivers/firefox';
@@ -19,6 +18,18 @@ export interface HarnessOptions extends PageServerOptions, BridgeOptions {
   drivers?: Partial<Record<BrowserKind, BrowserDriver>>;
   /** WASM threads per page (query parameter `threads`). @default ORT's default: min(4, ceil(cores / 2)) */
   wasmThreads?: number;
+  /**
+   * Largest tensor payload one call or reply may carry (all its tensors together); a larger one fails with
+   * `E_TENSOR_TOO_LARGE` before anything is sent. The browser must be able to hold it (a 1 GiB tensor needs a few
+   * GiB of page memory). @default 1 GiB
+   */
+  maxTensorBytes?: number;
+  /**
+   * How pages reach the bridge: 'relay' (a SharedWorker holds the socket, out of sight of the automation library's
+   * frame copies) or 'direct' (the page's own socket; every frame is then copied into this process by Playwright's
+   * instrumentation). Pages without SharedWorker use 'direct' anyway. @default 'relay'
+   */
+  pageTransport?: 'relay' | 'direct';
 }
 
 /** The local drivers: Chromium and Edge through Playwright, Firefox ESR through puppeteer-core over WebDriver BiDi. */
@@ -39,15 +50,25 @@ export class BrowserHarness {
   }
 
   static async start(options: HarnessOptions = {}): Promise<BrowserHarness> {
-    const pageServer = new PageServer(options);
-    const bridge = new Bridge(pageServer.server, options);
+    const secret = newSecret();
+    const maxTensorBytes = options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+    const pageServer = new PageServer(secret, options);
+    const bridge = new Bridge(pageServer.server, { secret, origins: () => [pageServer.origin], maxTensorBytes }, options);
     await pageServer.listen();
     return new BrowserHarness(pageServer, bridge, options);
   }
 
-  /** The bridge's WebSocket URL (tests use it to send raw frames). */
+  /**
+   * The bridge's WebSocket URL. It carries the harness secret: only the harness's own pages (and tests that play
+   * one) should see it.
+   */
   get bridgeUrl(): string {
-    return Bridge.url(this.pageServer.origin);
+    return this.bridge.url(this.pageServer.origin);
+  }
+
+  /** What the bridge refused so far (unknown paths, bad secrets, foreign origins, protocol errors). */
+  get bridgeCounters(): Readonly<BridgeCounters> {
+    return this.bridge.counters;
   }
 
   /** Launches a browser of `kind`, opens the worker page and resolves once it is connected and probed. */
@@ -56,15 +77,18 @@ export class BrowserHarness {
     if (driver === undefined) {
       throw new BrowserUnavailableError(`no driver configured for browser "${kind}"`, { details: { browser: kind } });
     }
-    const connectionId = `${kind}-${randomUUID().slice(0, 8)}`;
+    const connectionId = newConnectionId(kind);
     const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
-    const params = new URLSearchParams({ bridge: this.bridgeUrl, conn: connectionId });
+    const params = new URLSearchParams({ conn: connectionId, maxTensorBytes: String(this.options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES) });
     if (this.options.wasmThreads !== undefined) {
       params.set('threads', String(this.options.wasmThreads));
     }
+    if (this.options.pageTransport === 'direct') {
+      params.set('transport', 'direct');
+    }
     const launched = await driver.launch({
       connectionId,
-      pageUrl: `${this.pageServer.origin}/pages/worker.html?${params.toString()}`,
+      pageUrl: this.pageServer.pageUrl(params),
       waitForChannel: () => this.bridge.waitForConnection(connectionId, timeoutMs),
       timeoutMs,
     });

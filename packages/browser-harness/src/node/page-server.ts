@@ -1,6 +1,8 @@
 /**
  * Serves the worker page, onnxruntime-web's files and registered model files on 127.0.0.1, with the cross-origin
  * isolation headers that WASM threads need (SharedArrayBuffer). The bridge's WebSocket shares this server.
+ * Everything lives under `/<secret>/`: pages and model bytes go only to holders of the harness secret (the pages
+ * this orchestrator opened, whose relative URLs carry it); any other path is a bare 404.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
+import { secretMatches, splitSecretPath } from './admission';
 import { DEFAULT_PAGES_DIR, ortDistDir } from './paths';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -45,7 +48,10 @@ export class PageServer {
   private readonly files = new Map<string, string>();
   private address: AddressInfo | undefined;
 
-  constructor(private readonly options: PageServerOptions = {}) {
+  constructor(
+    private readonly secret: string,
+    private readonly options: PageServerOptions = {},
+  ) {
     this.roots = { '/pages/': options.pagesDir ?? DEFAULT_PAGES_DIR, '/ort/': ortDistDir() };
     this.server = http.createServer((req, res) => {
       void this.handle(req, res);
@@ -75,7 +81,12 @@ export class PageServer {
   serveFile(filePath: string): string {
     const token = randomUUID();
     this.files.set(token, path.resolve(filePath));
-    return `${this.origin}/files/${token}/${encodeURIComponent(path.basename(filePath))}`;
+    return `${this.origin}/${this.secret}/files/${token}/${encodeURIComponent(path.basename(filePath))}`;
+  }
+
+  /** The worker page's URL with `query` (carries the secret: hand it only to browsers this harness drives). */
+  pageUrl(query: URLSearchParams): string {
+    return `${this.origin}/${this.secret}/pages/worker.html?${query.toString()}`;
   }
 
   async close(): Promise<void> {
@@ -83,7 +94,12 @@ export class PageServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private resolvePath(urlPath: string): string | undefined {
+  private resolvePath(fullPath: string): string | undefined {
+    const split = splitSecretPath(fullPath);
+    if (split === undefined || !secretMatches(this.secret, split.presented)) {
+      return undefined;
+    }
+    const urlPath = split.rest;
     if (urlPath.startsWith('/files/')) {
       return this.files.get(urlPath.split('/')[2] ?? '');
     }
@@ -98,11 +114,22 @@ export class PageServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...ISOLATION_HEADERS, Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed');
+      return;
+    }
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      res.writeHead(400, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain' }).end('bad path');
+      return;
+    }
     const filePath = this.resolvePath(urlPath);
     const info = filePath === undefined ? undefined : await stat(filePath).catch(() => undefined);
     if (filePath === undefined || info?.isFile() !== true) {
-      res.writeHead(404, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain' }).end(`not found: ${urlPath}`);
+      // No echo of the path: it may hold a guessed secret.
+      res.writeHead(404, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
     res.writeHead(200, {
@@ -114,6 +141,8 @@ export class PageServer {
       res.end();
       return;
     }
-    createReadStream(filePath).pipe(res);
+    const stream = createReadStream(filePath);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
   }
 }

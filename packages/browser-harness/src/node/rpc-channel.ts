@@ -7,14 +7,18 @@ import type WebSocket from 'ws';
 
 import {
   AbortedError,
+  assertTensorBytes,
+  BATCH_ITEM_MAX_BYTES,
   type BrowserPoolError,
   ClosedError,
   ConnectionLostError,
   decodeFrame,
+  DEFAULT_MAX_TENSOR_BYTES,
   describeIssues,
   deserializeError,
   encodeFrame,
   type FrameItem,
+  itemTensorBytes,
   type NamedTensor,
   packBatch,
   type PageMessage,
@@ -42,6 +46,8 @@ export interface RpcChannelOptions {
   maxMissedPongs?: number;
   /** Frames larger than this are written as WebSocket fragments instead of one joined buffer. @default 1 MiB */
   fragmentThresholdBytes?: number;
+  /** Largest tensor payload of one call (all its tensors); larger fails with `E_TENSOR_TOO_LARGE`. @default 1 GiB */
+  maxTensorBytes?: number;
 }
 
 export interface CallOptions {
@@ -69,6 +75,9 @@ interface Pending {
 }
 
 type CloseListener = (cause: BrowserPoolError) => void;
+
+/** Calls carrying at least this many tensor bytes are judged by their own deadline, not the heartbeat. */
+const LARGE_CALL_BYTES = 8 * 1024 * 1024;
 type ProtocolErrorListener = (error: ProtocolError) => void;
 
 export class RpcChannel {
@@ -97,6 +106,7 @@ export class RpcChannel {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
       maxMissedPongs: options.maxMissedPongs ?? 10,
       fragmentThresholdBytes: options.fragmentThresholdBytes ?? 1024 * 1024,
+      maxTensorBytes: options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES,
     };
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       this.onFrame(isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'));
@@ -130,12 +140,15 @@ export class RpcChannel {
     }
     try {
       tensors.forEach((t) => validateTensor(t.tensor, `tensor "${t.name}"`));
+      assertTensorBytes(tensors, this.options.maxTensorBytes, `${body.type} call`);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const id = this.nextId++;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
-    const isBlocking = body.type === 'load' || options.blocking === true;
+    // A call with big tensors holds the socket for seconds: pings queue behind its frame, so its own deadline
+    // judges it, as for loads.
+    const isBlocking = body.type === 'load' || options.blocking === true || tensors.reduce((n, t) => n + t.tensor.data.byteLength, 0) >= LARGE_CALL_BYTES;
     if (isBlocking) {
       this.blockingInFlight++;
     }
@@ -181,6 +194,14 @@ export class RpcChannel {
     return performance.now() - start;
   }
 
+  /**
+   * Bytes arrived from the page (called per TCP chunk by the bridge): the page is alive even while a big frame is
+   * still on its way and no pong can overtake it.
+   */
+  noteActivity(): void {
+    this.lastPongAt = Date.now();
+  }
+
   onClose(listener: CloseListener): () => void {
     this.closeListeners.add(listener);
     return () => this.closeListeners.delete(listener);
@@ -201,6 +222,10 @@ export class RpcChannel {
    * the same turn wait for `setImmediate` and travel together in one batch frame.
    */
   private enqueue(item: FrameItem): void {
+    if (itemTensorBytes(item) >= BATCH_ITEM_MAX_BYTES) {
+      this.transmit([item]); // big tensors travel alone: a batch would only make one frame bigger
+      return;
+    }
     if (this.flushScheduled) {
       this.outbox.push(item);
       return;

@@ -86,7 +86,7 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-export async function probeCapabilities(ort: OrtModule): Promise<Capabilities> {
+export async function probeCapabilities(ort: OrtModule, transport: Capabilities['transport']): Promise<Capabilities> {
   const [webgpu, ...webnnDevices] = await Promise.all([
     probeWebgpu(),
     ...WEBNN_DEVICES.map((d) => probeWebnnDevice(d)),
@@ -106,5 +106,6 @@ export async function probeCapabilities(ort: OrtModule): Promise<Capabilities> {
     hardwareConcurrency: navigator.hardwareConcurrency,
     deviceMemoryGb: navigator.deviceMemory ?? null,
     ortVersion: ort.env.versions.web ?? 'unknown',
+    transport,
   };
 }

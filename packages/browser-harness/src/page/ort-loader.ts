@@ -6,7 +6,8 @@ import type * as Ort from 'onnxruntime-web';
 
 export type OrtModule = typeof Ort;
 
-const ORT_BASE = '/ort/';
+/** Beside the page's own directory, under the same secret prefix (`/<secret>/ort/`). */
+const ORT_BASE = new URL('../ort/', location.href).href;
 
 let loading: Promise<OrtModule> | undefined;
 

@@ -3,6 +3,8 @@
  * matching reply or a typed error. A bad frame is answered with `E_PROTOCOL`; it never stops the page.
  */
 import {
+  assertTensorBytes,
+  BATCH_ITEM_MAX_BYTES,
   type Capabilities,
   concatParts,
   type DecodedFrame,
@@ -10,6 +12,7 @@ import {
   describeIssues,
   encodeFrame,
   type FrameItem,
+  itemTensorBytes,
   type NamedTensor,
   packBatch,
   PROTOCOL_VERSION,
@@ -20,28 +23,30 @@ import {
   unpackBatch,
 } from '../protocol';
 import type { SessionManager } from './sessions';
+import type { PageTransport } from './transport';
 
 type Reply = { message: object; tensors?: NamedTensor[] };
 
 export class PageRpcServer {
   constructor(
-    private readonly socket: WebSocket,
+    private readonly transport: PageTransport,
     private readonly sessions: SessionManager,
     private readonly capabilities: () => Promise<Capabilities>,
+    /** Largest tensor payload of one reply; a larger one is answered with `E_TENSOR_TOO_LARGE`. */
+    private readonly maxTensorBytes: number,
   ) {
-    socket.binaryType = 'arraybuffer';
-    socket.addEventListener('message', (event: MessageEvent<string | ArrayBuffer>) => {
-      void this.onFrame(event.data);
+    transport.onMessage((data) => {
+      void this.onFrame(data);
     });
   }
 
-  hello(connectionId: string): void {
-    this.send({ type: 'hello', connectionId, protocolVersion: PROTOCOL_VERSION, userAgent: navigator.userAgent });
+  hello(connectionId: string, secret: string): void {
+    this.send({ type: 'hello', secret, connectionId, protocolVersion: PROTOCOL_VERSION, userAgent: navigator.userAgent });
   }
 
   private send(message: object, tensors: readonly NamedTensor[] = []): void {
     const frame = encodeFrame(message, tensors);
-    this.socket.send(typeof frame === 'string' ? frame : concatParts(frame));
+    this.transport.send(typeof frame === 'string' ? frame : concatParts(frame));
   }
 
   private async onFrame(data: string | ArrayBuffer): Promise<void> {
@@ -57,12 +62,20 @@ export class PageRpcServer {
       this.sendItem(await this.handle(items[0]!, arrived));
       return;
     }
-    // A batch runs in order (one ORT session must not run re-entrantly) and is answered with one batch frame.
+    // A batch runs in order (one ORT session must not run re-entrantly) and is answered with one batch frame;
+    // replies with big tensors travel alone (a batch would only make one frame bigger).
     const replies: FrameItem[] = [];
     for (const item of items) {
-      replies.push(await this.handle(item, arrived));
+      const reply = await this.handle(item, arrived);
+      if (itemTensorBytes(reply) >= BATCH_ITEM_MAX_BYTES) {
+        this.sendItem(reply);
+      } else {
+        replies.push(reply);
+      }
     }
-    this.sendItem(packBatch(replies));
+    if (replies.length > 0) {
+      this.sendItem(packBatch(replies));
+    }
   }
 
   private sendItem(item: FrameItem): void {
@@ -78,7 +91,9 @@ export class PageRpcServer {
         throw new ProtocolError(`invalid request frame: ${describeIssues(parsed.error)}`);
       }
       const reply = await this.dispatch(parsed.data, frame.tensors, arrived);
-      return { message: reply.message, tensors: reply.tensors ?? [] };
+      const tensors = reply.tensors ?? [];
+      assertTensorBytes(tensors, this.maxTensorBytes, `${parsed.data.type} reply`);
+      return { message: reply.message, tensors };
     } catch (error) {
       return { message: { type: 'error', id, error: serializeError(error) }, tensors: [] };
     }

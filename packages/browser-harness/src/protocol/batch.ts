@@ -43,3 +43,11 @@ export function unpackBatch(frame: DecodedFrame): DecodedFrame[] {
   }
   return out;
 }
+
+/** Items whose tensors are at least this large travel alone: batching them would only grow one frame. */
+export const BATCH_ITEM_MAX_BYTES = 1024 * 1024;
+
+/** Tensor bytes an item carries. */
+export function itemTensorBytes(item: FrameItem): number {
+  return item.tensors.reduce((n, t) => n + t.tensor.data.byteLength, 0);
+}

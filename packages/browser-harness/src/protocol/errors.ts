@@ -22,6 +22,7 @@ export const ErrorCode = {
   QueueFull: 'E_QUEUE_FULL',
   CircuitOpen: 'E_CIRCUIT_OPEN',
   NoConnection: 'E_NO_CONNECTION',
+  TensorTooLarge: 'E_TENSOR_TOO_LARGE',
   Internal: 'E_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -147,6 +148,12 @@ export class NoConnectionError extends BrowserPoolError {
     super(ErrorCode.NoConnection, message, options);
   }
 }
+/** A call or reply would carry more tensor bytes than `maxTensorBytes`; refused before anything was sent. */
+export class TensorTooLargeError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.TensorTooLarge, message, options);
+  }
+}
 /** An unexpected failure: a bug, or an error thrown by code we do not own. */
 export class InternalError extends BrowserPoolError {
   constructor(message: string, options?: ErrorOptions) {
@@ -172,6 +179,7 @@ const classByCode: Record<ErrorCode, new (message: string, options?: ErrorOption
   E_QUEUE_FULL: QueueFullError,
   E_CIRCUIT_OPEN: CircuitOpenError,
   E_NO_CONNECTION: NoConnectionError,
+  E_TENSOR_TOO_LARGE: TensorTooLargeError,
   E_INTERNAL: InternalError,
 };
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const BACKENDS = ['webgpu', 'webnn', 'wasm'] as const;
 /** An onnxruntime-web execution provider. */
@@ -128,6 +128,8 @@ export const capabilitiesSchema = z.object({
   hardwareConcurrency: z.number().int().nonnegative(),
   deviceMemoryGb: z.number().nullable(),
   ortVersion: z.string(),
+  /** How frames reach the bridge: through the page's relay SharedWorker, or a socket of the page's own. */
+  transport: z.enum(['relay', 'direct']),
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 export type WebgpuCapability = Capabilities['webgpu'];
@@ -148,7 +150,14 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
 // ---- replies and events: page -> Node ----
 export const helloSchema = z
-  .object({ type: z.literal('hello'), connectionId: z.string(), protocolVersion: z.number().int(), userAgent: z.string() })
+  .object({
+    type: z.literal('hello'),
+    /** The harness secret from the page's own URL: proves the page was opened by this orchestrator. */
+    secret: z.string().max(1024),
+    connectionId: z.string().max(256),
+    protocolVersion: z.number().int(),
+    userAgent: z.string().max(1024),
+  })
   .strict();
 export const probeReplySchema = z.object({ type: z.literal('probe.ok'), id, capabilities: capabilitiesSchema }).strict();
 export const loadReplySchema = z.object({ type: z.literal('load.ok'), id, session: sessionInfoSchema }).strict();

@@ -1,5 +1,5 @@
 import { type AnyTypedArray, assertDType, type DType, matchesDType, type TypedArrayByDType } from './dtypes';
-import { InvalidInputError } from './errors';
+import { InvalidInputError, TensorTooLargeError } from './errors';
 
 /** A dense tensor: element type, shape and the typed array holding its elements in row-major order. */
 export interface Tensor<K extends DType = DType> {
@@ -43,6 +43,25 @@ export function validateTensor(t: { dtype: unknown; dims: unknown; data: unknown
   if (length !== expected) {
     throw new InvalidInputError(
       `${where}: dims ${JSON.stringify(t.dims)} hold ${expected} elements but data has ${length}`,
+    );
+  }
+}
+
+/** Default largest tensor payload of one call or reply (all its tensors together): 1 GiB. */
+export const DEFAULT_MAX_TENSOR_BYTES = 1024 ** 3;
+
+/**
+ * Throws `E_TENSOR_TOO_LARGE` when `tensors` together exceed `maxBytes`, naming the limit and the option that sets
+ * it, so the caller learns before anything is sent.
+ */
+export function assertTensorBytes(tensors: readonly { name: string; tensor: Tensor }[], maxBytes: number, what: string): void {
+  const total = tensors.reduce((n, t) => n + t.tensor.data.byteLength, 0);
+  if (total > maxBytes) {
+    const sizes = tensors.map((t) => `${t.name}: ${t.tensor.data.byteLength} B`).join(', ');
+    throw new TensorTooLargeError(
+      `${what} carries ${total} tensor bytes (${sizes}), above maxTensorBytes = ${maxBytes}; ` +
+        'split the input, or raise the harness option maxTensorBytes (pool option harness.maxTensorBytes) where the browser can hold it',
+      { details: { totalBytes: total, maxTensorBytes: maxBytes } },
     );
   }
 }

@@ -4,9 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 
-import { type Browser, type BrowserServer, chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 import { BrowserUnavailableError } from '../../protocol';
+import { childPidWithArgument } from './child-pid';
 import { openPlaywrightPage } from './playwright-page';
 import type { BrowserDriver, BrowserKind, LaunchedPage, LaunchRequest } from './types';
 
@@ -61,21 +62,21 @@ abstract class LocalChromiumFamily implements BrowserDriver {
     if ('missing' in found) {
       throw new BrowserUnavailableError(found.missing, { details: { browser: this.kind } });
     }
-    // launchServer (not launch) so we hold the real OS process: its exit is the ground truth of a crash, and its pid
-    // lets fault tests deliver real signals. The orchestrator then talks to it exactly as to a remote browser.
-    let server: BrowserServer;
+    // launch() talks to the browser over a pipe: the browser listens on no port, so no other local process can
+    // drive it or read its page URLs (which carry the harness secret). launchServer would add a WebSocket server
+    // that any local process can find and use. The pid (for recovery and fault drills) comes from /proc.
+    const marker = `--browser-pool-connection=${request.connectionId}`;
     let browser: Browser;
     try {
-      server = await chromium.launchServer({
+      browser = await chromium.launch({
         executablePath: found.path,
         headless: this.options.headless ?? true,
-        args: [...CHROMIUM_ARGS, ...(this.options.extraArgs ?? [])],
+        args: [...CHROMIUM_ARGS, ...(this.options.extraArgs ?? []), marker],
         timeout: request.timeoutMs,
         // Ctrl-C belongs to the application (a sweep finishes its group first); Playwright's handler would kill the
         // browser and exit. A terminal's Ctrl-C still reaches the browser through the process group.
         handleSIGINT: false,
       });
-      browser = await chromium.connect(server.wsEndpoint(), { timeout: request.timeoutMs });
     } catch (error) {
       throw new BrowserUnavailableError(`${this.kind} at ${found.path} failed to launch: ${(error as Error).message}`, {
         cause: error,
@@ -83,10 +84,9 @@ abstract class LocalChromiumFamily implements BrowserDriver {
       });
     }
     return openPlaywrightPage(browser, request, {
-      process: server.process(),
+      pid: childPidWithArgument(marker),
       shutdown: async () => {
         await browser.close().catch(() => undefined);
-        await server.close().catch(() => undefined);
       },
     });
   }

@@ -81,7 +81,7 @@ export class FirefoxDriver implements BrowserDriver {
       request,
       {
         browserVersion: (await browser.version()).replace(/^firefox\//i, ''),
-        process: browser.process() ?? undefined,
+        pid: browser.process()?.pid,
         shutdown,
       },
     );

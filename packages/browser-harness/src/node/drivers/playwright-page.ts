@@ -1,6 +1,4 @@
 /** Adapts a Playwright browser (local or remote) to {@link openWorkerPage}. */
-import type { ChildProcess } from 'node:child_process';
-
 import type { Browser } from 'playwright-core';
 
 import type { LaunchedPage, LaunchRequest } from './types';
@@ -9,7 +7,7 @@ import { openWorkerPage, pageOps } from './worker-page';
 export async function openPlaywrightPage(
   browser: Browser,
   request: LaunchRequest,
-  owned: { process: ChildProcess | undefined; shutdown: () => Promise<void> },
+  owned: { pid: number | undefined; shutdown: () => Promise<void> },
 ): Promise<LaunchedPage> {
   let page;
   try {

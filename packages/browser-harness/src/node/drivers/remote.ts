@@ -34,7 +34,7 @@ export class RemoteDriver implements BrowserDriver {
       });
     }
     return openPlaywrightPage(browser, request, {
-      process: undefined,
+      pid: undefined,
       shutdown: async () => {
         await browser.close().catch(() => undefined);
       },

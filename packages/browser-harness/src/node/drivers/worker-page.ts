@@ -2,8 +2,6 @@
  * Opens the worker page through any automation library and wraps it as a {@link LaunchedPage}: waits for the page to
  * connect back, turns every way the browser can go away into one exit signal, and exposes the fault injector.
  */
-import type { ChildProcess } from 'node:child_process';
-
 import { BrowserUnavailableError } from '../../protocol';
 import type { LaunchedPage, LaunchRequest } from './types';
 
@@ -35,8 +33,8 @@ export function pageOps(page: LibraryPage, watch: (gone: (reason: string) => voi
 
 export interface OwnedBrowser {
   browserVersion: string;
-  /** The local process, when this orchestrator launched it (none for remote browsers). */
-  process: ChildProcess | undefined;
+  /** The local browser process id, when this orchestrator launched it and could learn it (none for remote ones). */
+  pid: number | undefined;
   shutdown: () => Promise<void>;
 }
 
@@ -54,11 +52,11 @@ export async function openWorkerPage(page: PageOps, request: LaunchRequest, owne
         exitListeners.forEach((l) => l(reason));
       }
     };
-    owned.process?.once('exit', (code, signal) => exit(`browser process exited (${signal ?? `code ${code}`})`));
+    // Every driver's library reports the browser's end as a disconnect (its pipe or socket to the browser closes).
     page.onGone(exit);
     return {
       browserVersion: owned.browserVersion,
-      pid: owned.process?.pid,
+      pid: owned.pid,
       channel,
       onExit: (listener) => exitListeners.push(listener),
       faults: {
@@ -70,10 +68,10 @@ export async function openWorkerPage(page: PageOps, request: LaunchRequest, owne
           await page.evaluate('setTimeout(() => { for (;;) {} }, 0)');
         },
         killBrowser: () => {
-          if (owned.process === undefined) {
-            throw new BrowserUnavailableError('this browser runs on another host: its process cannot be signalled from here');
+          if (owned.pid === undefined) {
+            throw new BrowserUnavailableError('this browser runs on another host (or its pid is unknown): its process cannot be signalled from here');
           }
-          owned.process.kill('SIGKILL');
+          process.kill(owned.pid, 'SIGKILL');
         },
       },
       close: async () => {
