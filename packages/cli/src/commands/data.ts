@@ -119,18 +119,29 @@ export function registerDataCommands(program: Command, io: Io): void {
 
   program
     .command('import')
-    .description('Import legacy JSON result files or directories (performance, compatibility, integration results). Files already imported (same content hash) are skipped; each file is stored whole or not at all')
+    .description('Import the old system\'s JSON result files or directories (performance, compatibility, integration and test results, power, availability, pool inferences). Files already imported (same content hash) are skipped; each file is stored whole or not at all')
     .argument('<paths...>', 'JSON files or directories (searched recursively for *.json)')
     .addHelpText('after', `
-Accepted shapes: a list of records, {"results": [...]}, sections such as {"performance_results": [...],
-"hardware_compatibility": [...], "integration_test_results": [...]}, and {"model": ..., "results": {"cpu": {...}, "cuda": {...}}}.
-Field variants such as model/model_name/modelName, hardware/hardware_type/platform/backend, throughput/
-throughput_items_per_second, latency/latency_ms/average_latency_ms, memory/memory_mb/memory_usage_mb are understood.
+Accepted shapes (../shared/seeds): performance_results rows in the old column names, store_performance_result
+keyword dicts (latency_avg, memory_peak, throughput), run_benchmark_with_db --output-json summaries, store_test_result
+dicts (with performance / power_metrics blocks), the pool's webnn_webgpu_performance rows, web-platform results
+(browser read from device_name), compatibility as is_compatible or compatibility_status/score, integration test
+results, the converter's consolidated output, per-hardware maps ({"model": ..., "results": {"cpu": {...}}}), power
+metrics and the hardware availability log; Python's NaN/Infinity are read (stored as NULL and reported).
+Each file's own timestamps are kept; fields without a column are kept in the rows' metadata and listed per file.
 Exit status 1 when any file failed (the summary says why).`)
     .action(async (paths: string[], _opts: unknown, cmd: Command) => {
       await withStore(cmd, 'write', async (store) => {
         const summary = await importFiles(store, paths, {
-          onFile: (o, i, total) => io.err(`[${i + 1}/${total}] ${o.status.padEnd(8)} ${o.file}${o.status === 'imported' ? `: ${o.rows} rows (${o.duplicates} duplicates)` : `: ${o.reason}`}`),
+          onFile: (o, i, total) => {
+            const detail = o.status === 'imported'
+              ? `: ${o.rows} rows (${Object.entries(o.tables).map(([t, n]) => `${t} ${n}`).join(', ') || 'none new'}; ${o.duplicates} duplicates)` +
+                (o.metadataFields.length > 0 ? `; kept as metadata: ${o.metadataFields.join(', ')}` : '') +
+                (o.nonFinite.length > 0 ? `; NaN/Infinity stored as NULL: ${o.nonFinite.join(', ')}` : '') +
+                (o.fileFields.length > 0 ? `; file fields kept with the run: ${o.fileFields.join(', ')}` : '')
+              : `: ${o.reason}`;
+            io.err(`[${i + 1}/${total}] ${o.status.padEnd(8)} ${o.file}${detail}`);
+          },
         });
         io.out(`imported ${summary.imported} file(s), ${summary.rows} row(s); skipped ${summary.skipped}; failed ${summary.failed}`);
         if (summary.failed > 0) {

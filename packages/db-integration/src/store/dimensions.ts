@@ -55,29 +55,42 @@ export class Dimensions {
 
   hardwareId(h: HardwareDescriptor): Promise<number> {
     const key = Dimensions.hardwareKey(h);
-    let id = this.hardware.get(key);
+    const cacheKey = `${key}#${h.isRealHardware}`;
+    let id = this.hardware.get(cacheKey);
     if (id === undefined) {
-      const sys = systemInfo();
-      const local = h.host === undefined || h.host === sys.host;
-      id = this.getOrCreate('hardware_platforms', 'hardware_id', 'hardware_key', key, {
-        browser: h.browser,
-        browser_version: h.browserVersion ?? null,
-        backend: h.backend,
-        adapter_vendor: h.adapterVendor ?? null,
-        adapter_architecture: h.adapterArchitecture ?? null,
-        is_real_hardware: h.isRealHardware,
-        software_reason: h.softwareReason ?? null,
-        host: h.host ?? sys.host,
-        os: local ? sys.os : null,
-        cpu: local ? sys.cpu : null,
-        cores: local ? sys.cores : null,
-        memory_gb: local ? sys.memoryGb : null,
-        adapter_info: h.adapterInfo === undefined ? null : JSON.stringify(h.adapterInfo),
-        browser_info: h.browserInfo === undefined ? null : JSON.stringify(h.browserInfo),
-      });
-      this.hardware.set(key, id);
+      id = this.resolveHardware(key, h);
+      this.hardware.set(cacheKey, id);
     }
     return id;
+  }
+
+  /**
+   * The platform row for `h`. Realness is a property of the platform row that every view joins on, so a result
+   * that did not run on real hardware never shares a row with one that did (a legacy file's simulated CUDA result
+   * next to a measured one): when the plain key exists with the other realness, this one gets a suffixed key.
+   * Rows that agree keep the plain key, so existing files keep their ids.
+   */
+  private async resolveHardware(plainKey: string, h: HardwareDescriptor): Promise<number> {
+    const existing = await this.store.one<{ real: boolean }>('SELECT is_real_hardware AS real FROM hardware_platforms WHERE hardware_key = ?', [plainKey]);
+    const key = existing === undefined || existing.real === h.isRealHardware ? plainKey : `${plainKey}|${h.isRealHardware ? 'real' : 'not-real-hardware'}`;
+    const sys = systemInfo();
+    const local = h.host === undefined || h.host === sys.host;
+    return this.getOrCreate('hardware_platforms', 'hardware_id', 'hardware_key', key, {
+      browser: h.browser,
+      browser_version: h.browserVersion ?? null,
+      backend: h.backend,
+      adapter_vendor: h.adapterVendor ?? null,
+      adapter_architecture: h.adapterArchitecture ?? null,
+      is_real_hardware: h.isRealHardware,
+      software_reason: h.softwareReason ?? null,
+      host: h.host ?? sys.host,
+      os: local ? sys.os : null,
+      cpu: local ? sys.cpu : null,
+      cores: local ? sys.cores : null,
+      memory_gb: local ? sys.memoryGb : null,
+      adapter_info: h.adapterInfo === undefined ? null : JSON.stringify(h.adapterInfo),
+      browser_info: h.browserInfo === undefined ? null : JSON.stringify(h.browserInfo),
+    });
   }
 
   /** Opens a `test_runs` row for this process's work (a pool session, a sweep, an import) and returns its id. */

@@ -326,12 +326,40 @@ CREATE UNIQUE INDEX hardware_compatibility_dedupe ON hardware_compatibility (ded
 ALTER TABLE integration_test_results ADD COLUMN dedupe_key VARCHAR;
 CREATE UNIQUE INDEX integration_test_results_dedupe ON integration_test_results (dedupe_key);`;
 
+// Legacy result files (the Python system's shapes) keep every field: what has no column stays in `metadata`, the
+// old compatibility status/score and error type get columns, and power and availability rows get content keys so
+// a re-imported file adds nothing.
+const LEGACY_FIELDS = `
+ALTER TABLE performance_results ADD COLUMN metadata JSON;
+ALTER TABLE hardware_compatibility ADD COLUMN compatibility_status VARCHAR;   -- supported | limited | unsupported
+ALTER TABLE hardware_compatibility ADD COLUMN compatibility_score DOUBLE;      -- 0..1
+ALTER TABLE hardware_compatibility ADD COLUMN recommended BOOLEAN;
+ALTER TABLE hardware_compatibility ADD COLUMN error_type VARCHAR;
+ALTER TABLE hardware_compatibility ADD COLUMN detection_success BOOLEAN;
+ALTER TABLE hardware_compatibility ADD COLUMN initialization_success BOOLEAN;
+ALTER TABLE hardware_compatibility ADD COLUMN metadata JSON;
+ALTER TABLE power_metrics ADD COLUMN model_id BIGINT;
+ALTER TABLE power_metrics ADD COLUMN temperature_c_peak DOUBLE;
+ALTER TABLE power_metrics ADD COLUMN battery_impact_mah DOUBLE;
+ALTER TABLE power_metrics ADD COLUMN duration_s DOUBLE;
+ALTER TABLE power_metrics ADD COLUMN estimated_runtime_hours DOUBLE;
+ALTER TABLE power_metrics ADD COLUMN energy_efficiency_items_per_joule DOUBLE;
+ALTER TABLE power_metrics ADD COLUMN metadata JSON;
+ALTER TABLE power_metrics ADD COLUMN dedupe_key VARCHAR;
+CREATE UNIQUE INDEX power_metrics_dedupe ON power_metrics (dedupe_key);
+ALTER TABLE hardware_availability_log ADD COLUMN dedupe_key VARCHAR;
+CREATE UNIQUE INDEX hardware_availability_log_dedupe ON hardware_availability_log (dedupe_key);
+ALTER TABLE webnn_webgpu_performance ADD COLUMN metadata JSON;
+ALTER TABLE webnn_webgpu_performance ADD COLUMN dedupe_key VARCHAR;
+CREATE UNIQUE INDEX webnn_webgpu_performance_dedupe ON webnn_webgpu_performance (dedupe_key);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
   { version: 2, name: 'benchmark schema', sql: BENCHMARK },
   { version: 3, name: 'views for common questions', sql: VIEWS },
   { version: 4, name: 'dedupe keys of external results', sql: DEDUPE },
+  { version: 5, name: 'legacy result fields: metadata, compatibility status/score, power and availability keys', sql: LEGACY_FIELDS },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,10 +12,16 @@ import { DbError, DbErrorCode } from '../errors';
 import { Dimensions } from '../store/dimensions';
 import { sqlTimestamp, type Store } from '../store/store';
 import { parseLegacyJson } from './legacy-json';
-import { insertCompatibility, insertIntegration, insertPerformance } from './results';
+import { insertAvailability, insertInferences, insertPower } from './legacy-writers';
+import { insertCompatibility, insertIntegration, type InsertOutcome, insertPerformance } from './results';
 
+/**
+ * What happened to one file. `tables`: rows stored per table (duplicates not counted); `metadataFields`: field names
+ * that have no column and were kept in the rows' metadata column; `nonFinite`: NaN/Infinity values stored as NULL;
+ * `fileFields`: top-level names that belong to no result, kept in the import run's `test_runs.metadata`.
+ */
 export type FileOutcome =
-  | { file: string; status: 'imported'; rows: number; duplicates: number }
+  | { file: string; status: 'imported'; rows: number; duplicates: number; tables: Record<string, number>; metadataFields: string[]; nonFinite: string[]; fileFields: string[] }
   | { file: string; status: 'skipped'; reason: string }
   | { file: string; status: 'failed'; reason: string; code: string };
 
@@ -77,18 +83,24 @@ async function importFile(store: Store, file: string): Promise<FileOutcome> {
     const records = parseLegacyJson(bytes.toString('utf8'));
     const counts = await store.transaction(async () => {
       const dims = new Dimensions(store);
-      const runId = await dims.startRun(`import ${file}`, 'import', { file, hash });
-      const outcomes = [
-        await insertPerformance(store, records.performance, runId, dims),
-        await insertCompatibility(store, records.compatibility, runId, dims),
-        await insertIntegration(store, records.integration, runId, dims),
-      ];
-      const rows = outcomes.reduce((n, o) => n + o.inserted, 0);
+      const runId = await dims.startRun(`import ${file}`, 'import', { file, hash, file_fields: records.fileFields });
+      const outcomes: Record<string, InsertOutcome> = {
+        performance_results: await insertPerformance(store, records.performance, runId, dims),
+        hardware_compatibility: await insertCompatibility(store, records.compatibility, runId, dims),
+        integration_test_results: await insertIntegration(store, records.integration, runId, dims),
+        power_metrics: await insertPower(store, records.power, runId, dims),
+        hardware_availability_log: await insertAvailability(store, records.availability, runId),
+        webnn_webgpu_performance: await insertInferences(store, records.inference, runId),
+      };
+      const all = Object.values(outcomes);
+      const rows = all.reduce((n, o) => n + o.inserted, 0);
       await dims.endRun(runId, true);
       await track(store, file, hash, 'imported', rows, null);
-      return { rows, duplicates: outcomes.reduce((n, o) => n + o.duplicates, 0) };
+      const tables = Object.fromEntries(Object.entries(outcomes).filter(([, o]) => o.inserted > 0).map(([t, o]) => [t, o.inserted]));
+      return { rows, duplicates: all.reduce((n, o) => n + o.duplicates, 0), tables };
     });
-    return { file, status: 'imported', ...counts };
+    const notes = { metadataFields: records.metadataFields, nonFinite: records.nonFinite, fileFields: Object.keys(records.fileFields).sort() };
+    return { file, status: 'imported', ...counts, ...notes };
   } catch (error) {
     const code = error instanceof DbError ? error.code : DbErrorCode.Query;
     const reason = (error as Error).message;

@@ -40,10 +40,10 @@ export const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, 
     ctx.addIssue({ code: 'custom', message: `${bytes} bytes as JSON`, params: { expected: `an object of at most ${JSON_FIELD_MAX_BYTES} bytes as JSON` } });
   }
 });
-const timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601 time; default: when it was received');
+export const timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601 time; default: when it was received');
 
 /** Where a result ran: browser, backend and adapter on a host. */
-const placement = {
+export const placement = {
   model_name: z.string().min(1).max(200),
   model_type: z.string().min(1).max(50).optional(),
   browser: z.string().min(1).max(50).describe('chromium | firefox | edge | webkit | native (non-browser legacy results)'),
@@ -81,6 +81,7 @@ export const performanceResultSchema = z
     precision_bits: z.number().int().positive().max(64).optional(),
     created_at: timestamp.optional(),
     metrics: jsonObject.optional(),
+    metadata: jsonObject.optional().describe('fields without a column (legacy imports keep them here)'),
   })
   .strict()
   .refine((r) => r.mean_latency_ms !== undefined || r.p50_latency_ms !== undefined || r.throughput_items_per_s !== undefined, {
@@ -93,9 +94,16 @@ export const compatibilityResultSchema = z
   .object({
     ...placement,
     is_compatible: z.boolean(),
+    compatibility_status: z.enum(['supported', 'limited', 'unsupported']).optional().describe('the old status; limited still counts as compatible'),
+    compatibility_score: z.number().finite().min(0).max(1).optional(),
+    recommended: z.boolean().optional(),
     error_code: z.string().max(100).optional(),
+    error_type: z.string().max(200).optional(),
     error_message: z.string().max(5000).optional(),
+    detection_success: z.boolean().optional(),
+    initialization_success: z.boolean().optional(),
     detected_at: timestamp.optional(),
+    metadata: jsonObject.optional().describe('fields without a column (legacy imports keep them here)'),
   })
   .strict();
 export type CompatibilityResult = z.output<typeof compatibilityResultSchema>;
@@ -110,6 +118,11 @@ export const integrationResultSchema = z
     status: z.enum(INTEGRATION_STATUSES),
     execution_time_s: nonNegative.optional(),
     model_name: z.string().min(1).max(200).optional(),
+    browser: z.string().min(1).max(50).optional().describe('where it ran, when it names one (stored as a hardware platform with backend)'),
+    backend: z.string().min(1).max(50).optional(),
+    host: z.string().min(1).max(200).optional(),
+    is_simulated: z.boolean().optional(),
+    simulation_reason: z.string().max(500).optional(),
     error_message: z.string().max(5000).optional(),
     created_at: timestamp.optional(),
     metadata: jsonObject.optional(),
