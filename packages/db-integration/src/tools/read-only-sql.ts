@@ -1,11 +1,13 @@
 /**
  * The read-only gate of `/query` and `browser-pool query`. DuckDB itself decides what the text is, never a regex:
- * its parser serializes the statement (`json_serialize_sql` serializes SELECT statements only, so anything else
- * is refused before it is prepared), the syntax tree is searched for table functions that write or read files,
- * and the statement DuckDB extracts must be exactly one whose prepared type is SELECT (DESCRIBE, SHOW, SUMMARIZE,
- * FROM, VALUES, TABLE and WITH all prepare as SELECT), or an EXPLAIN of such a SELECT. The caller runs the
- * returned prepared statement itself (never the text again), inside a READ ONLY transaction on an instance whose
- * external access is off: three independent fences, each of which stops a write on its own.
+ * its parser serializes the statement (`json_serialize_sql` serializes SELECT statements only, so anything else is
+ * refused before it is prepared), table functions in the syntax tree must be on an allowlist (generators, catalog
+ * readers), scalar functions with an effect are refused, and the statement DuckDB extracts must be exactly one
+ * whose prepared type is SELECT (DESCRIBE, SHOW, SUMMARIZE, FROM, VALUES, TABLE and WITH all prepare as SELECT), or
+ * an EXPLAIN of such a SELECT. The caller runs the returned prepared statement itself (never the text again).
+ * Three fences, each for what the others could miss: this gate (what the statement is and calls), the READ ONLY
+ * transaction the caller runs it in (no write to the database), and the instance's settings (no file or network
+ * access, no SET).
  */
 import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 
@@ -15,11 +17,22 @@ import { DbError, DbErrorCode } from '../errors';
 export const MAX_SQL_CHARS = 100_000;
 
 /**
- * Table and scalar functions a SELECT may call that write (checkpoints), run SQL from a string (which the tree
- * search could not see into) or read files and URLs. External access is also off on every instance that runs
- * caller SQL; this list keeps even the database's own files (its WAL, which DuckDB always permits) out of reach.
+ * Table functions (FROM position) a reading query may use: generators and catalog readers. Everything else is
+ * refused, because DuckDB's table functions include ones that write or change state even inside a SELECT under a
+ * READ ONLY transaction and a locked configuration (checkpoint(), copy_database(), enable_logging(),
+ * truncate_duckdb_logs(), json_execute_serialized_sql(), query()), and ones that read files.
  */
-const FORBIDDEN_FUNCTION = /^(checkpoint|force_checkpoint|query|query_table|glob|sniff_csv|read_\w+|\w+_scan|parquet_\w+|iceberg_\w+|delta_\w+|getenv|load_extension)$/;
+const ALLOWED_TABLE_FUNCTION = new Set([
+  'range', 'generate_series', 'unnest', 'repeat', 'json_each', 'json_tree', 'test_all_types', 'summary', 'histogram', 'histogram_values',
+  'duckdb_columns', 'duckdb_constraints', 'duckdb_databases', 'duckdb_dependencies', 'duckdb_extensions', 'duckdb_functions', 'duckdb_indexes',
+  'duckdb_keywords', 'duckdb_memory', 'duckdb_optimizers', 'duckdb_schemas', 'duckdb_sequences', 'duckdb_settings', 'duckdb_tables', 'duckdb_types',
+  'duckdb_views', 'pragma_table_info', 'pragma_database_size', 'pragma_version', 'pragma_show', 'pragma_collations', 'pragma_platform',
+  'pragma_storage_info', 'table_info', 'storage_info', 'show', 'show_tables', 'show_tables_expanded', 'show_databases', 'database_size',
+  'version', 'platform', 'functions', 'icu_calendar_names', 'pg_timezone_names',
+]);
+
+/** Scalar functions with an effect (a log write, reading the environment) or that run SQL from a string. */
+const FORBIDDEN_SCALAR = new Set(['write_log', 'getenv', 'query', 'json_execute_serialized_sql', 'load_extension']);
 
 const REFUSED = 'send one SELECT statement (or WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of a SELECT)';
 
@@ -52,8 +65,9 @@ interface SerializedSql {
   statements?: unknown[];
 }
 
-/** Every `function_name` and every base-table name in the serialized tree (iterative: the tree can be deep). */
-function namesIn(tree: unknown): { functions: string[]; tables: string[] } {
+/** Every table function, every other function and every base-table name in the serialized tree (iterative: the tree can be deep). */
+function namesIn(tree: unknown): { tableFunctions: string[]; functions: string[]; tables: string[] } {
+  const tableFunctions: string[] = [];
   const functions: string[] = [];
   const tables: string[] = [];
   const stack: unknown[] = [tree];
@@ -63,7 +77,10 @@ function namesIn(tree: unknown): { functions: string[]; tables: string[] } {
       stack.push(...(node as unknown[]));
     } else if (node !== null && typeof node === 'object') {
       const o = node as Record<string, unknown>;
-      if (typeof o.function_name === 'string') {
+      const fn = o.function as Record<string, unknown> | undefined;
+      if (o.type === 'TABLE_FUNCTION' && typeof fn?.function_name === 'string') {
+        tableFunctions.push(fn.function_name.toLowerCase());
+      } else if (typeof o.function_name === 'string') {
         functions.push(o.function_name.toLowerCase());
       }
       if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
@@ -72,7 +89,7 @@ function namesIn(tree: unknown): { functions: string[]; tables: string[] } {
       stack.push(...Object.values(o));
     }
   }
-  return { functions, tables };
+  return { tableFunctions, functions, tables };
 }
 
 /** Parses `select` with DuckDB's parser only (nothing runs) and refuses what a reading SELECT must not contain. */
@@ -89,10 +106,14 @@ async function assertSelectTree(connection: DuckDBConnection, select: string): P
   if (tree.statements?.length !== 1) {
     throw refuse(`exactly one statement is allowed, got ${tree.statements?.length ?? 0}; remove the ";" between statements`);
   }
-  const { functions, tables } = namesIn(tree.statements);
-  const bad = functions.find((f) => FORBIDDEN_FUNCTION.test(f));
+  const { tableFunctions, functions, tables } = namesIn(tree.statements);
+  const badTable = tableFunctions.find((f) => !ALLOWED_TABLE_FUNCTION.has(f));
+  if (badTable !== undefined) {
+    throw refuse(`FROM ${badTable}() is not one of the table functions a read-only query may use (generators such as range(), catalog readers such as duckdb_tables()); it may write, change settings, run SQL from a string or read files`);
+  }
+  const bad = functions.find((f) => FORBIDDEN_SCALAR.has(f) || /^read_|_scan$/.test(f));
   if (bad !== undefined) {
-    throw refuse(`${bad}() writes, runs SQL from a string or reads files, and is not allowed in a read-only query`);
+    throw refuse(`${bad}() has an effect, runs SQL from a string or reads files, and is not allowed in a read-only query`);
   }
   const path = tables.find((t) => /[/\\]|\.\w+$/.test(t));
   if (path !== undefined) {
