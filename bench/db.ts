@@ -19,7 +19,7 @@ interface Ctx {
   record: (key: string, value: unknown) => void;
 }
 
-const EMPTY_STATS: PoolStats = { connections: [], utilization: 0, queueDepth: 0, maxQueuedRequests: 0, perBrowser: {}, perModel: {}, errors: 0, unavailableBrowsers: {}, spares: 0 };
+const EMPTY_STATS: PoolStats = { connections: [], utilization: 0, queueDepth: 0, maxQueuedRequests: 0, perBrowser: {}, perModel: {}, errors: 0, unavailableBrowsers: {}, spares: 0, bridge: undefined };
 
 function inferenceEvent(i: number): PoolEvents['inference:completed'][0] {
   return {

@@ -47,14 +47,14 @@ export interface CusumOptions {
   k?: number;
   /** Decision interval in sigmas. @default 5 */
   h?: number;
-  /** Points whose median is the (re-)estimated baseline. @default 8 */
+  /** Points whose median is the (re-)estimated baseline (phase I). @default a third of the series, 8 to 30 */
   baselinePoints?: number;
 }
 
 export function cusumDetector(values: readonly number[], metric: Metric, options: CusumOptions = {}): Detection[] {
   const k = options.k ?? 0.5;
   const h = options.h ?? 5;
-  const m0 = options.baselinePoints ?? 8;
+  const m0 = options.baselinePoints ?? Math.max(8, Math.min(30, Math.floor(values.length / 3)));
   const ys = values.map(Math.log);
   const sigma = diffSigma(ys);
   const out: Detection[] = [];
@@ -75,7 +75,8 @@ export function cusumDetector(values: readonly number[], metric: Metric, options
     if (hi > h || lo > h) {
       // The change began just after the statistic last left zero (the standard CUSUM change-time estimate).
       const at = (hi > h ? lastZeroHi : lastZeroLo) + 1;
-      const after = median(ys.slice(at, Math.min(ys.length, at + m0)));
+      // Restart from the alarm: the estimated start may lie in noise before the change.
+      const after = median(ys.slice(i, Math.min(ys.length, i + m0)));
       out.push(stepDetection('cusum', metric, at, base, after, `CUSUM ${hi > h ? 'up' : 'down'} alarm at point ${i}, change from point ${at}`));
       base = after;
       hi = 0;

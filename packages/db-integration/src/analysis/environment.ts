@@ -13,12 +13,17 @@ export function environmentOf(p: SeriesPoint): string {
   return `${p.backend}|${p.adapter ?? '-'}|${p.isRealHardware}`;
 }
 
+/** Whether two points ran in the same environment (field by field: the scan calls this for every point). */
+export function sameEnvironment(a: SeriesPoint, b: SeriesPoint): boolean {
+  return a.backend === b.backend && a.adapter === b.adapter && a.isRealHardware === b.isRealHardware;
+}
+
 /** [start, end) ranges where the environment is constant. */
 export function segmentByEnvironment(points: readonly SeriesPoint[]): [number, number][] {
   const out: [number, number][] = [];
   let start = 0;
   for (let i = 1; i <= points.length; i++) {
-    if (i === points.length || environmentOf(points[i]!) !== environmentOf(points[i - 1]!)) {
+    if (i === points.length || !sameEnvironment(points[i]!, points[i - 1]!)) {
       out.push([start, i]);
       start = i;
     }

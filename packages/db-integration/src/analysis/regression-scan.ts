@@ -6,14 +6,15 @@
 import { DbError, DbErrorCode } from '../errors';
 import { sqlTimestamp, type Store } from '../store/store';
 import { type DetectorName, detectRegressions } from './findings';
-import { type Detection, type Metric, type SeriesPoint } from './regression';
+import { type Detection, type DetectionKind, FINDING_CLASS, type Metric, type SeriesPoint } from './regression';
+import { readScanData } from './scan-read';
 
 export interface ScanOptions {
   /** Only measurements of the last N days. @default 90 */
   days?: number;
   /** Newest points per series that are examined. @default 500 */
   maxPointsPerSeries?: number;
-  /** @default ['threshold', 'rank-changepoint'] */
+  /** @default ['rank-changepoint'] (the classic 'threshold' rule on request: it alarms on noise, see bench/) */
   detectors?: DetectorName[];
   /** @default ['latency', 'throughput', 'memory'] */
   metrics?: Metric[];
@@ -29,83 +30,92 @@ export interface ScanResult {
   ms: number;
 }
 
-const METRIC_COLUMN: Record<Metric, string> = { latency: 'p50_ms', throughput: 'throughput', memory: 'memory_mb' };
-
 export type RegressionStatus = 'open' | 'acknowledged' | 'resolved';
 
+/** What a stored finding carries beyond its columns (the `details` JSON): enough to judge it without rerunning. */
+export interface FindingDetails {
+  detail: string;
+  /** Points of the series that were examined. */
+  points: number;
+  findingClass: (typeof FINDING_CLASS)[DetectionKind];
+  /** ~95 % interval of the change in % (null where none was estimated). */
+  intervalPct: [number, number] | null;
+  /** Last commit before the change and first commit at it: the change lies in (from, to]. */
+  commits: { from: string | null; to: string | null };
+  /** Evidence: the points compared, as times and values (at most EVIDENCE_SHOWN each side, nearest the change). */
+  evidence: { before: { at: string; value: number }[]; after: { at: string; value: number }[]; beforeCount: number; afterCount: number } | null;
+  /** Drift: % per measurement and per day, with the per-measurement interval. */
+  slope: { pctPerPoint: number; lowPct: number; highPct: number; pctPerDay: number | null } | null;
+  /** End of a drift or an environment stretch. */
+  endAt: string | null;
+}
+
+const EVIDENCE_SHOWN = 10;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function detailsOf(d: Detection, points: readonly SeriesPoint[], commitAt: (i: number) => string | null): FindingDetails {
+  const side = (r: [number, number], nearEnd: boolean): { at: string; value: number }[] => {
+    const [a, b] = nearEnd ? [Math.max(r[0], r[1] - EVIDENCE_SHOWN), r[1]] : [r[0], Math.min(r[1], r[0] + EVIDENCE_SHOWN)];
+    return points.slice(a, b).map((p) => ({ at: iso(p.at), value: p.value }));
+  };
+  return {
+    detail: d.detail,
+    points: points.length,
+    findingClass: FINDING_CLASS[d.kind],
+    intervalPct: d.interval === undefined ? null : [d.interval[0] * 100, d.interval[1] * 100],
+    commits: { from: d.index > 0 ? commitAt(d.index - 1) : null, to: commitAt(d.index) },
+    evidence:
+      d.evidence === undefined
+        ? null
+        : { before: side(d.evidence.before, true), after: side(d.evidence.after, false), beforeCount: d.evidence.before[1] - d.evidence.before[0], afterCount: d.evidence.after[1] - d.evidence.after[0] },
+    slope: d.slope === undefined ? null : { pctPerPoint: d.slope.perPoint * 100, lowPct: d.slope.low * 100, highPct: d.slope.high * 100, pctPerDay: d.slope.perDay === undefined ? null : d.slope.perDay * 100 },
+    endAt: d.endIndex === undefined || d.endIndex >= points.length ? null : iso(points[d.endIndex]!.at),
+  };
+}
+
+/**
+ * Scans every series measured in the last `days` and stores new findings. Cost: one pass over the rows in DuckDB
+ * and in Node (see scan-read.ts) plus the detectors, O(n log n) per series.
+ */
 export async function scanRegressions(store: Store, options: ScanOptions = {}): Promise<ScanResult> {
   const started = performance.now();
   const days = options.days ?? 90;
   if (!(days > 0)) {
     throw new DbError(DbErrorCode.InvalidArgument, `days must be a positive number, got ${days}`);
   }
-  const detectors = options.detectors ?? ['threshold', 'rank-changepoint'];
+  const detectors = options.detectors ?? ['rank-changepoint'];
   const metrics = options.metrics ?? ['latency', 'throughput', 'memory'];
-  const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
-  // Numbers only cross into JS (strings are looked up once per series): reading 1M rows is the scan's main cost.
-  const c = await store.columns(
-    `WITH m AS (
-       SELECT source, model_name, browser, requested_backend, batch_size,
-              concat_ws('/', coalesce(compute_shader_optimized::VARCHAR, '-'), coalesce(precompile_shaders::VARCHAR, '-'),
-                        coalesce(parallel_loading::VARCHAR, '-'), coalesce(mixed_precision::VARCHAR, '-'), coalesce(precision_bits::VARCHAR, '-')) AS flags,
-              recorded_at, p50_ms, throughput, memory_mb,
-              concat_ws('|', coalesce(backend, 'unknown'), coalesce(adapter_architecture, '-'), coalesce(is_real_hardware, false)) AS env, git_commit
-       FROM measurements
-       WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL
-       QUALIFY row_number() OVER (PARTITION BY source, model_name, browser, requested_backend, batch_size, flags ORDER BY recorded_at DESC) <= ?
-     )
-     SELECT dense_rank() OVER (ORDER BY source, model_name, browser, requested_backend, batch_size, flags)::DOUBLE AS series,
-            dense_rank() OVER (ORDER BY env)::DOUBLE AS env_id, epoch_ms(recorded_at)::DOUBLE AS t_ms,
-            p50_ms, throughput, memory_mb
-     FROM m ORDER BY series, t_ms`,
-    [since, options.maxPointsPerSeries ?? 500],
-  );
-  const meta = await store.all<{ series: number; key: string; source: string; model_name: string; browser: string; requested_backend: string; batch_size: number }>(
-    `WITH m AS (
-       SELECT DISTINCT source, model_name, browser, requested_backend, batch_size,
-              concat_ws('/', coalesce(compute_shader_optimized::VARCHAR, '-'), coalesce(precompile_shaders::VARCHAR, '-'),
-                        coalesce(parallel_loading::VARCHAR, '-'), coalesce(mixed_precision::VARCHAR, '-'), coalesce(precision_bits::VARCHAR, '-')) AS flags
-       FROM measurements WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL)
-     SELECT dense_rank() OVER (ORDER BY source, model_name, browser, requested_backend, batch_size, flags) AS series,
-            concat_ws('|', source, model_name, browser, requested_backend, batch_size, flags) AS key, source, model_name, browser, requested_backend, batch_size
-     FROM m`,
-    [since],
-  );
-  const envs = await store.all<{ id: number; backend: string; adapter: string; real: string }>(
-    `SELECT dense_rank() OVER (ORDER BY env) AS id, split_part(env, '|', 1) AS backend, split_part(env, '|', 2) AS adapter, split_part(env, '|', 3) AS real
-     FROM (SELECT DISTINCT concat_ws('|', coalesce(backend, 'unknown'), coalesce(adapter_architecture, '-'), coalesce(is_real_hardware, false)) AS env
-           FROM measurements WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL)`,
-    [since],
-  );
-  const seriesMeta = new Map(meta.map((m) => [m.series, m]));
-  const envOf = new Map(envs.map((e) => [e.id, { backend: e.backend, adapter: e.adapter === '-' ? undefined : e.adapter, isRealHardware: e.real === 'true' }]));
-  const n = c.t_ms?.length ?? 0;
+  const data = await readScanData(store, days, options.maxPointsPerSeries ?? 500);
   const existing = new Set(
     (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
   );
   const writer = await store.writer('performance_regression', { idColumn: 'id' });
-  let series = 0;
   let inserted = 0;
   let findings = 0;
   const now = new Date();
-  const seriesCol = c.series!;
-  for (let s = 0; s < n; ) {
-    let e = s + 1;
-    while (e < n && seriesCol[e] === seriesCol[s]) {
-      e++;
-    }
-    const m = seriesMeta.get(seriesCol[s] as number)!;
-    const key = m.key;
-    series++;
+  for (const series of data.series) {
+    const m = series.meta;
+    const commitAt = (i: number): string | null => data.commits[series.commit[i]!] ?? null;
     for (const metric of metrics) {
-      const col = c[METRIC_COLUMN[metric]]!;
+      const col = series[metric];
       const idx: number[] = [];
-      for (let i = s; i < e; i++) {
-        if (typeof col[i] === 'number' && (col[i] as number) > 0) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < col.length; i++) {
+        if (col[i]! > 0) {
           idx.push(i);
+          lo = Math.min(lo, col[i]!);
+          hi = Math.max(hi, col[i]!);
         }
       }
-      const points: SeriesPoint[] = idx.map((i) => ({ at: c.t_ms![i] as number, value: col[i] as number, ...envOf.get(c.env_id![i] as number)! }));
+      // A constant series (a fixed memory figure) has nothing to find; skipping it saves a third of the scan.
+      if (idx.length < 2 || (lo === hi && new Set(idx.map((i) => series.env[i])).size === 1)) {
+        continue;
+      }
+      const points: SeriesPoint[] = idx.map((i) => ({ at: series.at[i]!, value: col[i]!, ...data.environments[series.env[i]!]! }));
+      const pointCommit = (j: number): string | null => commitAt(idx[j]!);
       const found = new Map<string, Detection>();
       for (const detector of detectors) {
         for (const d of detectRegressions(points, m.requested_backend, metric, detector)) {
@@ -115,7 +125,7 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
       for (const d of found.values()) {
         findings++;
         const at = points[d.index]!.at;
-        const id = [key, metric, d.detector, d.kind, at].join('|');
+        const id = [m.key, metric, d.detector, d.kind, at].join('|');
         if (existing.has(id)) {
           continue;
         }
@@ -123,7 +133,7 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
         inserted++;
         writer.push({
           detected_at: now,
-          series_key: key,
+          series_key: m.key,
           source: m.source,
           model_name: m.model_name,
           browser: m.browser,
@@ -133,20 +143,20 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
           detector: d.detector,
           kind: d.kind,
           severity: d.severity,
-          baseline_value: d.baseline,
-          current_value: d.current,
-          change_pct: d.changePct * 100,
+          baseline_value: finiteOrNull(d.baseline),
+          current_value: finiteOrNull(d.current),
+          change_pct: finiteOrNull(d.changePct * 100),
           p_value: d.pValue ?? null,
           change_at: new Date(at),
+          git_commit: pointCommit(d.index),
           status: 'open',
-          details: { detail: d.detail, points: points.length },
+          details: detailsOf(d, points, pointCommit),
         });
       }
     }
-    s = e;
   }
   writer.close();
-  return { series, points: n, inserted, findings, ms: performance.now() - started };
+  return { series: data.series.length, points: data.points, inserted, findings, ms: performance.now() - started };
 }
 
 /** Marks a stored regression acknowledged or resolved (or re-opens it), with an optional note. */

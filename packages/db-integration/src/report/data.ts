@@ -4,6 +4,8 @@ import type { BrowserRecommendation } from '@browser-pool/pool';
 import { type CompatibilityCell, compatibilityMatrix } from '../analysis/compatibility';
 import { type FlagImpact, flagImpact, loadImpactRows } from '../analysis/optimization';
 import { loadCandidates, recommend } from '../analysis/recommend';
+import { type DetectionKind, FINDING_CLASS } from '../analysis/regression';
+import { type FindingDetails } from '../analysis/regression-scan';
 import { loadTrends, type SeriesTrend } from '../analysis/trends';
 import { DbError, DbErrorCode } from '../errors';
 import { gitInfo } from '../store/environment';
@@ -51,6 +53,17 @@ export interface RegressionRow {
   changePct: number | null;
   status: string;
   detail: string;
+  /** Step regression, improvement, drift or environment change (from `kind`; older rows without details too). */
+  findingClass: string;
+  /** ~95 % interval of the change in %, when the detector estimated one. */
+  intervalPct: [number, number] | null;
+  /** The change lies after commit `from` and at or before commit `to`. */
+  commits: { from: string | null; to: string | null };
+  /** The points compared (nearest the change), so the finding can be judged without rerunning. */
+  evidence: FindingDetails['evidence'];
+  /** Drift only. */
+  slope: FindingDetails['slope'];
+  endAt: string | null;
 }
 
 export interface ReportData {
@@ -134,8 +147,22 @@ export async function regressionRows(store: Store, f: ReportFilter & { days: num
     current: r.current_value as number | null,
     changePct: r.change_pct as number | null,
     status: r.status as string,
-    detail: (JSON.parse((r.details as string | null) ?? '{}') as { detail?: string }).detail ?? '',
+    ...findingFields(r.kind as string, r.git_commit as string | null, (r.details as string | null) ?? '{}'),
   }));
+}
+
+/** The finding's class, interval, commit range and evidence from its `details` JSON (rows from before they were stored get nulls). */
+function findingFields(kind: string, commit: string | null, json: string): Pick<RegressionRow, 'detail' | 'findingClass' | 'intervalPct' | 'commits' | 'evidence' | 'slope' | 'endAt'> {
+  const d = JSON.parse(json) as Partial<FindingDetails>;
+  return {
+    detail: d.detail ?? '',
+    findingClass: d.findingClass ?? FINDING_CLASS[kind as DetectionKind] ?? kind,
+    intervalPct: d.intervalPct ?? null,
+    commits: d.commits ?? { from: null, to: commit },
+    evidence: d.evidence ?? null,
+    slope: d.slope ?? null,
+    endAt: d.endAt ?? null,
+  };
 }
 
 export async function gatherReport(store: Store, filter: ReportFilter = {}): Promise<ReportData> {

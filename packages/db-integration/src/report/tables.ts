@@ -1,5 +1,5 @@
 /** The report's tables as plain header + string cells, shared by the Markdown, HTML and CSV renderers. */
-import type { ReportData } from './data';
+import type { RegressionRow, ReportData } from './data';
 
 export interface Table {
   title: string;
@@ -51,25 +51,36 @@ export function performanceTable(d: ReportData): Table {
 }
 
 export function regressionsTable(d: ReportData): Table {
+  const commits = (r: RegressionRow): string => (r.commits.from === null && r.commits.to === null ? '' : r.commits.from === r.commits.to ? `at ${r.commits.to}` : `${r.commits.from ?? '(start)'}..${r.commits.to ?? '?'}`);
+  const evidence = (r: RegressionRow): string => {
+    if (r.evidence === null) {
+      return '';
+    }
+    const show = (xs: { value: number }[]): string => xs.map((x) => x.value.toPrecision(3)).join(' ');
+    return `${r.evidence.beforeCount} before (… ${show(r.evidence.before)}); ${r.evidence.afterCount} after (${show(r.evidence.after)} …)`;
+  };
   return {
-    title: 'Regressions and environment changes',
-    headers: ['id', 'severity', 'kind', 'metric', 'model', 'browser', 'backend', 'batch', 'change %', 'baseline', 'current', 'detector', 'change at', 'status', 'detail'],
+    title: 'Regressions, improvements, drifts and environment changes',
+    headers: ['id', 'severity', 'finding', 'metric', 'model', 'browser', 'backend', 'batch', 'change %', '95 % interval', 'baseline', 'current', 'commits', 'change at', 'status', 'evidence', 'detail', 'detector'],
     rows: d.regressions.map((r) => [
       String(r.id),
       r.severity,
-      r.kind,
+      r.kind === 'backend_fallback' || r.kind === 'adapter_change' ? `${r.findingClass} (${r.kind.replace('_', ' ')})` : r.findingClass,
       r.metric,
       r.model,
       r.browser,
       r.backend,
       String(r.batchSize),
       n(r.changePct, 1),
+      r.intervalPct === null ? '' : `${n(r.intervalPct[0], 1)} to ${n(r.intervalPct[1], 1)}`,
       n(r.baseline),
       n(r.current),
-      r.detector,
+      commits(r),
       r.changeAt.toISOString(),
       r.status,
+      evidence(r),
       r.detail,
+      r.detector,
     ]),
   };
 }

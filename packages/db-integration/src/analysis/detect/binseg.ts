@@ -10,7 +10,6 @@
  * each passes the single-split test on the stretch that contains that edge alone (start to the box's end, box's
  * start to the stretch end), so the calibrated cut-offs still decide.
  */
-import { median } from '../stats';
 import { criticalValues } from './critical-values';
 import { MIN_SEGMENT, scanSplits } from './split-stats';
 
@@ -28,7 +27,12 @@ export interface BinsegOptions {
   maxCuts?: number;
 }
 
-const slice = (ys: ArrayLike<number>, s: number, e: number): number[] => Array.prototype.slice.call(ys, s, e) as number[];
+/** Median of ys[s, e) through a native typed-array sort (this runs for every candidate split). */
+function medianOf(ys: ArrayLike<number>, s: number, e: number): number {
+  const part = Float64Array.from({ length: e - s }, (_, i) => ys[s + i]!).sort();
+  const mid = (part.length - 1) / 2;
+  return (part[Math.floor(mid)]! + part[Math.ceil(mid)]!) / 2;
+}
 
 /** The best split of ys[a, b) when it passes its cut-off and shifts the median by at least `minLogEffect`. */
 function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEffect: number): Cut | undefined {
@@ -44,7 +48,7 @@ function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEff
     return undefined;
   }
   const at = a + (rankStrength >= tStrength ? scan.rankAt : scan.tAt);
-  const effect = Math.abs(median(slice(ys, at, b)) - median(slice(ys, a, at)));
+  const effect = Math.abs(medianOf(ys, at, b) - medianOf(ys, a, at));
   return effect < minLogEffect ? undefined : { at, strength: Math.max(rankStrength, tStrength) };
 }
 
@@ -52,7 +56,7 @@ function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEff
 const MIN_BOX = 5;
 
 /** [start, end) of the box whose mean differs most from the rest of ys[a, b) (t statistic), on a grid; O(G^2 + n). */
-function strongestBox(ys: ArrayLike<number>, a: number, b: number): [number, number] | undefined {
+function strongestBox(ys: ArrayLike<number>, a: number, b: number): { box: [number, number]; t: number } | undefined {
   const n = b - a;
   if (n < 2 * MIN_SEGMENT + MIN_BOX) {
     return undefined;
@@ -80,7 +84,7 @@ function strongestBox(ys: ArrayLike<number>, a: number, b: number): [number, num
       }
     }
   }
-  return best;
+  return best === undefined ? undefined : { box: best, t: bestT };
 }
 
 /** Change points of ys[s, e) (offsets relative to 0 of ys), sorted. O(n log n) per level of recursion. */
@@ -96,10 +100,12 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
       stack.push([a, single.at], [single.at, b]);
       continue;
     }
-    const box = strongestBox(ys, a, b);
-    if (box === undefined) {
+    const proposal = strongestBox(ys, a, b);
+    // A box that does not stand out even by the single-split cut-off is noise: skip the two confirming searches.
+    if (proposal === undefined || proposal.t <= criticalValues(b - a).t) {
       continue;
     }
+    const box = proposal.box;
     const left = significantSplit(ys, a, box[1], options.minLogEffect);
     const right = significantSplit(ys, box[0], b, options.minLogEffect);
     if (left !== undefined && right !== undefined && left.at < right.at) {

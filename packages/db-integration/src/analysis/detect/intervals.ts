@@ -9,16 +9,18 @@ const Z95 = 1.959964;
 
 /** Hodges-Lehmann estimate of the shift of `b` relative to `a` with a ~95 % Moses confidence interval. */
 export function shiftInterval(a: readonly number[], b: readonly number[]): { shift: number; low: number; high: number } {
-  const diffs: number[] = [];
+  const diffs = new Float64Array(a.length * b.length);
+  let k0 = 0;
   for (const y of b) {
     for (const x of a) {
-      diffs.push(y - x);
+      diffs[k0++] = y - x;
     }
   }
-  diffs.sort((p, q) => p - q);
+  diffs.sort();
   const n1 = a.length;
   const n2 = b.length;
-  const shift = quantileSorted(diffs, 0.5);
+  const mid = (diffs.length - 1) / 2;
+  const shift = (diffs[Math.floor(mid)]! + diffs[Math.ceil(mid)]!) / 2;
   // The k-th smallest and largest differences, k from the normal approximation of U's null distribution.
   const k = Math.floor((n1 * n2) / 2 - Z95 * Math.sqrt((n1 * n2 * (n1 + n2 + 1)) / 12));
   if (k < 1) {

@@ -46,7 +46,7 @@ function solve(a: number[][], b: number[]): number[] | undefined {
 }
 
 /** Least-absolute-deviation regression of ys on the given basis columns (IRLS; a few passes suffice for a shape choice). */
-export function fitBasis(ys: ArrayLike<number>, basis: readonly Float64Array[], params: number, iterations = 6): Fit & { coef: number[] } {
+export function fitBasis(ys: ArrayLike<number>, basis: readonly Float64Array[], params: number, iterations = 5): Fit & { coef: number[] } {
   const n = ys.length;
   const k = basis.length;
   const w = new Float64Array(n).fill(1);
@@ -121,12 +121,12 @@ export function fitLine(ys: ArrayLike<number>): Fit & { slope: number; intercept
   return { ...f, intercept: f.coef[0]!, slope: f.coef[1]! };
 }
 
-/** Flat until `start`, then a line: the best start on a grid of at most 16 candidates. */
+/** Flat until `start`, then a line: the best start on a grid of at most 10 candidates. */
 export function fitHinge(ys: ArrayLike<number>): Fit & { slope: number; start: number } {
   const n = ys.length;
   const one = column(n, () => 1);
   let best: (Fit & { slope: number; start: number }) | undefined;
-  const candidates = Math.min(16, Math.max(1, Math.floor(n / 4)));
+  const candidates = Math.min(10, Math.max(1, Math.floor(n / 4)));
   for (let c = 0; c < candidates; c++) {
     const start = Math.floor((c * 0.75 * n) / candidates);
     const f = fitBasis(ys, [one, column(n, (i) => Math.max(0, i - start))], 3);
@@ -143,9 +143,19 @@ export function fitCubic(ys: ArrayLike<number>): Fit {
   return fitBasis(ys, [column(n, () => 1), column(n, x), column(n, (i) => x(i) ** 2), column(n, (i) => x(i) ** 3)], 4);
 }
 
-/** Basis of a line plus one sine wave of the given period. */
+const sineBases = new Map<string, Float64Array[]>();
+
+/** Basis of a line plus one sine wave of the given period (cached: the scan fits the same lengths again and again). */
 export function sineBasis(n: number, period: number): Float64Array[] {
-  return [column(n, () => 1), column(n, (i) => i / n), column(n, (i) => Math.sin((2 * Math.PI * i) / period)), column(n, (i) => Math.cos((2 * Math.PI * i) / period))];
+  const key = `${n}|${period}`;
+  let basis = sineBases.get(key);
+  if (basis === undefined) {
+    basis = [column(n, () => 1), column(n, (i) => i / n), column(n, (i) => Math.sin((2 * Math.PI * i) / period)), column(n, (i) => Math.cos((2 * Math.PI * i) / period))];
+    if (sineBases.size < 1000) {
+      sineBases.set(key, basis);
+    }
+  }
+  return basis;
 }
 
 /**

@@ -8,20 +8,36 @@
 /** Fewest points on each side of a split: a change needs this many points at its new level to be reported. */
 export const MIN_SEGMENT = 3;
 
-/** Midranks (1-based) of xs[s, e). */
+/**
+ * Midranks (1-based) of xs[s, e). A native typed-array sort plus two binary searches per value: several times faster
+ * than sorting an index array with a comparator, which matters when the scan ranks a million points.
+ */
 export function ranksOf(xs: ArrayLike<number>, s: number, e: number): Float64Array {
   const n = e - s;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => xs[s + a]! - xs[s + b]!);
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    sorted[i] = xs[s + i]!;
+  }
+  sorted.sort();
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && xs[s + order[j + 1]!] === xs[s + order[i]!]) {
-      j++;
+  for (let i = 0; i < n; i++) {
+    const x = xs[s + i]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < x) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
     }
-    for (let k = i; k <= j; k++) {
-      ranks[order[k]!] = (i + j) / 2 + 1;
+    let up = lo;
+    while (up < n && sorted[up] === x) {
+      up++;
     }
-    i = j + 1;
+    // Positions lo..up-1 hold x: its midrank is their 1-based mean.
+    ranks[i] = (lo + up + 1) / 2;
   }
   return ranks;
 }

@@ -76,9 +76,10 @@ function bestShape(ys: Float64Array, cuts: number[]): Shape {
     }
   }
   const line = fitLine(zs);
-  const hinge = fitHinge(zs);
   const lineBic = bic(line, m);
-  const hingeBic = bic(hinge, m);
+  // The hinge (ten fits) only matters when a drift is plausible at all: a line not far worse than the steps.
+  const hinge = kept.length === 0 || lineBic < stepsBic + 10 * Math.log(m) ? fitHinge(zs) : undefined;
+  const hingeBic = hinge === undefined ? Infinity : bic(hinge, m);
   const sine = fitSine(zs);
   const smoothBic = Math.min(bic(fitCubic(zs), m), bic(sine, m));
   const driftBic = Math.min(lineBic, hingeBic);
@@ -95,7 +96,7 @@ function bestShape(ys: Float64Array, cuts: number[]): Shape {
     return { kind: 'steps', cuts: cuts.filter((c) => keptSet.has(Math.round(c * scale))) };
   }
   if (driftBic <= smoothBic && driftBic < bic(fitSteps(zs, []), m)) {
-    return hingeBic < lineBic
+    return hinge !== undefined && hingeBic < lineBic
       ? { kind: 'drift', start: Math.round(hinge.start / scale), slope: hinge.slope * scale }
       : { kind: 'drift', start: 0, slope: line.slope * scale };
   }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+
+import { simulateCritical } from './critical-sim';
+import { criticalValues } from './critical-values';
+
+describe('critical values of the change-point search', () => {
+  it('match a fresh simulation of the null (another seed, fewer draws) within simulation noise', () => {
+    for (const n of [20, 60]) {
+      const fresh = simulateCritical(n, 0.002, 6000, 99);
+      const table = criticalValues(n);
+      expect(Math.abs(fresh.rank - table.rank)).toBeLessThan(0.35);
+      expect(Math.abs(fresh.t - table.t)).toBeLessThan(0.5);
+    }
+  });
+
+  it('grow with length for ranks and are capped where ranks cannot reach them (n <= 14)', () => {
+    expect(criticalValues(200).rank).toBeGreaterThan(criticalValues(20).rank);
+    expect(criticalValues(10).rank).toBeCloseTo(Math.sqrt((3 * 5 * 5) / 11), 2);
+    expect(criticalValues(5000).t).toBeGreaterThan(criticalValues(1000).t);
+  });
+});

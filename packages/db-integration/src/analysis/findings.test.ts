@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+
+import { smallestDetectableStep } from './detect/detectability';
+import { detectFindings } from './findings';
+import type { Detection, SeriesPoint } from './regression';
+import { seededRandom } from './stats';
+
+function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+}
+
+type Noise = 'gaussian' | 'bimodal';
+
+/** level(i) * exp(cv * e_i), e standardized (sd 1): the shape of the labelled bench, in small. */
+function series(n: number, logLevel: (i: number) => number, cv: number, seed: number, noise: Noise = 'gaussian', backendAt: (i: number) => string = () => 'webgpu'): SeriesPoint[] {
+  const r = seededRandom(seed);
+  const gap = Math.sqrt((1 - 0.15 ** 2) / 0.25);
+  return Array.from({ length: n }, (_, i) => {
+    const e = noise === 'gaussian' ? gaussian(r) : ((r() < 0.5 ? 1 : 0) - 0.5) * gap + 0.15 * gaussian(r);
+    const backend = backendAt(i);
+    return { at: i * 3_600_000, value: 10 * Math.exp(logLevel(i) + cv * e), backend, adapter: backend === 'webgpu' ? 'ampere' : undefined, isRealHardware: true };
+  });
+}
+
+const kinds = (ds: Detection[]): [string, number][] => ds.map((d) => [d.kind, d.index]);
+
+describe('detectFindings: drift', () => {
+  it('reports a creeping slowdown once, as a drift with its slope, total and start, and no steps', () => {
+    for (const seed of [1, 2, 3]) {
+      // +30 % over 150 points starting at point 50, 3 % noise: a staircase for step detectors.
+      const found = detectFindings(series(200, (i) => (i < 50 ? 0 : (Math.log(1.3) * (i - 50)) / 149), 0.03, seed), 'webgpu', 'latency');
+      expect(found).toHaveLength(1);
+      const [d] = found;
+      expect(d!.kind).toBe('drift');
+      expect(d!.changePct).toBeGreaterThan(0.22);
+      expect(d!.changePct).toBeLessThan(0.38);
+      expect(d!.index).toBeGreaterThanOrEqual(30);
+      expect(d!.index).toBeLessThanOrEqual(70);
+      expect(d!.endIndex).toBe(200);
+      expect(d!.slope!.perPoint).toBeCloseTo(Math.log(1.3) / 149, 3);
+      expect(d!.slope!.perDay).toBeGreaterThan(0);
+      expect(d!.interval![0]).toBeLessThan(d!.changePct);
+      expect(d!.interval![1]).toBeGreaterThan(d!.changePct);
+    }
+  });
+});
+
+describe('detectFindings: environment changes', () => {
+  const onWasm = (from: number, to: number) => (i: number) => (i >= from && i < to ? 'wasm' : 'webgpu');
+  const slower = (from: number, to: number) => (i: number) => (i >= from && i < to ? Math.log(2.5) : 0);
+
+  it('reports a fallback at index 0 as an environment change, never as a code change', () => {
+    const found = detectFindings(series(60, slower(0, 12), 0.03, 7, 'gaussian', onWasm(0, 12)), 'webgpu', 'latency');
+    expect(kinds(found)).toEqual([['backend_fallback', 0]]);
+    expect(found[0]!.endIndex).toBe(12);
+    expect(found[0]!.changePct).toBeCloseTo(1.5, 0);
+    expect(found[0]!.evidence).toEqual({ before: [12, 60], after: [0, 12] });
+  });
+
+  it('reports a fallback in the middle and at the end where it starts, once each', () => {
+    expect(kinds(detectFindings(series(60, slower(25, 37), 0.03, 8, 'gaussian', onWasm(25, 37)), 'webgpu', 'latency'))).toEqual([['backend_fallback', 25]]);
+    expect(kinds(detectFindings(series(60, slower(48, 60), 0.03, 9, 'gaussian', onWasm(48, 60)), 'webgpu', 'latency'))).toEqual([['backend_fallback', 48]]);
+  });
+});
+
+describe('detectFindings: short series', () => {
+  it('finds a step of 3 noise sds mid-series in 20 points 34 times in 40 (theory: 95 % from 3.1 sd)', () => {
+    expect(smallestDetectableStep(20, 0.05).sigmas).toBeCloseTo(3.1, 1);
+    let hits = 0;
+    let wrong = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const found = detectFindings(series(20, (i) => (i >= 10 ? 3 * 0.05 : 0), 0.05, seed), 'webgpu', 'latency');
+      hits += found.some((d) => d.kind === 'regression' && Math.abs(d.index - 10) <= 2) ? 1 : 0;
+      wrong += found.filter((d) => !(d.kind === 'regression' && Math.abs(d.index - 10) <= 2)).length;
+    }
+    expect(hits).toBeGreaterThanOrEqual(34);
+    expect(wrong).toBeLessThanOrEqual(2);
+  });
+
+  it('states the smallest detectable step by length, noise and points after the change', () => {
+    const at = (n: number, after?: number): number => smallestDetectableStep(n, 0.05, after).sigmas;
+    expect(at(10)).toBeGreaterThan(at(20));
+    expect(at(20)).toBeGreaterThan(at(60));
+    expect(at(60)).toBeGreaterThan(at(200));
+    expect(at(20, 5)).toBeGreaterThan(at(20));
+    expect(at(20, 2)).toBe(Infinity);
+    expect(smallestDetectableStep(200, 0.01).relative).toBe(0.02);
+  });
+});
+
+describe('detectFindings: noise shapes and what is not a change', () => {
+  it('raises nothing on bimodal (cache hit/miss) noise without a change, and finds a 3 sd step in it', () => {
+    let alarms = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      alarms += detectFindings(series(60, () => 0, 0.05, seed, 'bimodal'), 'webgpu', 'latency').length;
+    }
+    expect(alarms).toBe(0);
+    let hits = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const found = detectFindings(series(60, (i) => (i >= 30 ? 3 * 0.05 : 0), 0.05, seed, 'bimodal'), 'webgpu', 'latency');
+      hits += found.some((d) => d.kind === 'regression' && Math.abs(d.index - 30) <= 3) ? 1 : 0;
+    }
+    expect(hits).toBeGreaterThanOrEqual(18);
+  });
+
+  it('does not alarm on a wave whose period is close to a 200-point series', () => {
+    let alarms = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const period = 180 + seed * 2;
+      alarms += detectFindings(series(200, (i) => 1.5 * 0.04 * Math.sin((2 * Math.PI * i) / period + seed), 0.04, seed), 'webgpu', 'latency').filter(
+        (d) => d.kind === 'regression' || d.kind === 'drift',
+      ).length;
+    }
+    expect(alarms).toBeLessThanOrEqual(1);
+  });
+
+  it('ignores warm-up (slow first runs) and reports an improvement as an improvement, with an interval around it', () => {
+    const warm = [3, 2, 1.5, 1.25];
+    expect(detectFindings(series(60, (i) => Math.log(warm[i] ?? 1), 0.03, 11), 'webgpu', 'latency')).toEqual([]);
+    const found = detectFindings(series(60, (i) => (i >= 30 ? Math.log(0.8) : 0), 0.03, 12), 'webgpu', 'latency');
+    expect(kinds(found)).toEqual([['improvement', 30]]);
+    expect(found[0]!.changePct).toBeCloseTo(-0.2, 1);
+    expect(found[0]!.interval![0]).toBeLessThan(-0.2);
+    expect(found[0]!.interval![1]).toBeGreaterThan(-0.2);
+    expect(found[0]!.evidence).toEqual({ before: [0, 30], after: [30, 60] });
+  });
+
+  it('reports a regression, its fix and a revert as three steps', () => {
+    const level = (i: number): number => (i >= 50 && i < 100 ? 0.15 : i >= 150 ? 0.15 : 0);
+    const found = detectFindings(series(200, level, 0.03, 13), 'webgpu', 'latency');
+    expect(found.map((d) => d.kind)).toEqual(['regression', 'improvement', 'regression']);
+    found.forEach((d, j) => expect(Math.abs(d.index - [50, 100, 150][j]!)).toBeLessThanOrEqual(2));
+  });
+
+  it('reads throughput the other way round: a drop is the regression', () => {
+    const found = detectFindings(series(60, (i) => (i >= 30 ? Math.log(0.7) : 0), 0.03, 14), 'webgpu', 'throughput');
+    expect(kinds(found)).toEqual([['regression', 30]]);
+  });
+});

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { regressionRows } from '../report/data';
+import { Store } from '../store/store';
+import { type FindingDetails, scanRegressions } from './regression-scan';
+
+let store: Store | undefined;
+afterEach(() => {
+  store?.close();
+  store = undefined;
+});
+
+/**
+ * Two series of 60 hourly windows, the newest an hour ago. resnet: points 0-9 fell back to WASM (2.5x slower), then
+ * WebGPU, and commit c40 made it 30 % slower. bert: flat. Noise: uniform +-2 % from DuckDB's hash (fixed).
+ */
+async function seeded(): Promise<Store> {
+  const s = await Store.open({ path: ':memory:' });
+  await s.run(`
+    INSERT INTO time_series_performance (id, recorded_at, window_start, run_id, model_name, model_type, browser, requested_backend, backend,
+      batch_size, samples, mean_ms, p50_ms, p90_ms, p99_ms, stdev_ms, compute_p50_ms, throughput, memory_mb, is_real_hardware, is_simulated,
+      adapter_architecture, git_commit)
+    SELECT row_number() OVER (), ts, ts, 1, model, 'vision', 'chromium', 'webgpu', backend, 1, 50, lat, lat, lat, lat, 0.1, lat, 1000 / lat, 64,
+           true, false, CASE WHEN backend = 'webgpu' THEN 'ampere' END, 'c' || p
+    FROM (
+      SELECT p, model, (now() - INTERVAL 1 HOUR - to_hours(59 - p))::TIMESTAMP AS ts,
+             CASE WHEN model = 'resnet' AND p < 10 THEN 'wasm' ELSE 'webgpu' END AS backend,
+             10 * (1 + 0.04 * ((hash(p, model) % 10000) / 10000.0 - 0.5))
+                * CASE WHEN model = 'resnet' AND p < 10 THEN 2.5 ELSE 1 END
+                * CASE WHEN model = 'resnet' AND p >= 40 THEN 1.3 ELSE 1 END AS lat
+      FROM range(60) t(p) CROSS JOIN (VALUES ('resnet'), ('bert')) m(model)
+    )`);
+  return s;
+}
+
+describe('scanRegressions', () => {
+  it('stores a fallback at index 0 as an environment change and the step with its interval, commit range and evidence', async () => {
+    store = await seeded();
+    const result = await scanRegressions(store, { metrics: ['latency'] });
+    expect(result).toMatchObject({ series: 2, points: 120, inserted: 2, findings: 2 });
+    const rows = await store.all<{ kind: string; model_name: string; git_commit: string; change_pct: number; details: string }>(
+      'SELECT kind, model_name, git_commit, change_pct, details FROM performance_regression ORDER BY change_at',
+    );
+    expect(rows.map((r) => [r.model_name, r.kind, r.git_commit])).toEqual([
+      ['resnet', 'backend_fallback', 'c0'],
+      ['resnet', 'regression', 'c40'],
+    ]);
+    const fallback = JSON.parse(rows[0]!.details) as FindingDetails;
+    expect(fallback.findingClass).toBe('environment change');
+    expect(fallback.commits).toEqual({ from: null, to: 'c0' });
+    expect(rows[0]!.change_pct).toBeGreaterThan(130);
+    const step = JSON.parse(rows[1]!.details) as FindingDetails;
+    expect(step.findingClass).toBe('step regression');
+    expect(step.commits).toEqual({ from: 'c39', to: 'c40' });
+    expect(rows[1]!.change_pct).toBeCloseTo(30, -1);
+    expect(step.intervalPct![0]).toBeLessThan(30);
+    expect(step.intervalPct![1]).toBeGreaterThan(30);
+    expect(step.evidence).toMatchObject({ beforeCount: 30, afterCount: 20 });
+    expect(step.evidence!.before).toHaveLength(10);
+    expect(step.evidence!.after[0]!.value).toBeGreaterThan(12);
+
+    // A second scan stores nothing new; the report (and GET /regressions, which returns these rows) carries the fields.
+    expect((await scanRegressions(store, { metrics: ['latency'] })).inserted).toBe(0);
+    const report = await regressionRows(store, { days: 30 });
+    expect(report.map((r) => [r.findingClass, r.commits.to])).toEqual(
+      expect.arrayContaining([
+        ['environment change', 'c0'],
+        ['step regression', 'c40'],
+      ]),
+    );
+  });
+});
