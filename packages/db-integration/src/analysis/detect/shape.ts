@@ -179,5 +179,5 @@ export function fitSine(ys: ArrayLike<number>): Fit & { period: number } {
 export function fitSineWithSteps(ys: ArrayLike<number>, period: number, cuts: readonly number[]): Fit {
   const n = ys.length;
   const steps = cuts.map((c) => column(n, (i) => (i >= c ? 1 : 0)));
-  return fitBasis(ys, [...sineBasis(n, period), ...steps], 5 + 2 * cuts.length);
+  return fitBasis(ys, [...sineBasis(n, period), ...steps], 5 + 2 * cuts.length, 20);
 }

@@ -27,7 +27,7 @@ export interface StretchOptions {
 /** Most points the shape fits see: longer stretches are reduced to block medians (shape, not location, is decided). */
 const SHAPE_POINTS = 120;
 /** Shortest stretch on which steps are tested against a wave plus steps. */
-const SEASONAL_POINTS = 100;
+const SEASONAL_POINTS = 40;
 
 function blockMedians(ys: Float64Array, blocks: number): Float64Array {
   const out = new Float64Array(blocks);
@@ -50,6 +50,21 @@ function spearmanZ(ys: Float64Array): number {
     d2 += (r[i]! - (i + 1)) ** 2;
   }
   return (1 - (6 * d2) / (n * (n * n - 1))) * Math.sqrt(n - 1);
+}
+
+/** Trend within the pieces between `cuts`: their Spearman z values combined (Stouffer, weights sqrt of length). */
+function withinTrendZ(ys: Float64Array, cuts: readonly number[]): number {
+  const bounds = [0, ...cuts, ys.length];
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j + 1 < bounds.length; j++) {
+    const len = bounds[j + 1]! - bounds[j]!;
+    if (len >= 4) {
+      num += Math.sqrt(len) * spearmanZ(ys.subarray(bounds[j], bounds[j + 1]));
+      den += len;
+    }
+  }
+  return den === 0 ? 0 : num / Math.sqrt(den);
 }
 
 type Shape = { kind: 'steps'; cuts: number[] } | { kind: 'drift'; start: number; slope: number } | { kind: 'smooth' } | { kind: 'flat' };
@@ -87,15 +102,21 @@ function bestShape(ys: Float64Array, cuts: number[]): Shape {
   // stretches a cubic or a wave bends to fit a real step); a line or hinge needs only to be better, or drifts would
   // come back as staircases.
   const margin = 2 * Math.log(m);
-  // On long stretches a wave of period near the stretch length is also split by the search; the steps stay only
-  // if they still explain something once the wave is fitted (too few points below SEASONAL_POINTS to tell).
-  const overWave = m < SEASONAL_POINTS || kept.length === 0 || bic(fitSineWithSteps(zs, sine.period, kept), m) < bic(sine, m);
-  if (kept.length > 0 && stepsBic <= driftBic && stepsBic <= smoothBic + margin && overWave) {
+  // A wave of period near the stretch length is split by the search into an up and a down step; two or more steps
+  // stay only if they still explain something once the wave is fitted (too few points below SEASONAL_POINTS to
+  // tell). A single step is not tested: over a long stretch a wave with a free period mimics one step too well.
+  const overWave = m < SEASONAL_POINTS || kept.length < 2 || bic(fitSineWithSteps(zs, sine.period, kept), m) < bic(sine, m);
+  // A drift keeps moving between the cuts; a step is flat on both sides. A single cut is where a line and a step are
+  // most alike, so there a drift must also show a trend within the two pieces (Stouffer-combined Spearman z in the
+  // drift's direction above 2). Staircases of short pieces are left to BIC: their pieces are too short to show it.
+  const slope = hinge !== undefined && hingeBic < lineBic ? hinge.slope : line.slope;
+  const drifting = kept.length !== 1 || Math.sign(slope) * withinTrendZ(zs, kept) > 2;
+  if (kept.length > 0 && (stepsBic <= driftBic || !drifting) && stepsBic <= smoothBic + margin && overWave) {
     const keptSet = new Set(kept);
     // Map back to the original offsets: keep the search's own locations whose block survived pruning.
     return { kind: 'steps', cuts: cuts.filter((c) => keptSet.has(Math.round(c * scale))) };
   }
-  if (driftBic <= smoothBic && driftBic < bic(fitSteps(zs, []), m)) {
+  if (drifting && driftBic <= smoothBic + margin && driftBic < bic(fitSteps(zs, []), m)) {
     return hinge !== undefined && hingeBic < lineBic
       ? { kind: 'drift', start: Math.round(hinge.start / scale), slope: hinge.slope * scale }
       : { kind: 'drift', start: 0, slope: line.slope * scale };
