@@ -71,8 +71,11 @@ export class Dimensions {
    * Rows that agree keep the plain key, so existing files keep their ids.
    */
   private async resolveHardware(plainKey: string, h: HardwareDescriptor): Promise<number> {
-    const existing = await this.store.one<{ real: boolean }>('SELECT is_real_hardware AS real FROM hardware_platforms WHERE hardware_key = ?', [plainKey]);
-    const key = existing === undefined || existing.real === h.isRealHardware ? plainKey : `${plainKey}|${h.isRealHardware ? 'real' : 'not-real-hardware'}`;
+    const existing = await this.store.one<{ id: number; real: boolean }>('SELECT hardware_id AS id, is_real_hardware AS real FROM hardware_platforms WHERE hardware_key = ?', [plainKey]);
+    if (existing?.real === h.isRealHardware) {
+      return existing.id;
+    }
+    const key = existing === undefined ? plainKey : `${plainKey}|${h.isRealHardware ? 'real' : 'not-real-hardware'}`;
     const sys = systemInfo();
     const local = h.host === undefined || h.host === sys.host;
     return this.getOrCreate('hardware_platforms', 'hardware_id', 'hardware_key', key, {
