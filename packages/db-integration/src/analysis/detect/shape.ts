@@ -1,6 +1,6 @@
 /**
  * Robust fits of the shapes a stretch of log-values can take: flat, piecewise constant (steps), a line or a hinge
- * (a drift, possibly starting late), and smooth curves (a cubic, one sine wave of period 0.5-1.25x the stretch: the
+ * (a drift, possibly starting late), and smooth curves (a cubic, one sine wave of period 0.65-1.25x the stretch: the
  * seasonality a step detector must not alarm on). Every fit minimizes absolute residuals (iteratively reweighted
  * least squares), so heavy tails and outliers do not decide the shape; shapes are compared by a Laplace BIC.
  */
@@ -159,13 +159,14 @@ export function sineBasis(n: number, period: number): Float64Array[] {
 }
 
 /**
- * A line plus one sine wave, the period chosen among 0.5-1.25x the stretch length: at least most of a full wave, since
- * half a wave of a longer period is an S-curve that would pass for a smoothed step.
+ * A line plus one sine wave, the period chosen among 0.65-1.25x the stretch length: at least most of a full wave, since
+ * half a wave of a longer period is an S-curve that would pass for a smoothed step, and not much shorter, since a
+ * regression, its fix and a revert evenly spaced are a square wave of half the length.
  */
 export function fitSine(ys: ArrayLike<number>): Fit & { period: number } {
   const n = ys.length;
   let best: (Fit & { period: number }) | undefined;
-  for (const r of [0.5, 0.65, 0.8, 1, 1.25]) {
+  for (const r of [0.65, 0.8, 1, 1.25]) {
     const period = r * n;
     const f = fitBasis(ys, sineBasis(n, period), 5);
     if (best === undefined || f.cost < best.cost) {

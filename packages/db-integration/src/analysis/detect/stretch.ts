@@ -4,7 +4,7 @@
  * searched, and the shape that explains the stretch best (Laplace BIC) decides what is reported:
  * - steps (piecewise constant) -> one step per change point, after pruning change points BIC does not keep;
  * - a line or a hinge (flat, then a line) -> one drift, however many change points the search found on it;
- * - a smooth curve (cubic, one sine wave of period 0.5-1.25x the stretch) -> nothing: seasonality, not a change.
+ * - a smooth curve (cubic, one sine wave of period 0.65-1.25x the stretch) -> nothing: seasonality, not a change.
  * With no change point, a significant monotone trend (Spearman) that a line explains better than flat or smooth
  * curves is a drift.
  */
@@ -124,11 +124,32 @@ function bestShape(ys: Float64Array, cuts: number[]): Shape {
   return smoothBic < driftBic ? { kind: 'smooth' } : { kind: 'flat' };
 }
 
+/**
+ * Leading points (at most `max`) far slower than everything after them: first runs that compiled shaders or filled
+ * caches. "Far" is 4 noise sds above the median of the rest, the noise sd from the rest's first differences (a step
+ * later in the series moves one difference only).
+ */
+function leadingSlowPoints(ys: Float64Array, max: number): number {
+  const rest = ys.subarray(Math.min(max, ys.length));
+  if (rest.length < 2 * MIN_SEGMENT) {
+    return 0;
+  }
+  const sorted = Float64Array.from(rest).sort();
+  const med = sorted[Math.floor(sorted.length / 2)]!;
+  const diffs = Float64Array.from({ length: rest.length - 1 }, (_, i) => Math.abs(rest[i + 1]! - rest[i]!)).sort();
+  const sigma = (1.4826 * diffs[Math.floor(diffs.length / 2)]!) / Math.SQRT2;
+  let k = 0;
+  while (k < max && k < ys.length && ys[k]! > med + 4 * sigma) {
+    k++;
+  }
+  return k;
+}
+
 /** Events in ys (offsets relative to ys) and where the measured part starts after warm-up. */
 export function analyseStretch(ys: Float64Array, options: StretchOptions): { warmupEnd: number; events: StretchEvent[] } {
   const warmupMax = options.warmupMax ?? 5;
-  let start = 0;
-  let cuts = binarySegmentation(ys, 0, ys.length, options).map((c) => c.at);
+  let start = leadingSlowPoints(ys, warmupMax);
+  let cuts = binarySegmentation(ys, start, ys.length, options).map((c) => c.at);
   // Warm-up: a first change *down* within the first points (slow first runs: JIT, shader compilation, caches).
   for (let guard = 0; guard < 2 && cuts.length > 0 && cuts[0]! - start <= warmupMax; guard++) {
     const at = cuts[0]!;
