@@ -126,11 +126,11 @@ function bestShape(ys: Float64Array, cuts: number[]): Shape {
 
 /**
  * Leading points (at most `max`) far slower than everything after them: first runs that compiled shaders or filled
- * caches. "Far" is 4 noise sds above the median of the rest, the noise sd from the rest's first differences (a step
- * later in the series moves one difference only).
+ * caches. "Far" is 4 noise sds above the median of the points just after them (not of the whole rest: a later
+ * improvement would pull that median down), the noise sd from their first differences.
  */
 function leadingSlowPoints(ys: Float64Array, max: number): number {
-  const rest = ys.subarray(Math.min(max, ys.length));
+  const rest = ys.subarray(Math.min(max, ys.length), Math.min(ys.length, max + Math.max(2 * MIN_SEGMENT, 3 * max)));
   if (rest.length < 2 * MIN_SEGMENT) {
     return 0;
   }
