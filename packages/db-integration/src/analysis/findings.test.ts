@@ -137,3 +137,19 @@ describe('detectFindings: noise shapes and what is not a change', () => {
     expect(kinds(found)).toEqual([['regression', 30]]);
   });
 });
+
+describe('detectFindings: long series (searched on block medians, placed on the full series)', () => {
+  it('places a step in 1000 points within 2 points, stays silent on noise and reports a drift once', () => {
+    const step = detectFindings(series(1000, (i) => (i >= 700 ? Math.log(1.1) : 0), 0.05, 21), 'webgpu', 'latency');
+    expect(step.map((d) => d.kind)).toEqual(['regression']);
+    expect(Math.abs(step[0]!.index - 700)).toBeLessThanOrEqual(2);
+    expect(step[0]!.changePct).toBeCloseTo(0.1, 1);
+    for (let seed = 30; seed < 40; seed++) {
+      expect(detectFindings(series(1000, () => 0, 0.05, seed), 'webgpu', 'latency')).toEqual([]);
+    }
+    const drift = detectFindings(series(1000, (i) => (Math.log(1.25) * i) / 999, 0.05, 22), 'webgpu', 'latency');
+    expect(drift.map((d) => d.kind)).toEqual(['drift']);
+    expect(drift[0]!.changePct).toBeGreaterThan(0.18);
+    expect(drift[0]!.changePct).toBeLessThan(0.32);
+  });
+});

@@ -114,7 +114,10 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
       if (idx.length < 2 || (lo === hi && new Set(idx.map((i) => series.env[i])).size === 1)) {
         continue;
       }
-      const points: SeriesPoint[] = idx.map((i) => ({ at: series.at[i]!, value: col[i]!, ...data.environments[series.env[i]!]! }));
+      const points: SeriesPoint[] = idx.map((i) => {
+        const env = data.environments[series.env[i]!]!;
+        return { at: series.at[i]!, value: col[i]!, backend: env.backend, adapter: env.adapter, isRealHardware: env.isRealHardware };
+      });
       const pointCommit = (j: number): string | null => commitAt(idx[j]!);
       const found = new Map<string, Detection>();
       for (const detector of detectors) {

@@ -25,6 +25,8 @@ export interface BinsegOptions {
   minLogEffect: number;
   /** Most change points kept (the strongest first). @default 20 */
   maxCuts?: number;
+  /** Ranks of the whole stretch searched, when the caller has them (saves the first sort). */
+  ranks?: Float64Array;
 }
 
 /** Median of ys[s, e) through a native typed-array sort (this runs for every candidate split). */
@@ -35,8 +37,8 @@ function medianOf(ys: ArrayLike<number>, s: number, e: number): number {
 }
 
 /** The best split of ys[a, b) when it passes its cut-off and shifts the median by at least `minLogEffect`. */
-function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEffect: number): Cut | undefined {
-  const scan = scanSplits(ys, a, b, MIN_SEGMENT);
+function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEffect: number, ranks?: Float64Array): Cut | undefined {
+  const scan = scanSplits(ys, a, b, MIN_SEGMENT, ranks);
   if (scan === undefined) {
     return undefined;
   }
@@ -94,7 +96,7 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
   const maxCuts = options.maxCuts ?? 20;
   while (stack.length > 0 && found.length < maxCuts) {
     const [a, b] = stack.pop()!;
-    const single = significantSplit(ys, a, b, options.minLogEffect);
+    const single = significantSplit(ys, a, b, options.minLogEffect, a === s && b === e ? options.ranks : undefined);
     if (single !== undefined) {
       found.push(single);
       stack.push([a, single.at], [single.at, b]);

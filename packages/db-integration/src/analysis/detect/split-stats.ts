@@ -55,13 +55,14 @@ export interface SplitScan {
 /**
  * The strongest split of ys[s, e) by each statistic, over splits with at least `minSegment` points each side.
  * O(n log n) (one sort for the ranks; every split is O(1) from prefix sums). undefined when the stretch is too short.
+ * `knownRanks`: the ranks of ys[s, e) when the caller has them already.
  */
-export function scanSplits(ys: ArrayLike<number>, s: number, e: number, minSegment = MIN_SEGMENT): SplitScan | undefined {
+export function scanSplits(ys: ArrayLike<number>, s: number, e: number, minSegment = MIN_SEGMENT, knownRanks?: Float64Array): SplitScan | undefined {
   const n = e - s;
   if (n < 2 * minSegment) {
     return undefined;
   }
-  const ranks = ranksOf(ys, s, e);
+  const ranks = knownRanks ?? ranksOf(ys, s, e);
   let sum = 0;
   let sumSq = 0;
   for (let i = s; i < e; i++) {

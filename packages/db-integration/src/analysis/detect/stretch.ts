@@ -32,19 +32,31 @@ const SEASONAL_POINTS = 40;
 function blockMedians(ys: Float64Array, blocks: number): Float64Array {
   const out = new Float64Array(blocks);
   const n = ys.length;
+  const scratch = new Float64Array(Math.ceil(n / blocks) + 1);
   for (let b = 0; b < blocks; b++) {
-    const part = Array.from(ys.subarray(Math.floor((b * n) / blocks), Math.floor(((b + 1) * n) / blocks))).sort((x, y) => x - y);
-    out[b] = part.length % 2 === 1 ? part[(part.length - 1) / 2]! : (part[part.length / 2 - 1]! + part[part.length / 2]!) / 2;
+    const from = Math.floor((b * n) / blocks);
+    const len = Math.floor(((b + 1) * n) / blocks) - from;
+    // Insertion sort: blocks are a few points long, where a typed-array sort call costs more than the sorting.
+    for (let i = 0; i < len; i++) {
+      const x = ys[from + i]!;
+      let j = i - 1;
+      while (j >= 0 && scratch[j]! > x) {
+        scratch[j + 1] = scratch[j]!;
+        j--;
+      }
+      scratch[j + 1] = x;
+    }
+    out[b] = len % 2 === 1 ? scratch[(len - 1) / 2]! : (scratch[len / 2 - 1]! + scratch[len / 2]!) / 2;
   }
   return out;
 }
 
-function spearmanZ(ys: Float64Array): number {
+function spearmanZ(ys: Float64Array, ranks?: Float64Array): number {
   const n = ys.length;
   if (n < 4) {
     return 0;
   }
-  const r = ranksOf(ys, 0, n);
+  const r = ranks ?? ranksOf(ys, 0, n);
   let d2 = 0;
   for (let i = 0; i < n; i++) {
     d2 += (r[i]! - (i + 1)) ** 2;
@@ -145,11 +157,75 @@ function leadingSlowPoints(ys: Float64Array, max: number): number {
   return k;
 }
 
-/** Events in ys (offsets relative to ys) and where the measured part starts after warm-up. */
+/** Stretches longer than this are searched on block medians (see `analyseStretch`). */
+const COMPRESS_ABOVE = 400;
+const COMPRESSED_POINTS = 200;
+
+/** The split nearest `approx` (within one block each way) where the means of `w` points either side differ most. */
+function refineCut(ys: Float64Array, approx: number, lo: number, hi: number, w: number): number {
+  let best = approx;
+  let bestGap = -1;
+  for (let p = Math.max(lo + 1, approx - w); p <= Math.min(hi - 1, approx + w); p++) {
+    const a = Math.max(lo, p - w);
+    const b = Math.min(hi, p + w);
+    let left = 0;
+    let right = 0;
+    for (let i = a; i < p; i++) {
+      left += ys[i]!;
+    }
+    for (let i = p; i < b; i++) {
+      right += ys[i]!;
+    }
+    const gap = Math.abs(right / (b - p) - left / (p - a));
+    if (gap > bestGap) {
+      bestGap = gap;
+      best = p;
+    }
+  }
+  return best;
+}
+
+/**
+ * Events in ys (offsets relative to ys) and where the measured part starts after warm-up. A stretch longer than
+ * COMPRESS_ABOVE points is analysed as the medians of COMPRESSED_POINTS consecutive blocks (medians of disjoint blocks
+ * of independent noise are independent, so the calibrated cut-offs still hold for the block series) and each change
+ * is then placed on the full series within a block: the scan's cost per long series drops several-fold while a
+ * 1000-point series still resolves changes a few points apart.
+ */
 export function analyseStretch(ys: Float64Array, options: StretchOptions): { warmupEnd: number; events: StretchEvent[] } {
+  const n = ys.length;
+  if (n <= COMPRESS_ABOVE) {
+    return analyseShort(ys, options);
+  }
+  const size = Math.ceil(n / COMPRESSED_POINTS);
+  const blocks = Math.ceil(n / size);
+  const zs = blockMedians(ys, blocks);
+  const edge = (b: number): number => Math.min(n, Math.round((b * n) / blocks));
+  const inner = analyseShort(zs, { ...options, warmupMax: 1 });
+  const cutAt = new Map<number, number>([[0, 0]]);
+  const place = (b: number): number => {
+    let at = cutAt.get(b);
+    if (at === undefined) {
+      at = b >= blocks ? n : refineCut(ys, edge(b), Math.max(0, edge(b - 1)), Math.min(n, edge(b + 1)), size);
+      cutAt.set(b, at);
+    }
+    return at;
+  };
+  const events = inner.events.map((ev): StretchEvent =>
+    ev.type === 'step'
+      ? { type: 'step', at: place(ev.at), before: [place(ev.before[0]), place(ev.before[1])], after: [place(ev.after[0]), place(ev.after[1])], strength: ev.strength }
+      : { type: 'drift', start: edge(ev.start), end: n, slopePerPoint: (ev.slopePerPoint * blocks) / n },
+  );
+  return { warmupEnd: edge(inner.warmupEnd), events };
+}
+
+function analyseShort(ys: Float64Array, options: StretchOptions): { warmupEnd: number; events: StretchEvent[] } {
   const warmupMax = options.warmupMax ?? 5;
   let start = leadingSlowPoints(ys, warmupMax);
-  let cuts = binarySegmentation(ys, start, ys.length, options).map((c) => c.at);
+  // Ranked once for the first search and the trend test (the scan's most common path: no change at all).
+  const firstStart = start;
+  const ranks = ranksOf(ys, start, ys.length);
+  let cuts = binarySegmentation(ys, start, ys.length, { ...options, ranks }).map((c) => c.at);
   // Warm-up: a first change *down* within the first points (slow first runs: JIT, shader compilation, caches).
   for (let guard = 0; guard < 2 && cuts.length > 0 && cuts[0]! - start <= warmupMax; guard++) {
     const at = cuts[0]!;
@@ -167,7 +243,7 @@ export function analyseStretch(ys: Float64Array, options: StretchOptions): { war
   let shape: Shape;
   if (local.length > 0) {
     shape = bestShape(body, local);
-  } else if (Math.abs(spearmanZ(body)) > (options.trendZ ?? 3.3)) {
+  } else if (Math.abs(spearmanZ(body, start === firstStart ? ranks : undefined)) > (options.trendZ ?? 3.3)) {
     // A step too small for the search also makes a monotone trend: it is a drift only if no single step fits better.
     const split = scanSplits(body, 0, n, MIN_SEGMENT);
     shape = bestShape(body, []);
