@@ -13,9 +13,10 @@ describe('critical values of the change-point search', () => {
     }
   });
 
-  it('grow with length for ranks and are capped where ranks cannot reach them (n <= 14)', () => {
+  it('grow with length for ranks and are infinite where ranks cannot reach 0.2 % (n <= 14)', () => {
     expect(criticalValues(200).rank).toBeGreaterThan(criticalValues(20).rank);
-    expect(criticalValues(10).rank).toBeCloseTo(Math.sqrt((3 * 5 * 5) / 11), 2);
+    expect(criticalValues(10).rank).toBe(Infinity);
+    expect(criticalValues(15).rank).toBeLessThan(Math.sqrt((3 * 7 * 8) / 16));
     expect(criticalValues(5000).t).toBeGreaterThan(criticalValues(1000).t);
   });
 });
