@@ -12,7 +12,7 @@ import { ModelCatalogue, runReference } from '@browser-pool/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { FP32_TOLERANCE, worstDiff } from './helpers';
+import { FP32_TOLERANCE, seededRandom, worstDiff } from './helpers';
 import { closeFrame, frame, rawUpgrade } from './raw-websocket';
 
 const catalogue = ModelCatalogue.default();
@@ -45,16 +45,6 @@ async function pageStillAnswers(): Promise<void> {
   expect(page.state.kind).toBe('ready');
 }
 
-/** Seeded PRNG (mulberry32): the fuzz is the same every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('protocol-breaking frames close only their own socket', () => {
   const cases: [string, Buffer, number][] = [
@@ -81,7 +71,7 @@ describe('protocol-breaking frames close only their own socket', () => {
   });
 
   it('a seeded fuzz of 3,000+ frames (raw bytes and protocol-valid garbage) admits nothing and breaks nothing', async () => {
-    const random = prng(20261130);
+    const random = seededRandom(20261130);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
     const texts = [

@@ -1,6 +1,7 @@
 /** Shared by browser tests: a reference comparison that reports the worst element, and a tolerance. */
 import type { TensorMap } from '@browser-pool/browser-harness';
-import { maxAbsDiff } from '@browser-pool/models';
+import { maxAbsDiff, Rng } from '@browser-pool/models';
+import type { PoolEvents, ResourcePool } from '@browser-pool/pool';
 
 /** Max abs diff allowed between browser and onnxruntime-node fp32 outputs (the issue's bar). */
 export const FP32_TOLERANCE = 1e-4;
@@ -16,4 +17,17 @@ export function worstDiff(actual: TensorMap, expected: TensorMap): number {
     worst = Math.max(worst, maxAbsDiff(got, ref));
   }
   return worst;
+}
+
+/** Seeded uniform numbers in [0, 1) (the models package's mulberry32): fuzz and fixtures are the same every run. */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
+}
+
+/** Every payload of pool event `name` from now on, in order. */
+export function collect<K extends keyof PoolEvents>(pool: ResourcePool, name: K): PoolEvents[K][0][] {
+  const seen: PoolEvents[K][0][] = [];
+  pool.on(name, ((payload: PoolEvents[K][0]) => seen.push(payload)) as never);
+  return seen;
 }

@@ -4,10 +4,10 @@
  */
 import { ErrorCode } from '@browser-pool/browser-harness';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
-import { type PoolEvents, type PoolOptions, ResourcePool } from '@browser-pool/pool';
+import { type PoolOptions, ResourcePool } from '@browser-pool/pool';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { FP32_TOLERANCE, worstDiff } from './helpers';
+import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
 
 const catalogue = ModelCatalogue.default();
 const entry = catalogue.get('vit-tiny');
@@ -31,11 +31,6 @@ async function twoChromium(options: PoolOptions = {}): Promise<ResourcePool> {
   return pool;
 }
 
-function collect<K extends keyof PoolEvents>(p: ResourcePool, name: K): PoolEvents[K][0][] {
-  const seen: PoolEvents[K][0][] = [];
-  p.on(name, ((payload: PoolEvents[K][0]) => seen.push(payload)) as never);
-  return seen;
-}
 
 describe('faults under load', () => {
   it('SIGKILL of a browser with 100+ requests in flight: every request settles, >= 99% succeed, a replacement is up within 15 s', async () => {

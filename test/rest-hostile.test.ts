@@ -14,6 +14,8 @@ import { createApi, listen, Store } from '@browser-pool/db-integration';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { seededRandom } from './helpers';
+
 const dir = mkdtempSync(join(tmpdir(), 'bp-rest-hostile-'));
 const TOKEN = 'hostile-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -60,16 +62,6 @@ function getWithHost(host: string | undefined, path = '/health'): Promise<{ stat
   });
 }
 
-/** mulberry32: the fuzz below is the same 1,000 requests on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(async () => {
   store = await Store.open({ path: join(dir, 'hostile.duckdb') });
@@ -201,7 +193,7 @@ describe('/query answer size', () => {
 
 describe('1,000 seeded malformed requests', () => {
   it('get 4xx with field, problem and what to send, never 5xx; only 201 answers stored rows', async () => {
-    const random = rng(12);
+    const random = seededRandom(12);
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
     const hostile: unknown[] = [null, -1, 0, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), '', 'x'.repeat(5000), '\u0000', '\uD800', true, [], {}, [1, [2, [3]]], { __proto__: { polluted: 1 } }, 'NaN', '2026-13-45T99:99:99Z', -0.000001];
     const fields = ['model_name', 'browser', 'backend', 'batch_size', 'p50_latency_ms', 'iterations', 'created_at', 'metrics', 'is_simulated', 'precision_bits', 'throughput_items_per_s', 'results'];

@@ -3,6 +3,7 @@ export { MODEL_SIZES, type ModelSize, SIZES, type SizeSpec } from './architectur
 export { type CatalogueOptions, ModelCatalogue, userModel, type UserModelInit } from './catalogue';
 export { defaultCacheDir, GENERATOR_VERSION } from './generated';
 export { toFloat16Bits, WEIGHT_PRECISIONS, type WeightPrecision } from './onnx/graph-builder';
+export { Rng } from './random';
 export { maxAbsDiff, type ReferenceOptimization, runReference } from './reference';
 export { sampleInputs } from './sample-inputs';
 export { assertReadableFile, loadModelBytes } from './sources';

@@ -1,7 +1,10 @@
 import type { DType, TensorMap } from '@browser-pool/browser-harness/protocol';
 
-/** The kinds of model the pool routes. */
-export const MODEL_TYPES = ['text_embedding', 'vision', 'audio'] as const;
+/**
+ * The kinds of model the pool routes. `custom` is for models that are none of the others (or whose type the user
+ * does not want to state): it has its own browser preference, Chromium first.
+ */
+export const MODEL_TYPES = ['text_embedding', 'vision', 'audio', 'custom'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 /** One model input: name, element type and dims (a string is a symbolic dim such as "batch"). */

@@ -44,6 +44,11 @@ export interface PoolEvents {
   ];
   'inference:retry': [{ model: string; fromConnectionId: string; code: string; attempt: number }];
   'breaker:state': [{ connectionId: string; browser: BrowserKind; state: BreakerState }];
+  /**
+   * A connection failed a known-answer check and left routing ('quarantined'; a replacement is launched), or passed
+   * one again before its replacement was up ('released').
+   */
+  'connection:quarantine': [{ connectionId: string; browser: BrowserKind; state: 'quarantined' | 'released'; reason: string }];
   'health:check': [{ connectionId: string; ok: boolean; pingMs: number | undefined; healthScore: number; detail: string }];
   scaling: [{ action: 'up' | 'down' | 'recycle'; browser: BrowserKind; connectionId: string | undefined; reason: string; connections: number }];
   recovery: [{ browser: BrowserKind; lostConnectionId: string; replacementId: string | undefined; recoveryMs: number; ok: boolean; reason: string }];

@@ -91,6 +91,26 @@ export class Fleet {
     }
   }
 
+  /**
+   * Takes a connection that computed a wrong answer out of routing and launches its replacement; once that is up,
+   * the quarantined one is drained and closed (unless a later check released it first).
+   */
+  quarantine(pc: PoolConnection, reason: string): void {
+    pc.quarantine(reason);
+    this.emit('connection:quarantine', { connectionId: pc.id, browser: pc.browser, state: 'quarantined', reason });
+    void this.launch(pc.browser, `replacing quarantined ${pc.id}`).then((replacement) => {
+      if (replacement !== undefined && pc.state.kind === 'quarantined') {
+        void pc.drain(`replaced by ${replacement.id} after: ${reason}`);
+      }
+    });
+  }
+
+  /** Puts a quarantined connection back into routing. */
+  release(pc: PoolConnection, reason: string): void {
+    pc.release();
+    this.emit('connection:quarantine', { connectionId: pc.id, browser: pc.browser, state: 'released', reason });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.active.values(), ...this.spares.splice(0)];

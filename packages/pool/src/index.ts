@@ -4,6 +4,7 @@ export type * from './database';
 export type { PoolEvents } from './events';
 export { ewma, type HealthInputs,healthScore } from './health';
 export * from './model-handle';
+export type { ModelSpec } from './model-spec';
 export * from './options';
 export type { RoutingSource } from './pool-model';
 export { type GetModelOptions, ResourcePool } from './resource-pool';

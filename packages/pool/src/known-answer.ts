@@ -33,7 +33,7 @@ export class KnownAnswer {
     const pingMs = await pc.connection.ping({ timeoutMs: 5000 });
     pc.stats.pingMs = pingMs;
     try {
-      const { result } = await pc.run(model, inputs, { deadline: Date.now() + 30_000, priority: -1 });
+      const { result } = await pc.healthRun(model, inputs, Date.now() + 30_000);
       const worst = Math.max(...Object.entries(expected).map(([name, t]) => (result.outputs[name] === undefined ? Infinity : maxAbsDiff(result.outputs[name], t))));
       const ok = worst <= TOLERANCE;
       pc.stats.knownAnswerOk = ok;

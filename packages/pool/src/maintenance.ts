@@ -82,12 +82,18 @@ export class Maintenance {
     }
     this.healthRunning = true;
     try {
-      for (const pc of this.fleet.all.filter((c) => c.accepting)) {
+      for (const pc of this.fleet.all.filter((c) => c.accepting || c.state.kind === 'quarantined')) {
         pc.stats.memoryBytes = await pc.connection.memory({ timeoutMs: 5000 }).catch(() => pc.stats.memoryBytes);
         const outcome = await this.knownAnswer
           .check(pc)
           .catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
         this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
+        if (!outcome.ok && pc.accepting) {
+          // A wrong answer is not a slow answer: no more traffic for it, at once.
+          this.fleet.quarantine(pc, `known-answer check failed: ${outcome.detail}`);
+        } else if (outcome.ok && pc.state.kind === 'quarantined') {
+          this.fleet.release(pc, `known-answer check passed: ${outcome.detail}`);
+        }
       }
     } finally {
       this.healthRunning = false;

@@ -53,6 +53,14 @@ export interface InferenceResult {
   timings: InferenceTimings;
 }
 
+/** An onnxruntime-web / onnxruntime-common `Tensor` (structurally: type, dims, data on the CPU). */
+export interface OrtTensorInput {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: unknown;
+  readonly location?: string;
+}
+
 export interface HandleRunOptions {
   /** Deadline of the whole call, retries included. @default the pool's runTimeoutMs */
   timeoutMs?: number;
@@ -64,7 +72,8 @@ export interface HandleRunOptions {
   outputNames?: readonly string[];
 }
 
-export type Executor = (inputs: TensorMap, options: HandleRunOptions) => Promise<InferenceResult>;
+/** Runs one request; `inputs` is checked by the pool (anything may arrive from untyped callers). */
+export type Executor = (inputs: unknown, options: HandleRunOptions) => Promise<InferenceResult>;
 
 export class ModelHandle {
   private released = false;
@@ -81,8 +90,13 @@ export class ModelHandle {
     private readonly onRelease: () => Promise<void>,
   ) {}
 
-  /** Runs one inference on the best connection for this model now, retrying elsewhere on connection failures. */
-  run(inputs: TensorMap, options: HandleRunOptions = {}): Promise<InferenceResult> {
+  /**
+   * Runs one inference on the best connection for this model now, retrying elsewhere on connection failures.
+   * `inputs` maps each input name to a tensor `{ dtype, dims, data }` or an onnxruntime `Tensor`.
+   * @throws InvalidInputError naming the input and what was expected; a failed request's error carries
+   *   `details.connectionId`, `details.browser` and `details.attempts`.
+   */
+  run(inputs: TensorMap | Record<string, OrtTensorInput>, options: HandleRunOptions = {}): Promise<InferenceResult> {
     if (this.released) {
       return Promise.reject(new ClosedError(`model handle "${this.name}" was released; get a new one with pool.getModel()`));
     }

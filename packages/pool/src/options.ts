@@ -13,11 +13,15 @@ import { MODEL_TYPES, ModelCatalogue, type ModelType } from '@browser-pool/model
 import type { PoolDatabase } from './database';
 import type { RoutingPolicy } from './routing/policy';
 
-/** Browser preference per model type, best first (the issue's defaults: audio→Firefox, vision→Chrome, text→Edge). */
+/**
+ * Browser preference per model type, best first (audio→Firefox, vision→Chrome, text→Edge; a `custom` model goes to
+ * Chromium first, the browser every install has).
+ */
 export const DEFAULT_BROWSER_PREFERENCE: Record<ModelType, BrowserKind[]> = {
   audio: ['firefox', 'chromium', 'edge'],
   vision: ['chromium', 'edge', 'firefox'],
   text_embedding: ['edge', 'chromium', 'firefox'],
+  custom: ['chromium', 'firefox', 'edge'],
 };
 
 export interface BreakerOptions {

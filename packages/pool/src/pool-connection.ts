@@ -14,6 +14,7 @@ import {
   type RunResult,
   type SessionInfo,
   type TensorMap,
+  TimeoutError,
 } from '@browser-pool/browser-harness';
 import PQueue from 'p-queue';
 
@@ -25,6 +26,8 @@ import type { ConnectionView } from './routing/policy';
 
 export type PoolConnectionState =
   | { kind: 'ready' }
+  /** Failed a known-answer check: out of routing until it passes one or its replacement is up. */
+  | { kind: 'quarantined'; reason: string }
   | { kind: 'draining'; reason: string }
   | { kind: 'closed'; cause: BrowserPoolError };
 
@@ -61,6 +64,16 @@ export function isConnectionFault(error: unknown): boolean {
       error.code as never,
     )
   );
+}
+
+/** Resolves with `promise`, or fails with `E_TIMEOUT` at `deadline` (the promise itself goes on for others). */
+function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  const remaining = deadline - Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what}: the request's deadline passed`)), Math.max(0, remaining));
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 export class PoolConnection implements ConnectionView {
@@ -166,16 +179,49 @@ export class PoolConnection implements ConnectionView {
     if (this.stateValue.kind !== 'ready') {
       throw new ConnectionLostError(`connection ${this.id} is ${this.stateValue.kind}; it takes no new work`);
     }
+    return this.enqueue(model, inputs, options);
+  }
+
+  /** The known-answer check: runs here even while quarantined (passing it is the way back into routing). */
+  healthRun(model: PoolModel, inputs: TensorMap, deadline: number): Promise<{ result: RunResult; loaded: LoadedModel }> {
+    if (this.stateValue.kind === 'closed') {
+      return Promise.reject(this.stateValue.cause);
+    }
+    return this.enqueue(model, inputs, { deadline, priority: -1 });
+  }
+
+  /** Takes the connection out of routing after a failed known-answer check. */
+  quarantine(reason: string): void {
+    if (this.stateValue.kind === 'ready') {
+      this.stateValue = { kind: 'quarantined', reason };
+    }
+  }
+
+  /** Back into routing after passing a known-answer check. */
+  release(): void {
+    if (this.stateValue.kind === 'quarantined') {
+      this.stateValue = { kind: 'ready' };
+    }
+  }
+
+  private async enqueue(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+    // The request's deadline also bounds its wait in this queue: a request never outlives it waiting here.
+    const remaining = Math.max(1, options.deadline - Date.now());
+    const expiry = AbortSignal.timeout(remaining);
+    const signal = options.signal === undefined ? expiry : AbortSignal.any([options.signal, expiry]);
     try {
       // Enqueued synchronously (before any await), so `outstanding` counts it for the very next routing decision.
-      return await this.queue.add(() => this.runQueued(model, inputs, options), {
-        priority: options.priority ?? 0,
-        signal: options.signal,
-      });
+      return await this.queue.add(() => this.runQueued(model, inputs, options), { priority: options.priority ?? 0, signal });
     } catch (error) {
-      if (options.signal?.aborted === true && !(error instanceof BrowserPoolError)) {
+      if (error instanceof BrowserPoolError) {
+        throw error;
+      }
+      if (options.signal?.aborted === true) {
         // p-queue rejects with the signal's reason; a request aborted while queued never ran.
         throw new AbortedError('inference aborted by the caller before it ran', { cause: error });
+      }
+      if (expiry.aborted) {
+        throw new TimeoutError(`connection ${this.id}: request waited ${remaining} ms in the queue and reached its deadline before it ran`, { cause: error });
       }
       throw error;
     }
@@ -187,7 +233,9 @@ export class PoolConnection implements ConnectionView {
       return Promise.reject(this.stateValue.cause);
     }
     return this.breakerImpl.fire(async () => {
-      const loaded = await this.ensureModel(model, options.signal);
+      // The load is shared by every request for this model here: no single request's signal may cancel it, but
+      // each waits for it only until its own deadline.
+      const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
       const result = await this.connection.run(loaded.session.sessionId, inputs, {
         timeoutMs: Math.max(1, options.deadline - Date.now()),
         signal: options.signal,
@@ -225,7 +273,7 @@ export class PoolConnection implements ConnectionView {
   /** Stops taking work, waits for what is queued and running, then closes the browser. */
   async drain(reason: string): Promise<void> {
     this.retiring = true;
-    if (this.stateValue.kind === 'ready') {
+    if (this.stateValue.kind === 'ready' || this.stateValue.kind === 'quarantined') {
       this.stateValue = { kind: 'draining', reason };
     }
     await this.queue.onIdle();
@@ -259,6 +307,16 @@ export class PoolConnection implements ConnectionView {
         if (error instanceof BackendUnavailableError) {
           fallbacks.push({ backend, code: error.code, reason: error.message });
           continue;
+        }
+        if (error instanceof TimeoutError) {
+          // A load that outlives loadTimeoutMs means a hung page (loads block its main thread, so heartbeats cannot
+          // tell): close it so the fleet replaces it and every request waiting here is retried elsewhere.
+          const hung = new ConnectionLostError(
+            `connection ${this.id}: loading "${model.entry.name}" on ${backend} took longer than loadTimeoutMs (${this.loadTimeoutMs} ms); the page is treated as hung and replaced`,
+            { cause: error },
+          );
+          this.connection.fail(hung);
+          throw hung;
         }
         throw error;
       }

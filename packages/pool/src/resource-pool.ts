@@ -14,25 +14,26 @@ import {
   ClosedError,
   InvalidInputError,
   InvalidOptionsError,
-  NoConnectionError,
+  ModelLoadError,
   type PageModelSource,
-  QueueFullError,
   type SessionOptionsWire,
-  type TensorMap,
 } from '@browser-pool/browser-harness';
 import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } from '@browser-pool/models';
 
 import type { BrowserRecommendation, PerformanceReportRequest, PoolDatabase, VisualizationRequest } from './database';
+import { Dispatcher } from './dispatcher';
 import type { PoolEvents } from './events';
 import { type EmitPoolEvent, Fleet } from './fleet';
 import { KnownAnswer } from './known-answer';
 import { Maintenance } from './maintenance';
-import { type HandleRunOptions, type InferenceResult, ModelHandle, type Placement } from './model-handle';
+import { ModelHandle } from './model-handle';
+import { type ModelSpec, registerUserModel } from './model-spec';
 import { listOf, type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options';
+import { placementOf } from './placement';
 import { isConnectionFault, type LoadedModel, type PoolConnection } from './pool-connection';
 import { modelKey, type PoolModel } from './pool-model';
 import { routingFor } from './routing/history';
-import { AffinityRoutingPolicy, type RoutingDecision, type RoutingPolicy } from './routing/policy';
+import { AffinityRoutingPolicy, type RoutingPolicy } from './routing/policy';
 import { type PoolStats, poolStats } from './stats';
 
 export interface GetModelOptions {
@@ -62,14 +63,16 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   private readonly models = new Map<string, ModelRecord>();
   private readonly policy: RoutingPolicy;
   private readonly knownAnswer: KnownAnswer;
-  private admitted = 0;
-  private errors = 0;
+  private readonly dispatcher: Dispatcher;
+  // EventEmitter's generic emit signature does not unify with a generic arrow; the call itself is fully typed.
+  private readonly emitTyped: EmitPoolEvent = (name, ...args) => this.emit(name, ...(args as never));
 
   constructor(options: PoolOptions = {}) {
     super();
     this.options = resolvePoolOptions(options);
     this.policy = this.options.routing ?? new AffinityRoutingPolicy();
     this.knownAnswer = new KnownAnswer(this.options.catalogue);
+    this.dispatcher = new Dispatcher({ options: this.options, policy: this.policy, fleet: () => this.fleetOrUndefined(), emit: this.emitTyped, events: this });
   }
 
   /** Starts the page server and one connection per configured browser. Idempotent. */
@@ -96,11 +99,27 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
 
   /**
    * Resolves `modelName` (a catalogue entry of type `modelType`), loads it on the connection the routing policy
-   * picks, and returns a handle whose runs go to the best connection at each call.
+   * picks, and returns a handle whose runs go to the best connection at each call. Or, with a {@link ModelSpec},
+   * loads your own model from a file, URL or bytes: `pool.getModel({ path: './model.onnx' })`.
    * @throws ModelNotFoundError, InvalidInputError (type mismatch), BackendUnavailableError (no listed backend runs
    *   here; details list each reason), ModelLoadError, NoConnectionError.
    */
-  async getModel(modelType: ModelType, modelName: string, options: GetModelOptions = {}): Promise<ModelHandle> {
+  getModel(spec: ModelSpec, options?: GetModelOptions): Promise<ModelHandle>;
+  getModel(modelType: ModelType, modelName: string, options?: GetModelOptions): Promise<ModelHandle>;
+  async getModel(first: ModelType | ModelSpec, second?: string | GetModelOptions, third: GetModelOptions = {}): Promise<ModelHandle> {
+    if (typeof first === 'object' && first !== null) {
+      const entry = await registerUserModel(this.options.catalogue, first);
+      return this.loadModel(entry.modelType, entry.name, typeof second === 'object' ? second : {});
+    }
+    if (typeof second !== 'string') {
+      throw new InvalidInputError(
+        `getModel takes (modelType, modelName, options?) or ({ path | url | bytes, name?, modelType? }, options?); got (${JSON.stringify(first)}, ${JSON.stringify(second)})`,
+      );
+    }
+    return this.loadModel(first, second, third);
+  }
+
+  private async loadModel(modelType: ModelType, modelName: string, options: GetModelOptions): Promise<ModelHandle> {
     const harness = await this.ready();
     const entry = this.options.catalogue.get(modelName);
     if (entry.modelType !== modelType) {
@@ -120,7 +139,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     const deadline = Date.now() + this.options.loadTimeoutMs;
     const exclude = new Set<string>();
     for (;;) {
-      const decision = await this.route(model, exclude, deadline);
+      const decision = await this.dispatcher.route(model, exclude, deadline);
       const connection = decision.connection as PoolConnection;
       let loaded: LoadedModel;
       try {
@@ -130,19 +149,20 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
           exclude.add(connection.id);
           continue;
         }
+        const failed = entry.origin === 'user' && error instanceof ModelLoadError ? new ModelLoadError(`${error.message} (${entry.description})`, { cause: error, details: { ...error.details } }) : error;
         this.emit('model:failed', {
           model: entry.name,
           modelType,
           connectionId: connection.id,
           browser: connection.browser,
           requestedBackends: [...model.backends],
-          code: error instanceof BrowserPoolError ? error.code : 'E_INTERNAL',
-          message: (error as Error).message,
+          code: failed instanceof BrowserPoolError ? failed.code : 'E_INTERNAL',
+          message: (failed as Error).message,
         });
-        throw error;
+        throw failed;
       }
       record.handles++;
-      const placement = this.placement(connection, decision, loaded, model);
+      const placement = placementOf(connection, decision, loaded, model);
       this.emit('model:loaded', {
         model: entry.name,
         modelType,
@@ -159,7 +179,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         loaded.session.inputs.map((i) => i.name),
         loaded.session.outputNames,
         loaded.session.timings,
-        (inputs, runOptions) => this.execute(model, inputs, runOptions),
+        (inputs, runOptions) => this.dispatcher.execute(model, inputs, runOptions, loaded.session.inputs.map((i) => i.name)),
         () => this.releaseModel(held),
       );
     }
@@ -169,12 +189,13 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   stats(): PoolStats {
     const fleet = this.fleetOrUndefined();
     return poolStats(fleet?.all ?? [], {
-      admitted: this.admitted,
+      admitted: this.dispatcher.admitted,
       maxQueuedRequests: this.options.maxQueuedRequests,
-      errors: this.errors,
+      errors: this.dispatcher.errors,
       unavailable: fleet?.unavailable ?? new Map(),
       models: [...this.models.values()].map((r) => r.model),
       spares: fleet?.spareCount ?? 0,
+      bridge: this.state.kind === 'ready' ? this.state.harness.bridgeAddress : undefined,
     });
   }
 
@@ -215,156 +236,13 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     return this.database().browserRecommendations();
   }
 
-  // ---- running ----
-
-  private async execute(model: PoolModel, inputs: TensorMap, options: HandleRunOptions): Promise<InferenceResult> {
-    const started = performance.now();
-    if (this.admitted >= this.options.maxQueuedRequests) {
-      this.errors++;
-      throw new QueueFullError(
-        `pool queue is full (${this.admitted} requests admitted, maxQueuedRequests ${this.options.maxQueuedRequests}); retry later or raise the limit`,
-      );
-    }
-    this.admitted++;
-    const batchSize = batchOf(inputs);
-    const requestedBackend = model.backends[0] ?? 'wasm';
-    let last: PoolConnection | undefined;
-    const deadline = Date.now() + (options.timeoutMs ?? this.options.runTimeoutMs);
-    const exclude = new Set<string>();
-    let attempts = 0;
-    try {
-      for (;;) {
-        attempts++;
-        const decision = this.chooseNow(model, exclude) ?? (await this.route(model, exclude, deadline));
-        const connection = decision.connection as PoolConnection;
-        last = connection;
-        try {
-          const { result, loaded } = await connection.run(model, inputs, {
-            deadline,
-            signal: options.signal,
-            priority: options.priority,
-            outputNames: options.outputNames,
-          });
-          connection.observe({ ok: true, endToEndMs: result.endToEndMs });
-          const out: InferenceResult = {
-            outputs: result.outputs,
-            backend: loaded.session.backend,
-            connectionId: connection.id,
-            browser: connection.browser,
-            attempts,
-            timings: {
-              computeMs: result.computeMs,
-              handleMs: result.handleMs,
-              endToEndMs: result.endToEndMs,
-              totalMs: performance.now() - started,
-              firstRun: result.firstRun,
-            },
-          };
-          this.emit('inference:completed', {
-            model: model.entry.name,
-            modelType: model.entry.modelType,
-            connectionId: connection.id,
-            browser: connection.browser,
-            backend: out.backend,
-            requestedBackend,
-            batchSize,
-            sessionOptions: model.sessionOptions,
-            attempts,
-            timings: out.timings,
-          });
-          return out;
-        } catch (error) {
-          connection.observe({ ok: false, error });
-          const retryable = isConnectionFault(error) && (error as BrowserPoolError).code !== 'E_TIMEOUT';
-          const fleet = this.fleetOrUndefined();
-          const elsewhere = (): boolean =>
-            (fleet?.all ?? []).some((c) => c.id !== connection.id && !exclude.has(c.id)) ||
-            (fleet?.pendingLaunches ?? 0) > 0 ||
-            connection.state.kind === 'closed'; // a lost connection is being replaced
-          if (retryable && attempts <= this.options.maxRetries && Date.now() < deadline && options.signal?.aborted !== true && elsewhere()) {
-            exclude.add(connection.id);
-            this.emit('inference:retry', { model: model.entry.name, fromConnectionId: connection.id, code: (error as BrowserPoolError).code, attempt: attempts });
-            continue;
-          }
-          throw error;
-        }
-      }
-    } catch (error) {
-      this.errors++;
-      const e = error instanceof BrowserPoolError ? error : undefined;
-      this.emit('inference:failed', {
-        model: model.entry.name,
-        modelType: model.entry.modelType,
-        connectionId: last?.id,
-        browser: last?.browser,
-        requestedBackend,
-        batchSize,
-        code: e?.code ?? 'E_INTERNAL',
-        message: (error as Error).message,
-        attempts,
-      });
-      throw error;
-    } finally {
-      this.admitted--;
-    }
-  }
-
-  /** Asks the policy now. Synchronous on purpose: the caller enqueues in the same turn, so the next decision sees it. */
-  private chooseNow(model: PoolModel, exclude: ReadonlySet<string>): RoutingDecision | undefined {
-    if (this.state.kind !== 'ready') {
-      throw new ClosedError('pool closed');
-    }
-    const { fleet } = this.state;
-    return this.policy.choose(fleet.all, {
-      modelType: model.entry.modelType,
-      modelKey: model.key,
-      preference: model.preference,
-      exclude,
-      unavailable: fleet.unavailable,
-    });
-  }
-
-  /** Routes, and when nothing is eligible but a browser is being (re)launched, waits for it until the deadline. */
-  private async route(model: PoolModel, exclude: Set<string>, deadline: number): Promise<RoutingDecision> {
-    for (;;) {
-      const decision = this.chooseNow(model, exclude);
-      if (decision !== undefined) {
-        return decision;
-      }
-      const pendingLaunches = this.fleetOrUndefined()?.pendingLaunches ?? 0;
-      const remaining = deadline - Date.now();
-      if (pendingLaunches === 0 || remaining <= 0) {
-        const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
-        throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
-          details: { excluded: [...exclude], unavailable: Object.fromEntries(this.fleetOrUndefined()?.unavailable ?? []) },
-        });
-      }
-      await this.waitForConnectionUp(remaining);
-    }
-  }
-
-  private waitForConnectionUp(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.off('connection:up', done);
-        this.off('recovery', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.on('connection:up', done);
-      this.on('recovery', done);
-    });
-  }
-
   // ---- lifecycle ----
 
   private async start(): Promise<void> {
     const harness = await BrowserHarness.start({ connectTimeoutMs: this.options.connectTimeoutMs, ...this.options.harness });
-    // EventEmitter's generic emit signature does not unify with a generic arrow; the call itself is fully typed.
-    const emit: EmitPoolEvent = (name, ...args) => this.emit(name, ...(args as never));
+    const emit = this.emitTyped;
     const fleet = new Fleet(harness, this.options, emit);
-    const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.admitted, emit);
+    const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.dispatcher.admitted, emit);
     try {
       this.state = { kind: 'ready', harness, fleet, maintenance };
       await this.options.database?.attach(this);
@@ -422,30 +300,4 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     this.models.delete(record.model.key);
     await Promise.all((this.fleetOrUndefined()?.all ?? []).map((c) => c.releaseModel(record.model.key)));
   }
-
-  private placement(connection: PoolConnection, decision: RoutingDecision, loaded: LoadedModel, model: PoolModel): Placement {
-    const webgpu = connection.capabilities.webgpu;
-    const onGpu = loaded.session.backend === 'webgpu';
-    const software = onGpu && webgpu.available && !webgpu.isRealHardware;
-    return {
-      connectionId: connection.id,
-      browser: connection.browser,
-      browserVersion: connection.connection.browserVersion,
-      preferredBrowser: decision.preferredBrowser,
-      browserFallbackReason: decision.fallbackReason,
-      requestedBackends: [...model.backends],
-      routing: model.routing,
-      backend: loaded.session.backend,
-      fallbacks: loaded.fallbacks,
-      adapter: onGpu ? webgpu : undefined,
-      isRealHardware: onGpu ? !software : loaded.session.backend === 'wasm',
-      softwareReason: software ? webgpu.softwareReason : undefined,
-    };
-  }
-}
-
-/** Leading dimension of the first input: the batch size of models with a batch axis, 1 otherwise. */
-function batchOf(inputs: TensorMap): number {
-  const first = Object.values(inputs)[0];
-  return first !== undefined && first.dims.length > 1 ? (first.dims[0] ?? 1) : 1;
 }

@@ -8,6 +8,8 @@ import type { PoolModel } from './pool-model';
 export interface ConnectionSnapshot {
   id: string;
   browser: BrowserKind;
+  /** Browser process id, where this orchestrator launched it and knows it (undefined for remote browsers). */
+  pid: number | undefined;
   state: string;
   breaker: BreakerState;
   outstanding: number;
@@ -35,16 +37,27 @@ export interface PoolStats {
   unavailableBrowsers: Partial<Record<BrowserKind, string>>;
   /** Ready spare connections held back from routing. */
   spares: number;
+  /** Where pages connect back (`ws://host:port`; the secret path is left out on purpose). */
+  bridge: string | undefined;
 }
 
 export function poolStats(
   conns: readonly PoolConnection[],
-  extra: { admitted: number; maxQueuedRequests: number; errors: number; unavailable: ReadonlyMap<BrowserKind, string>; models: readonly PoolModel[]; spares: number },
+  extra: {
+    admitted: number;
+    maxQueuedRequests: number;
+    errors: number;
+    unavailable: ReadonlyMap<BrowserKind, string>;
+    models: readonly PoolModel[];
+    spares: number;
+    bridge: string | undefined;
+  },
 ): PoolStats {
   const now = Date.now();
   const connections = conns.map((c) => ({
     id: c.id,
     browser: c.browser,
+    pid: c.connection.pid,
     state: c.state.kind,
     breaker: c.breaker,
     outstanding: c.outstanding,
@@ -78,5 +91,6 @@ export function poolStats(
     errors: extra.errors,
     unavailableBrowsers: Object.fromEntries(extra.unavailable),
     spares: extra.spares,
+    bridge: extra.bridge,
   };
 }

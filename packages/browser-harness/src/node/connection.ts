@@ -133,6 +133,14 @@ export class Connection {
     return this.launched.channel.ping(call);
   }
 
+  /**
+   * Declares the connection failed (a hung page, a wrong answer): the socket closes, pending calls fail with `cause`
+   * and close listeners run; the browser itself is shut by `close()`.
+   */
+  fail(cause: BrowserPoolError): void {
+    this.launched.channel.close(cause);
+  }
+
   onClose(listener: (cause: BrowserPoolError) => void): () => void {
     return this.launched.channel.onClose(listener);
   }

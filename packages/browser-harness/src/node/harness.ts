@@ -66,6 +66,11 @@ export class BrowserHarness {
     return this.bridge.url(this.pageServer.origin);
   }
 
+  /** `ws://host:port` of the bridge, without the secret path: safe to log and record. */
+  get bridgeAddress(): string {
+    return this.pageServer.origin.replace(/^http/, 'ws');
+  }
+
   /** What the bridge refused so far (unknown paths, bad secrets, foreign origins, protocol errors). */
   get bridgeCounters(): Readonly<BridgeCounters> {
     return this.bridge.counters;

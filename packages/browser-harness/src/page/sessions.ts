@@ -48,6 +48,24 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+/**
+ * What onnxruntime says when the values or shapes of this request are what the model rejects (an index out of a
+ * Gather's range, dimensions that do not broadcast, a reshape that cannot hold the data). Such a failure is the
+ * request's: it goes back to the caller once and says nothing about the page. Anything else ORT throws during a run
+ * (device lost, out of memory, a trap) is a page fault.
+ */
+const REQUEST_FAULT =
+  /out of (data )?bounds|must be within|invalid (dimensions|rank|shape|input)|got invalid|shape mismatch|broadcast|cannot reshape|input tensor cannot be reshaped|dimension mismatch|not match|index .* out of range/i;
+const PAGE_FAULT = /out of memory|memory access out of bounds|unreachable|device (was )?lost|abort\(/i;
+
+function runError(modelId: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (REQUEST_FAULT.test(message) && !PAGE_FAULT.test(message)) {
+    return new InvalidInputError(`model "${modelId}" rejected these inputs: ${message}`, { details: { source: 'onnxruntime' } });
+  }
+  return new InferenceError(`run of "${modelId}" failed: ${message}`);
+}
+
 export interface RunOutcome {
   outputs: NamedTensor[];
   computeMs: number;
@@ -243,7 +261,7 @@ export class SessionManager {
         return r;
       });
     } catch (error) {
-      throw new InferenceError(`run of "${held.info.modelId}" failed: ${(error as Error).message}`);
+      throw runError(held.info.modelId, error);
     }
     const firstRun = !held.ranOnce;
     held.ranOnce = true;

@@ -72,7 +72,11 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
     for (const browser of chain) {
       const pool = candidates.filter((c) => c.browser === browser && eligible(c, request));
       if (pool.length === 0) {
-        skipped.push(`${browser}: ${request.unavailable.get(browser) ?? 'no healthy connection'}`);
+        // Name only browsers this pool has (or tried to start): one it was never asked to open is no fallback.
+        const why = request.unavailable.get(browser) ?? (candidates.some((c) => c.browser === browser) ? 'no healthy connection' : undefined);
+        if (why !== undefined) {
+          skipped.push(`${browser}: ${why}`);
+        }
         continue;
       }
       return {

@@ -28,6 +28,11 @@ export interface FaultInjector {
   stallPage(ms: number): Promise<void>;
   /** SIGKILLs the browser process. */
   killBrowser(): void;
+  /**
+   * Makes the page lie: from now on it flips the last byte of every binary frame it sends (the tail of its last
+   * output tensor), so it answers on time but wrong, as a faulty GPU driver or a tampered page would.
+   */
+  corruptOutputs(): Promise<void>;
 }
 
 /** A browser process with one worker page connected back over the bridge. */

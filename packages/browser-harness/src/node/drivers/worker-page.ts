@@ -38,6 +38,15 @@ export interface OwnedBrowser {
   shutdown: () => Promise<void>;
 }
 
+/** Patches both ways a page sends frames (its relay's port, its own socket) to flip the last byte of binary ones. */
+const CORRUPT_OUTPUTS = `(() => {
+  const flip = (data) => { if (data instanceof ArrayBuffer && data.byteLength > 0) { const u = new Uint8Array(data); u[u.length - 1] ^= 0xff; u[u.length - 2] ^= 0xff; } };
+  const post = MessagePort.prototype.postMessage;
+  MessagePort.prototype.postMessage = function (message, transfer) { if (message && message.kind === 'send') { flip(message.data); } return post.call(this, message, transfer); };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) { flip(data instanceof Uint8Array ? data.buffer : data); return send.call(this, data); };
+})()`;
+
 export async function openWorkerPage(page: PageOps, request: LaunchRequest, owned: OwnedBrowser): Promise<LaunchedPage> {
   try {
     const channelPromise = request.waitForChannel();
@@ -66,6 +75,9 @@ export async function openWorkerPage(page: PageOps, request: LaunchRequest, owne
         },
         freezePage: async () => {
           await page.evaluate('setTimeout(() => { for (;;) {} }, 0)');
+        },
+        corruptOutputs: async () => {
+          await page.evaluate(CORRUPT_OUTPUTS);
         },
         killBrowser: () => {
           if (owned.pid === undefined) {

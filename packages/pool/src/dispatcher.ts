@@ -1,0 +1,223 @@
+/**
+ * One request's way through the pool: input checks before admission, the admission bound, routing (waiting for a
+ * launching connection until the deadline), the run on the chosen connection, retries elsewhere after connection
+ * faults, and the events that record it. The pool owns connections and models; this owns what happens to a request.
+ */
+import type { EventEmitter } from 'node:events';
+
+import {
+  type BrowserPoolError,
+  ClosedError,
+  NoConnectionError,
+  QueueFullError,
+  type TensorMap,
+} from '@browser-pool/browser-harness';
+
+import type { PoolEvents } from './events';
+import type { EmitPoolEvent, Fleet } from './fleet';
+import { normalizeInputs } from './inputs';
+import type { HandleRunOptions, InferenceResult } from './model-handle';
+import type { ResolvedPoolOptions } from './options';
+import { isConnectionFault, type PoolConnection } from './pool-connection';
+import type { PoolModel } from './pool-model';
+import { withRequestContext } from './request-error';
+import type { RoutingDecision, RoutingPolicy } from './routing/policy';
+
+export interface DispatcherDeps {
+  options: ResolvedPoolOptions;
+  policy: RoutingPolicy;
+  /** The fleet while the pool is ready; undefined once it closed. */
+  fleet: () => Fleet | undefined;
+  emit: EmitPoolEvent;
+  /** Where `connection:up` and `recovery` are heard (the pool itself). */
+  events: Pick<EventEmitter<PoolEvents>, 'on' | 'off'>;
+}
+
+export class Dispatcher {
+  /** Requests admitted right now (queued + running). */
+  admitted = 0;
+  /** Requests that failed, including those refused at the boundary. */
+  errors = 0;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  async execute(model: PoolModel, given: unknown, options: HandleRunOptions, inputNames: readonly string[]): Promise<InferenceResult> {
+    const started = performance.now();
+    const requestedBackend = model.backends[0] ?? 'wasm';
+    let inputs: TensorMap;
+    try {
+      // Checked before admission: a bad call costs no slot and never reaches a page.
+      inputs = normalizeInputs(model.entry.name, given, inputNames);
+    } catch (error) {
+      this.errors++;
+      const failed = withRequestContext(error, { model: model.entry.name, connectionId: undefined, browser: undefined, attempts: 0 });
+      this.deps.emit('inference:failed', {
+        model: model.entry.name,
+        modelType: model.entry.modelType,
+        connectionId: undefined,
+        browser: undefined,
+        requestedBackend,
+        batchSize: 1,
+        code: failed.code,
+        message: failed.message,
+        attempts: 0,
+      });
+      throw failed;
+    }
+    if (this.admitted >= this.deps.options.maxQueuedRequests) {
+      this.errors++;
+      throw new QueueFullError(
+        `pool queue is full (${this.admitted} requests admitted, maxQueuedRequests ${this.deps.options.maxQueuedRequests}); retry later or raise the limit`,
+      );
+    }
+    this.admitted++;
+    const batchSize = batchOf(inputs);
+    let last: PoolConnection | undefined;
+    const deadline = Date.now() + (options.timeoutMs ?? this.deps.options.runTimeoutMs);
+    const exclude = new Set<string>();
+    let attempts = 0;
+    try {
+      for (;;) {
+        attempts++;
+        const decision = this.chooseNow(model, exclude) ?? (await this.route(model, exclude, deadline));
+        const connection = decision.connection as PoolConnection;
+        last = connection;
+        try {
+          const { result, loaded } = await connection.run(model, inputs, {
+            deadline,
+            signal: options.signal,
+            priority: options.priority,
+            outputNames: options.outputNames,
+          });
+          connection.observe({ ok: true, endToEndMs: result.endToEndMs });
+          const out: InferenceResult = {
+            outputs: result.outputs,
+            backend: loaded.session.backend,
+            connectionId: connection.id,
+            browser: connection.browser,
+            attempts,
+            timings: {
+              computeMs: result.computeMs,
+              handleMs: result.handleMs,
+              endToEndMs: result.endToEndMs,
+              totalMs: performance.now() - started,
+              firstRun: result.firstRun,
+            },
+          };
+          this.deps.emit('inference:completed', {
+            model: model.entry.name,
+            modelType: model.entry.modelType,
+            connectionId: connection.id,
+            browser: connection.browser,
+            backend: out.backend,
+            requestedBackend,
+            batchSize,
+            sessionOptions: model.sessionOptions,
+            attempts,
+            timings: out.timings,
+          });
+          return out;
+        } catch (error) {
+          connection.observe({ ok: false, error });
+          if (this.shouldRetry(error, connection, exclude, attempts, deadline, options.signal)) {
+            exclude.add(connection.id);
+            this.deps.emit('inference:retry', { model: model.entry.name, fromConnectionId: connection.id, code: (error as BrowserPoolError).code, attempt: attempts });
+            continue;
+          }
+          throw error;
+        }
+      }
+    } catch (error) {
+      this.errors++;
+      const failed = withRequestContext(error, { model: model.entry.name, connectionId: last?.id, browser: last?.browser, attempts });
+      this.deps.emit('inference:failed', {
+        model: model.entry.name,
+        modelType: model.entry.modelType,
+        connectionId: last?.id,
+        browser: last?.browser,
+        requestedBackend,
+        batchSize,
+        code: failed.code,
+        message: failed.message,
+        attempts,
+      });
+      throw failed;
+    } finally {
+      this.admitted--;
+    }
+  }
+
+  /**
+   * A connection-level failure (lost, closed, breaker open, page fault) is retried elsewhere while the deadline lasts
+   * and somewhere else exists; a request error (bad input, bad model) or a passed deadline is not.
+   */
+  private shouldRetry(error: unknown, connection: PoolConnection, exclude: ReadonlySet<string>, attempts: number, deadline: number, signal: AbortSignal | undefined): boolean {
+    if (!isConnectionFault(error) || (error as BrowserPoolError).code === 'E_TIMEOUT') {
+      return false;
+    }
+    if (attempts > this.deps.options.maxRetries || Date.now() >= deadline || signal?.aborted === true) {
+      return false;
+    }
+    const fleet = this.deps.fleet();
+    return (
+      (fleet?.all ?? []).some((c) => c.id !== connection.id && !exclude.has(c.id)) ||
+      (fleet?.pendingLaunches ?? 0) > 0 ||
+      connection.state.kind === 'closed' // a lost connection is being replaced
+    );
+  }
+
+  /** Asks the policy now. Synchronous on purpose: the caller enqueues in the same turn, so the next decision sees it. */
+  private chooseNow(model: PoolModel, exclude: ReadonlySet<string>): RoutingDecision | undefined {
+    const fleet = this.deps.fleet();
+    if (fleet === undefined) {
+      throw new ClosedError('pool closed');
+    }
+    return this.deps.policy.choose(fleet.all, {
+      modelType: model.entry.modelType,
+      modelKey: model.key,
+      preference: model.preference,
+      exclude,
+      unavailable: fleet.unavailable,
+    });
+  }
+
+  /** Routes, and when nothing is eligible but a browser is being (re)launched, waits for it until the deadline. */
+  async route(model: PoolModel, exclude: Set<string>, deadline: number): Promise<RoutingDecision> {
+    for (;;) {
+      const decision = this.chooseNow(model, exclude);
+      if (decision !== undefined) {
+        return decision;
+      }
+      const pendingLaunches = this.deps.fleet()?.pendingLaunches ?? 0;
+      const remaining = deadline - Date.now();
+      if (pendingLaunches === 0 || remaining <= 0) {
+        const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
+        throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
+          details: { excluded: [...exclude], unavailable: Object.fromEntries(this.deps.fleet()?.unavailable ?? []) },
+        });
+      }
+      await this.waitForConnectionUp(remaining);
+    }
+  }
+
+  private waitForConnectionUp(timeoutMs: number): Promise<void> {
+    const { events } = this.deps;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        events.off('connection:up', done);
+        events.off('recovery', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      events.on('connection:up', done);
+      events.on('recovery', done);
+    });
+  }
+}
+
+/** Leading dimension of the first input: the batch size of models with a batch axis, 1 otherwise. */
+function batchOf(inputs: TensorMap): number {
+  const first = Object.values(inputs)[0];
+  return first !== undefined && first.dims.length > 1 ? (first.dims[0] ?? 1) : 1;
+}
