@@ -92,17 +92,36 @@ describe('legacy JSON import', () => {
 });
 
 describe('maintenance', () => {
-  it('check finds orphans and invalid metrics', async () => {
+  it('check finds dangling keys (every reference), NaN and ±Infinity in any float column, and negative metrics', async () => {
     expect((await checkDatabase(store)).ok).toBe(true);
     await store.run(
-      `INSERT INTO performance_results (result_id, model_id, hardware_id, batch_size, mean_latency_ms, is_simulated, created_at) VALUES
-       (900, 12345, 1, 1, 5, false, now()), (901, 1, 1, 1, 'NaN'::DOUBLE, false, now()), (902, 1, 1, 1, -3, false, now())`,
+      `INSERT INTO performance_results (result_id, run_id, model_id, hardware_id, batch_size, mean_latency_ms, p90_latency_ms, is_simulated, created_at) VALUES
+       (900, NULL, 12345, 1, 1, 5, 6, false, now()), (901, NULL, 1, 1, 1, 'NaN'::DOUBLE, 6, false, now()), (902, NULL, 1, 1, 1, -3, 6, false, now()),
+       (903, 777777, 1, 1, 1, 7, 'Infinity'::DOUBLE, false, now()), (904, NULL, 1, 1, 1, 8, '-Infinity'::DOUBLE, false, now())`,
+    );
+    await store.run(
+      `INSERT INTO power_metrics (power_id, run_id, result_id, hardware_id, source, recorded_at, power_watts_avg) VALUES (900, NULL, 424242, NULL, 'test', now(), 'Infinity'::DOUBLE)`,
     );
     const report = await checkDatabase(store);
-    expect(report.ok).toBe(false);
-    const found = Object.fromEntries(report.findings.filter((f) => f.count > 0).map((f) => [`${f.check}:${f.table}`, f.count]));
-    expect(found).toEqual({ 'orphans:performance_results': 1, 'invalid_metrics:performance_results': 2 });
     await store.run('DELETE FROM performance_results WHERE result_id >= 900');
+    await store.run('DELETE FROM power_metrics WHERE power_id = 900');
+    expect(report.ok).toBe(false);
+    const found = Object.fromEntries(report.findings.filter((f) => f.count > 0).map((f) => [`${f.check}:${f.table}${f.check === 'dangling_keys' ? `.${f.detail.split(' ')[0]!}` : ''}`, f.count]));
+    expect(found).toEqual({
+      'dangling_keys:performance_results.model_id': 1, // one finding per reference
+      'dangling_keys:performance_results.run_id': 1,
+      'dangling_keys:power_metrics.result_id': 1,
+      'non_finite:performance_results': 3,
+      'non_finite:power_metrics': 1,
+      'invalid_metrics:performance_results': 1,
+    });
+    const dangling = report.findings.filter((f) => f.check === 'dangling_keys' && f.count > 0).map((f) => f.detail).sort();
+    expect(dangling).toEqual(['model_id names no row of models', 'result_id names no row of performance_results', 'run_id names no row of test_runs']);
+    expect(report.findings.find((f) => f.check === 'non_finite' && f.table === 'performance_results')?.detail).toBe('NaN or ±Infinity in mean_latency_ms (1), p90_latency_ms (2)');
+    // every id column that names another table's key is checked, across all tables
+    const refs = report.findings.filter((f) => f.check === 'dangling_keys').map((f) => `${f.table}.${f.detail.split(' ')[0]!}`);
+    expect(refs).toEqual(expect.arrayContaining(['webnn_webgpu_performance.run_id', 'time_series_performance.run_id', 'hardware_compatibility.hardware_id', 'power_metrics.result_id', 'integration_test_results.model_id']));
+    expect((await checkDatabase(store)).ok).toBe(true);
   });
 
   it('exports tables as parquet and csv that DuckDB reads back', async () => {
@@ -140,5 +159,24 @@ describe('maintenance', () => {
     const still = await Store.open({ path: target, readOnly: true });
     expect((await still.one<{ n: number }>('SELECT count(*) AS n FROM performance_results'))?.n).toBe(3);
     still.close();
+    const edit = await Store.open({ path: target });
+    await edit.run('DELETE FROM performance_results WHERE result_id = (SELECT min(result_id) FROM performance_results)');
+    edit.close();
+    // two forced restores: each keeps the file it replaced under its own timestamped name, nothing is overwritten
+    const first = await restoreDatabase(gz.file, target, { force: true });
+    const second = await restoreDatabase(gz.file, target, { force: true });
+    expect(first.previous).toMatch(/restored\.duckdb\.before-restore-\d{8}-\d{9}(-\d+)?$/);
+    expect(second.previous).toMatch(/restored\.duckdb\.before-restore-\d{8}-\d{9}(-\d+)?$/);
+    expect(second.previous).not.toBe(first.previous);
+    const rows = async (file: string): Promise<number | undefined> => {
+      const s = await Store.open({ path: file, readOnly: true });
+      try {
+        return (await s.one<{ n: number }>('SELECT count(*) AS n FROM performance_results'))?.n;
+      } finally {
+        s.close();
+      }
+    };
+    expect(await rows(first.previous!)).toBe(2); // the edited database, with its delete
+    expect(await rows(second.previous!)).toBe(3); // the first restore's result
   });
 });

@@ -33,6 +33,12 @@ describe('planSweep', () => {
     ]);
     const configs = [cfg({ batchSize: 1 }), cfg({ batchSize: 2 }), cfg({ batchSize: 4, priority: true })];
     expect(planSweep(configs, { ...everything, stored }, { now }).map((p) => p.action)).toEqual(['run', 'run', 'run']);
+    // a refresh age alone implies --missing-only: the 1-day-old result is skipped, the 22-day-old one re-run
+    expect(planSweep(configs, { ...everything, stored }, { now, refreshOlderThanDays: 7 }).map((p) => [p.action, p.reason])).toEqual([
+      ['skip', 'stored 2026-11-22T12:00:00.000Z (1.0 days old)'],
+      ['run', 'stale: stored 22.0 days ago'],
+      ['run', 'no stored result'],
+    ]);
     const missing = planSweep(configs, { ...everything, stored }, { now, missingOnly: true });
     expect(missing.map((p) => [p.action, p.reason])).toEqual([
       ['skip', 'stored 2026-11-22T12:00:00.000Z (1.0 days old)'],

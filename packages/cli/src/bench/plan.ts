@@ -10,9 +10,12 @@ import { renderCsv, type Store } from '@browser-pool/db-integration';
 import { type BenchConfig, configCsvCells, configKey, CSV_HEADER, type Precision } from './config';
 
 export interface PlanOptions {
-  /** Skip configurations that already have a stored result. @default false */
+  /** Skip configurations that already have a stored result. @default false (true when refreshOlderThanDays is set) */
   missingOnly?: boolean;
-  /** With missingOnly: a stored result older than this many days is re-run. @default never stale */
+  /**
+   * A stored result older than this many days is re-run, a fresher one skipped. Setting it implies `missingOnly`:
+   * a refresh age only means something when fresh results are skipped. @default never stale
+   */
   refreshOlderThanDays?: number;
   /** Only configurations marked priority. @default false */
   priorityOnly?: boolean;
@@ -80,7 +83,7 @@ export function planSweep(configs: readonly BenchConfig[], inputs: PlanInputs, o
       continue;
     }
     const last = inputs.stored.get(key);
-    if (options.missingOnly === true && last !== undefined) {
+    if ((options.missingOnly === true || options.refreshOlderThanDays !== undefined) && last !== undefined) {
       const ageDays = (now.getTime() - last.getTime()) / 86_400_000;
       if (options.refreshOlderThanDays === undefined || ageDays <= options.refreshOlderThanDays) {
         skip(`stored ${last.toISOString()} (${ageDays.toFixed(1)} days old)`);

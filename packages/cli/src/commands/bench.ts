@@ -90,7 +90,7 @@ export function registerBenchCommand(program: Command, io: Io): void {
     .addOption(new Option('--flags <list>', `optimization flags to sweep on and off: ${FLAG_NAMES.join(', ')}`).argParser(listOf('--flags', FLAG_NAMES)).default([], 'none (all off)'))
     .option('--configs <csv>', 'read configurations from a CSV file instead of the matrix options (header: model,browser,backend,batch_size[,precision,compute_shader_optimized,precompile_shaders,parallel_loading,priority])')
     .option('--missing-only', 'skip configurations that already have a stored result')
-    .option('--refresh-older-than <days>', 'with --missing-only: re-run results older than this', positiveNumber('--refresh-older-than'))
+    .option('--refresh-older-than <days>', 're-run stored results older than this many days and skip fresher ones (implies --missing-only)', positiveNumber('--refresh-older-than'))
     .option('--priority-only', "only priority configurations (each model type's preferred browser, fp32, no flags; or the CSV's priority column)")
     .option('--dry-run', 'print the plan (what would run and why the rest is skipped) and run nothing')
     .option('--no-scan', 'skip the regression scan over stored measurements after the sweep')
@@ -127,6 +127,9 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
         io.err('checking which browsers and backends exist here...');
         const { detectAvailability } = await import('../availability');
         unavailable = unavailableFrom(await detectAvailability(dbPathOf(cmd), [...new Set(configs.map((c) => c.browser))]));
+      }
+      if (opts.refreshOlderThan !== undefined && opts.missingOnly !== true) {
+        io.err(`--refresh-older-than ${opts.refreshOlderThan} implies --missing-only: results stored within ${opts.refreshOlderThan} day(s) are skipped`);
       }
       await withStore(cmd, 'write', async (store) => {
         const plan = planSweep(configs, { stored: await storedResults(store), unavailable, hasVariant }, {

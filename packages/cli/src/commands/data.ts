@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 
 import {
+  ALLOWED_STATEMENTS,
   assertSqlText,
   COMPARE_BY,
   COMPARE_METRICS,
@@ -57,7 +58,7 @@ export function registerDataCommands(program: Command, io: Io): void {
 
   program
     .command('query')
-    .description('Run one read-only SQL statement (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a SELECT) and print the rows; DuckDB parses it, anything else is refused')
+    .description(`Run ${ALLOWED_STATEMENTS} read-only and print the rows; DuckDB parses it, anything else is refused`)
     .argument('[sql]', 'the statement (or use --sql)')
     .option('--sql <sql>', 'the statement')
     .addOption(formatOption('md'))

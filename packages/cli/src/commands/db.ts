@@ -8,7 +8,7 @@ export function registerDbCommands(program: Command, io: Io): void {
   const db = program.command('db').description('Maintain the benchmark database: check, scan, optimize, backup, restore, stats');
 
   db.command('check')
-    .description('Integrity checks: schema version, orphaned rows, duplicate results, NaN or negative metrics. Exit status 1 when anything is found')
+    .description('Integrity checks: schema version, dangling keys (every id column that names another table: run_id, model_id, hardware_id, result_id), NaN or ±Infinity in every floating-point column, negative metrics, duplicate results. Exit status 1 when anything is found')
     .option('--json', 'print the findings as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withStore(cmd, 'read', async (store) => {
@@ -42,9 +42,9 @@ export function registerDbCommands(program: Command, io: Io): void {
     });
 
   db.command('restore')
-    .description('Restore a backup (.duckdb or .duckdb.gz) to --db after checking that it opens; an existing file needs --force and is kept as <db>.before-restore')
+    .description('Restore a backup (.duckdb or .duckdb.gz) to --db after checking that it opens; an existing file needs --force and is kept as <db>.before-restore-<UTC time> (a new copy each restore, never overwritten)')
     .argument('<backup>', 'backup file')
-    .option('--force', 'replace an existing database')
+    .option('--force', 'replace an existing database (kept under a timestamped name; the command prints it)')
     .action(async (backup: string, opts: { force?: boolean }, cmd: Command) => {
       const r = await restoreDatabase(backup, dbPathOf(cmd), { force: opts.force === true });
       io.out(`restored ${r.target} (schema v${r.schemaVersion})${r.previous === null ? '' : `; previous file kept as ${r.previous}`}`);

@@ -10,7 +10,7 @@ import { CONTENT_TYPES, OUTPUT_FORMATS, renderReport,REPORT_KINDS } from '../rep
 import { LATEST_SCHEMA_VERSION } from '../store/migrations';
 import { sqlTimestamp } from '../store/store';
 import { readOnlyQuery } from '../tools/read-only-query';
-import { MAX_SQL_CHARS } from '../tools/read-only-sql';
+import { ALLOWED_STATEMENTS, MAX_SQL_CHARS } from '../tools/read-only-sql';
 import type { ApiContext } from './server';
 import { schemaOf } from './zod-routes';
 
@@ -24,7 +24,7 @@ const integrationQuery = z.object({ status: z.enum(['pass', 'fail', 'error', 'sk
 const regressionsQuery = z.object({ ...filter, status: z.enum(['open', 'acknowledged', 'resolved']).optional() }).strict();
 const reportQuery = z.object({ ...filter, format: z.enum(OUTPUT_FORMATS).default('json') }).strict();
 const queryBody = z.object({
-  sql: z.string().min(1).max(MAX_SQL_CHARS).describe('one reading statement: SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of a SELECT'),
+  sql: z.string().min(1).max(MAX_SQL_CHARS).describe(ALLOWED_STATEMENTS),
   limit: z.number().int().positive().max(100_000).optional().describe('most rows (capped by the server row limit)'),
 }).strict();
 

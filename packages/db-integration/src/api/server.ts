@@ -14,6 +14,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 
 import { DbError, DbErrorCode } from '../errors';
 import type { Store } from '../store/store';
+import { ALLOWED_STATEMENTS } from '../tools/read-only-sql';
 import { useHostCheck } from './host-check';
 import { type ErrorDetails, fastifyDetails, HttpError, messageOf } from './http-errors';
 import { MAX_BODY_DEPTH, useJsonBodyParser } from './json-body';
@@ -80,7 +81,7 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
 
 /** What to send instead, per database error code a caller can cause. */
 const DB_EXPECTED: Partial<Record<string, string>> = {
-  [DbErrorCode.ReadOnlyViolation]: 'one SELECT statement (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a SELECT)',
+  [DbErrorCode.ReadOnlyViolation]: ALLOWED_STATEMENTS,
   [DbErrorCode.ResultTooLarge]: 'a narrower query: fewer or shorter columns, WHERE, LIMIT or an aggregate',
   [DbErrorCode.Query]: 'SQL that DuckDB can run against the documented tables and views',
   [DbErrorCode.QueryTimeout]: 'a cheaper query (WHERE on recorded_at/created_at, LIMIT, fewer joins)',

@@ -77,7 +77,10 @@ async function prune(dir: string, base: string, keep: number): Promise<string[]>
 }
 
 export interface RestoreOptions {
-  /** Replace an existing target (it is kept as `<target>.before-restore`). @default false */
+  /**
+   * Replace an existing target. It is kept as `<target>.before-restore-<UTC time>` (with its WAL), a new name each
+   * time, so a second restore never overwrites the copy the first one kept. @default false
+   */
   force?: boolean;
 }
 
@@ -89,7 +92,7 @@ export async function restoreDatabase(backup: string, target: string, options: R
     throw new DbError(DbErrorCode.Backup, `no backup file ${source}`);
   }
   if (existsSync(dest) && options.force !== true) {
-    throw new DbError(DbErrorCode.Backup, `${dest} exists; pass --force to replace it (it is kept as ${dest}.before-restore)`);
+    throw new DbError(DbErrorCode.Backup, `${dest} exists; pass --force to replace it (it is kept as ${dest}.before-restore-<UTC time>)`);
   }
   await mkdir(dirname(dest), { recursive: true });
   const staging = `${dest}.restoring`;
@@ -111,10 +114,22 @@ export async function restoreDatabase(backup: string, target: string, options: R
   }
   let previous: string | null = null;
   if (existsSync(dest)) {
-    previous = `${dest}.before-restore`;
+    previous = freeName(`${dest}.before-restore-${stamp(new Date())}`);
     renameSync(dest, previous);
-    rmSync(`${dest}.wal`, { force: true });
+    // the WAL holds committed writes not yet in the file: it belongs with the kept copy, not in the bin
+    if (existsSync(`${dest}.wal`)) {
+      renameSync(`${dest}.wal`, `${previous}.wal`);
+    }
   }
   renameSync(staging, dest);
   return { target: dest, schemaVersion, previous };
+}
+
+/** `path`, or `path-2`, `path-3`... when a copy of that name exists (two restores in the same millisecond). */
+function freeName(path: string): string {
+  let name = path;
+  for (let i = 2; existsSync(name); i++) {
+    name = `${path}-${i}`;
+  }
+  return name;
 }

@@ -8,9 +8,14 @@ import { join, resolve } from 'node:path';
 import { DbError, DbErrorCode } from '../errors';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations';
 import type { Store } from '../store/store';
+import { danglingKeyFindings, nonFiniteFindings } from './integrity-checks';
 
 export interface CheckFinding {
-  check: 'orphans' | 'duplicates' | 'invalid_metrics' | 'schema';
+  /**
+   * `dangling_keys`: an id column names no row of the table it refers to (every reference, derived from the schema);
+   * `non_finite`: NaN or ±Infinity in any floating-point column; `invalid_metrics`: negative timings, sizes or counts.
+   */
+  check: 'dangling_keys' | 'duplicates' | 'invalid_metrics' | 'non_finite' | 'schema';
   table: string;
   count: number;
   detail: string;
@@ -23,25 +28,24 @@ export interface CheckReport {
   findings: CheckFinding[];
 }
 
-/** [table, condition that marks a bad row, what it means] */
-const CHECKS: readonly [CheckFinding['check'], string, string, string][] = [
-  ['orphans', 'performance_results', 'model_id NOT IN (SELECT model_id FROM models) OR hardware_id NOT IN (SELECT hardware_id FROM hardware_platforms)', 'result points to a missing model or hardware platform'],
-  ['orphans', 'hardware_compatibility', 'model_id NOT IN (SELECT model_id FROM models) OR hardware_id NOT IN (SELECT hardware_id FROM hardware_platforms)', 'row points to a missing model or hardware platform'],
-  ['orphans', 'power_metrics', 'result_id IS NOT NULL AND result_id NOT IN (SELECT result_id FROM performance_results)', 'power row points to a missing result'],
-  ['invalid_metrics', 'performance_results', 'isnan(mean_latency_ms) OR mean_latency_ms < 0 OR isnan(p50_latency_ms) OR p50_latency_ms < 0 OR isnan(throughput_items_per_s) OR throughput_items_per_s < 0 OR memory_peak_mb < 0 OR batch_size <= 0', 'NaN or negative latency/throughput/memory, or batch size <= 0'],
-  ['invalid_metrics', 'time_series_performance', 'isnan(p50_ms) OR p50_ms < 0 OR throughput < 0 OR memory_mb < 0 OR samples <= 0', 'NaN or negative latency/throughput/memory, or no samples'],
-  ['invalid_metrics', 'webnn_webgpu_performance', 'compute_ms < 0 OR end_to_end_ms < 0', 'negative timing'],
+/** [table, condition that marks a bad row, what it means]: values that are finite but impossible. */
+const RANGE_CHECKS: readonly [string, string, string][] = [
+  ['performance_results', 'mean_latency_ms < 0 OR p50_latency_ms < 0 OR throughput_items_per_s < 0 OR memory_peak_mb < 0 OR batch_size <= 0', 'negative latency/throughput/memory, or batch size <= 0'],
+  ['time_series_performance', 'p50_ms < 0 OR throughput < 0 OR memory_mb < 0 OR samples <= 0', 'negative latency/throughput/memory, or no samples'],
+  ['webnn_webgpu_performance', 'compute_ms < 0 OR end_to_end_ms < 0', 'negative timing'],
 ];
 
 /** Integrity checks; `ok` is false when any finding has rows. Read-only. */
 export async function checkDatabase(store: Store): Promise<CheckReport> {
+  store.flushAll();
   const findings: CheckFinding[] = [];
   if (store.schemaVersion !== LATEST_SCHEMA_VERSION) {
     findings.push({ check: 'schema', table: 'schema_version', count: 1, detail: `schema ${store.schemaVersion}, latest ${LATEST_SCHEMA_VERSION}` });
   }
-  for (const [check, table, where, detail] of CHECKS) {
+  findings.push(...(await danglingKeyFindings(store)), ...(await nonFiniteFindings(store)));
+  for (const [table, where, detail] of RANGE_CHECKS) {
     const row = await store.one<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
-    findings.push({ check, table, count: row?.n ?? 0, detail });
+    findings.push({ check: 'invalid_metrics', table, count: row?.n ?? 0, detail });
   }
   const dup = await store.one<{ n: number }>(
     `SELECT coalesce(sum(n - 1), 0) AS n FROM (SELECT count(*) AS n FROM performance_results

@@ -34,7 +34,13 @@ const ALLOWED_TABLE_FUNCTION = new Set([
 /** Scalar functions with an effect (a log write, reading the environment) or that run SQL from a string. */
 const FORBIDDEN_SCALAR = new Set(['write_log', 'getenv', 'query', 'json_execute_serialized_sql', 'load_extension']);
 
-const REFUSED = 'send one SELECT statement (or WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of a SELECT)';
+/**
+ * The statements the gate lets through, in words: the one source for the refusal message, the REST schema's
+ * description, the 400 body's `expected`, and the README (test/query-hostile.test.ts checks the README quotes it).
+ */
+export const ALLOWED_STATEMENTS = 'one SELECT statement (or WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of a SELECT)';
+
+const REFUSED = `send ${ALLOWED_STATEMENTS}`;
 
 function refuse(problem: string): DbError {
   return new DbError(DbErrorCode.ReadOnlyViolation, `${problem}; ${REFUSED}`);
