@@ -9,6 +9,7 @@ import { ModelCatalogue } from '@browser-pool/models';
 
 import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from './bridge';
 import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
+import { largeTensors } from './large-tensors';
 import { mixedWorkload, recoveryTime } from './pool';
 import { restThroughput, runnerOverhead } from './toolset';
 
@@ -33,6 +34,7 @@ try {
     await bridgeOverhead(ctx);
     await throughput(ctx);
     await tensorRoundTrip(ctx);
+    await largeTensors(ctx);
     await connection.close();
   }
   if (suite === 'all' || suite === 'pool') {

@@ -25,6 +25,9 @@ export class Fleet {
   readonly unavailable = new Map<BrowserKind, string>();
   private readonly launching = new Map<BrowserKind, number>();
   private readonly drops = new Map<BrowserKind, number>();
+  private readonly recycling = new Set<string>();
+  /** Replacements that start when a draining connection has closed (drain-first recycling). */
+  private promised = 0;
   private closed = false;
 
   constructor(
@@ -42,8 +45,36 @@ export class Fleet {
     return this.active.get(id);
   }
 
+  /** Launches in progress, plus replacements promised to start once a draining connection has closed. */
   get pendingLaunches(): number {
-    return [...this.launching.values()].reduce((a, b) => a + b, 0);
+    return [...this.launching.values()].reduce((a, b) => a + b, 0) + this.promised;
+  }
+
+  /** Whether a recycle of this connection is under way (it is never recycled twice). */
+  isRecycling(id: string): boolean {
+    return this.recycling.has(id);
+  }
+
+  /**
+   * Replaces `pc` once, whatever asks how often: the replacement first when the maximum leaves room for it (capacity
+   * never dips), else drain first and launch after (the maximum holds; requests wait for the replacement).
+   */
+  recycle(pc: PoolConnection, reason: string): void {
+    if (this.closed || this.recycling.has(pc.id) || !this.active.has(pc.id)) {
+      return;
+    }
+    this.recycling.add(pc.id);
+    this.emit('scaling', { action: 'recycle', browser: pc.browser, connectionId: pc.id, reason, connections: this.active.size });
+    const replacing = `replacing ${pc.id}: ${reason}`;
+    if (this.active.size + this.pendingLaunches < this.options.scaling.maxConnections) {
+      void this.launch(pc.browser, replacing).then(() => pc.drain(reason));
+      return;
+    }
+    this.promised++;
+    void pc.drain(reason).then(() => {
+      this.promised--;
+      return this.launch(pc.browser, replacing);
+    });
   }
 
   get spareCount(): number {
@@ -126,13 +157,14 @@ export class Fleet {
       resetTimeoutMs: o.breaker.resetTimeoutMs,
       rollingWindowMs: o.breaker.rollingWindowMs,
     });
-    const pc = new PoolConnection(
+    const pc: PoolConnection = new PoolConnection(
       connection,
       breaker,
       o.connectionConcurrency,
       o.loadTimeoutMs,
       this.drops.get(connection.browser) ?? 0,
       o.scaling.recycleAboveMemoryMB * 1024 * 1024,
+      { afterInferences: o.scaling.recycleAfterInferences, onWorn: (reason) => this.recycle(pc, reason) },
     );
     pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser: pc.browser, state }));
     connection.onClose((cause) => this.onClosed(pc, cause));
@@ -164,6 +196,7 @@ export class Fleet {
       return;
     }
     this.active.delete(pc.id);
+    this.recycling.delete(pc.id);
     // The socket is gone but the browser may live on (a hung page): close it so it frees its CPU and memory.
     void pc.close().catch(() => undefined);
     this.emit('connection:down', { connectionId: pc.id, browser: pc.browser, code: cause.code, reason: cause.message, expected });

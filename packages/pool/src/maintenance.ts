@@ -48,10 +48,10 @@ export class Maintenance {
       connections: conns.map((c) => ({
         id: c.id,
         browser: c.browser,
-        ready: c.accepting,
+        // A connection being recycled is neither scaled nor recycled again.
+        ready: c.accepting && !this.fleet.isRecycling(c.id),
         outstanding: c.outstanding,
         lastActivityAt: c.stats.lastActivityAt,
-        inferences: c.stats.completed,
         memoryBytes: c.stats.memoryBytes,
       })),
     });
@@ -59,8 +59,8 @@ export class Maintenance {
       return;
     }
     this.lastScalingAt = Date.now();
-    this.emit('scaling', { ...plan, connections: conns.length });
     if (plan.action === 'up') {
+      this.emit('scaling', { ...plan, connections: conns.length });
       void this.fleet.launch(plan.browser, plan.reason);
       return;
     }
@@ -69,9 +69,9 @@ export class Maintenance {
       return;
     }
     if (plan.action === 'recycle') {
-      // Replacement first, so capacity never dips; then drain: nothing in flight is dropped.
-      void this.fleet.launch(target.browser, plan.reason).then(() => target.drain(plan.reason));
+      this.fleet.recycle(target, plan.reason); // emits its own 'scaling' event, once per connection
     } else {
+      this.emit('scaling', { ...plan, connections: conns.length });
       void target.drain(plan.reason);
     }
   }

@@ -82,6 +82,8 @@ export class PoolConnection implements ConnectionView {
   private retiring = false;
   private readonly queue: PQueue;
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
+  /** Inference requests taken (the recycling cap counts these; health checks do not count). */
+  private served = 0;
   readonly stats: ConnectionStats;
 
   constructor(
@@ -93,6 +95,11 @@ export class PoolConnection implements ConnectionView {
     readonly drops: number,
     /** Heap size at which this connection is recycled (health input); 0 when there is no limit. */
     private readonly memoryLimitBytes = 0,
+    /**
+     * Inferences this connection takes before it stops taking work and `onWorn` asks for its recycling (a cap, not a
+     * periodic check); 0 disables.
+     */
+    private readonly recycle: { afterInferences: number; onWorn: (reason: string) => void } = { afterInferences: 0, onWorn: () => undefined },
   ) {
     this.queue = new PQueue({ concurrency });
     const now = Date.now();
@@ -178,6 +185,14 @@ export class PoolConnection implements ConnectionView {
   async run(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
     if (this.stateValue.kind !== 'ready') {
       throw new ConnectionLostError(`connection ${this.id} is ${this.stateValue.kind}; it takes no new work`);
+    }
+    this.served++;
+    const cap = this.recycle.afterInferences;
+    if (cap > 0 && this.served >= cap) {
+      // Synchronously, before the next routing decision: the N-th request is this connection's last.
+      const reason = `served ${this.served} inferences (recycleAfterInferences ${cap})`;
+      this.stateValue = { kind: 'draining', reason };
+      this.recycle.onWorn(reason);
     }
     return this.enqueue(model, inputs, options);
   }

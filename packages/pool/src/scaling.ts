@@ -17,7 +17,6 @@ export interface ScalingInput {
     ready: boolean;
     outstanding: number;
     lastActivityAt: number;
-    inferences: number;
     /** Page JS heap (bytes) at the last sample, when known. */
     memoryBytes: number | undefined;
   }[];
@@ -34,12 +33,8 @@ export function planScaling(input: ScalingInput): ScalingPlan | undefined {
   }
   const ready = input.connections.filter((c) => c.ready);
   const total = input.connections.length + input.launching;
-  if (o.recycleAfterInferences > 0) {
-    const worn = ready.find((c) => c.inferences >= o.recycleAfterInferences);
-    if (worn !== undefined && total <= o.maxConnections) {
-      return { action: 'recycle', browser: worn.browser, connectionId: worn.id, reason: `served ${worn.inferences} inferences (recycle after ${o.recycleAfterInferences})` };
-    }
-  }
+  // recycleAfterInferences is a cap enforced by the connection itself as requests arrive (PoolConnection.run), not a
+  // periodic decision: a check every interval let a fast connection serve far past N.
   if (o.recycleAboveMemoryMB > 0) {
     const limit = o.recycleAboveMemoryMB * 1024 * 1024;
     const heavy = ready.find((c) => c.memoryBytes !== undefined && c.memoryBytes > limit);

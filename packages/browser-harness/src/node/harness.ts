@@ -6,6 +6,7 @@ import { BrowserUnavailableError, DEFAULT_MAX_TENSOR_BYTES } from '../protocol';
 import { newConnectionId, newSecret } from './admission';
 import { Bridge, type BridgeCounters, type BridgeOptions } from './bridge';
 import { Connection } from './connection';
+import { crossCheckClaims } from './cross-check';
 import { ChromiumDriver, EdgeDriver } from './drivers/chromium';
 import { FirefoxDriver } from './drivers/firefox';
 import type { BrowserDriver, BrowserKind } from './drivers/types';
@@ -99,6 +100,7 @@ export class BrowserHarness {
     });
     try {
       const { reply } = await launched.channel.call({ type: 'probe' }, [], { timeoutMs });
+      crossCheckClaims(kind, launched.browserVersion, reply.capabilities);
       const connection = new Connection(launched, { id: connectionId, browser: kind }, reply.capabilities);
       this.connections.add(connection);
       connection.onClose(() => this.connections.delete(connection));
