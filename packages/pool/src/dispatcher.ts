@@ -78,8 +78,14 @@ export class Dispatcher {
     let attempts = 0;
     try {
       for (;;) {
+        // Choosing and enqueueing happen in one synchronous stretch: a decision made before an await could be stale
+        // by the time the request reaches the connection (it may have taken its last request meanwhile).
+        const decision = this.chooseNow(model, exclude);
+        if (decision === undefined) {
+          await this.waitForRoute(model, exclude, deadline);
+          continue;
+        }
         attempts++;
-        const decision = this.chooseNow(model, exclude) ?? (await this.route(model, exclude, deadline));
         const connection = decision.connection as PoolConnection;
         last = connection;
         try {
@@ -188,16 +194,24 @@ export class Dispatcher {
       if (decision !== undefined) {
         return decision;
       }
-      const pendingLaunches = this.deps.fleet()?.pendingLaunches ?? 0;
-      const remaining = deadline - Date.now();
-      if (pendingLaunches === 0 || remaining <= 0) {
-        const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
-        throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
-          details: { excluded: [...exclude], unavailable: Object.fromEntries(this.deps.fleet()?.unavailable ?? []) },
-        });
-      }
-      await this.waitForConnectionUp(remaining);
+      await this.waitForRoute(model, exclude, deadline);
     }
+  }
+
+  /**
+   * Waits for a connection to come up (or a replacement to be promoted) while one is being launched; throws
+   * `E_NO_CONNECTION` when none is, or when the deadline passes.
+   */
+  private async waitForRoute(model: PoolModel, exclude: ReadonlySet<string>, deadline: number): Promise<void> {
+    const pendingLaunches = this.deps.fleet()?.pendingLaunches ?? 0;
+    const remaining = deadline - Date.now();
+    if (pendingLaunches === 0 || remaining <= 0) {
+      const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
+      throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
+        details: { excluded: [...exclude], unavailable: Object.fromEntries(this.deps.fleet()?.unavailable ?? []) },
+      });
+    }
+    await this.waitForConnectionUp(remaining);
   }
 
   private waitForConnectionUp(timeoutMs: number): Promise<void> {
