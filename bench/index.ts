@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|pool|db|toolset]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|large|pool|db|toolset]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -16,8 +16,8 @@ import { restThroughput, runnerOverhead } from './toolset';
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'pool', 'db', 'toolset'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, pool, db, toolset or all`);
+if (!['all', 'bridge', 'large', 'pool', 'db', 'toolset'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, db, toolset or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -26,14 +26,16 @@ const record = (k: string, v: unknown): void => {
 };
 const harness = await BrowserHarness.start();
 try {
-  if (suite === 'all' || suite === 'bridge') {
+  if (suite === 'all' || suite === 'bridge' || suite === 'large') {
     const connection = await harness.launch('chromium');
     console.log(`browser-pool bench${quick ? ' (quick)' : ''}: ${connection.browser} ${connection.browserVersion}, ` +
       `onnxruntime-web ${connection.capabilities.ortVersion}, wasm threads ${connection.capabilities.wasm.numThreads}, ${connection.capabilities.hardwareConcurrency} cores`);
     const ctx: BenchContext = { harness, connection, catalogue: ModelCatalogue.default(), quick, record };
-    await bridgeOverhead(ctx);
-    await throughput(ctx);
-    await tensorRoundTrip(ctx);
+    if (suite !== 'large') {
+      await bridgeOverhead(ctx);
+      await throughput(ctx);
+      await tensorRoundTrip(ctx);
+    }
     await largeTensors(ctx);
     await connection.close();
   }

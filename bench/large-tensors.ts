@@ -5,6 +5,7 @@
  * shared worker (no framing, no ORT: the browser's own ceilings). Each row gives MB/s (bytes in + out) and the
  * orchestrator's peak RSS growth during the call as a multiple of the tensor size.
  */
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { BrowserHarness, type Connection, findChromium } from '@browser-pool/browser-harness';
@@ -90,10 +91,13 @@ export async function largeTensors(ctx: BenchContext): Promise<void> {
   const executablePath = findChromium();
   const rawBrowser = await chromium.launch({ ...(executablePath === undefined ? {} : { executablePath }) });
   const rawPage = await rawBrowser.newPage();
-  const echo = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 2 * 1024 ** 3 });
-  await new Promise((r) => echo.once('listening', r));
+  // An http origin for the raw page (a shared worker cannot be made from about:blank), and the echo on the same port.
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>echo</title>'));
+  const echo = new WebSocketServer({ server, maxPayload: 2 * 1024 ** 3 });
   echo.on('connection', (ws) => ws.on('message', (data: Buffer) => ws.send(data)));
-  const port = (echo.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await rawPage.goto(`http://127.0.0.1:${port}/`);
   const rows: string[][] = [];
   try {
     for (const mb of sizes) {
@@ -108,6 +112,7 @@ export async function largeTensors(ctx: BenchContext): Promise<void> {
     }
   } finally {
     echo.close();
+    server.close();
     await rawBrowser.close();
     await direct.close();
   }
