@@ -8,6 +8,7 @@ import type { EventEmitter } from 'node:events';
 import {
   type BrowserPoolError,
   ClosedError,
+  ErrorCode,
   NoConnectionError,
   QueueFullError,
   type TensorMap,
@@ -126,7 +127,9 @@ export class Dispatcher {
         } catch (error) {
           connection.observe({ ok: false, error });
           if (this.shouldRetry(error, connection, exclude, attempts, deadline, options.signal)) {
-            exclude.add(connection.id);
+            if (!isWorkerLoss(error, connection)) {
+              exclude.add(connection.id);
+            }
             this.deps.emit('inference:retry', { model: model.entry.name, fromConnectionId: connection.id, code: (error as BrowserPoolError).code, attempt: attempts });
             continue;
           }
@@ -163,6 +166,9 @@ export class Dispatcher {
     }
     if (attempts > this.deps.options.maxRetries || Date.now() >= deadline || signal?.aborted === true) {
       return false;
+    }
+    if (isWorkerLoss(error, connection)) {
+      return true; // the page replaced the worker and reloads its sessions: this connection can take it again
     }
     const fleet = this.deps.fleet();
     return (
@@ -234,4 +240,9 @@ export class Dispatcher {
 function batchOf(inputs: TensorMap): number {
   const first = Object.values(inputs)[0];
   return first !== undefined && first.dims.length > 1 ? (first.dims[0] ?? 1) : 1;
+}
+
+/** A page worker was replaced (harness.pageWorkers): the connection itself is fine and may be retried as well. */
+function isWorkerLoss(error: unknown, connection: PoolConnection): boolean {
+  return (error as BrowserPoolError | undefined)?.code === ErrorCode.WorkerLost && connection.accepting;
 }

@@ -84,6 +84,9 @@ export class Maintenance {
     try {
       for (const pc of this.fleet.all.filter((c) => c.accepting || c.state.kind === 'quarantined')) {
         pc.stats.memoryBytes = await pc.connection.memory({ timeoutMs: 5000 }).catch(() => pc.stats.memoryBytes);
+        if (pc.connection.hasWorkers) {
+          await pc.connection.workers({ timeoutMs: 5000 }).catch(() => undefined); // kept on the connection for stats()
+        }
         const outcome = await this.knownAnswer
           .check(pc)
           .catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));

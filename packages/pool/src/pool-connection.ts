@@ -60,7 +60,7 @@ export interface ConnectionStats {
 export function isConnectionFault(error: unknown): boolean {
   return (
     error instanceof BrowserPoolError &&
-    [ErrorCode.ConnectionLost, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Protocol, ErrorCode.Inference, ErrorCode.CircuitOpen].includes(
+    [ErrorCode.ConnectionLost, ErrorCode.WorkerLost, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Protocol, ErrorCode.Inference, ErrorCode.CircuitOpen].includes(
       error.code as never,
     )
   );

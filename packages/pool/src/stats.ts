@@ -1,5 +1,5 @@
 /** `pool.stats()`: a snapshot for dashboards and the recorder. */
-import type { BrowserKind } from '@browser-pool/browser-harness';
+import type { BrowserKind, WorkerSnapshot } from '@browser-pool/browser-harness';
 
 import type { BreakerState } from './breaker';
 import type { PoolConnection } from './pool-connection';
@@ -21,6 +21,8 @@ export interface ConnectionSnapshot {
   memoryBytes: number | undefined;
   models: string[];
   uptimeMs: number;
+  /** The page's session workers at the last health sample (harness.pageWorkers >= 1); undefined otherwise. */
+  workers: WorkerSnapshot[] | undefined;
 }
 
 export interface PoolStats {
@@ -68,6 +70,7 @@ export function poolStats(
     memoryBytes: c.stats.memoryBytes,
     models: extra.models.filter((m) => c.hasModel(m.key)).map((m) => m.entry.name),
     uptimeMs: now - c.stats.launchedAt,
+    workers: c.connection.lastWorkers,
   }));
   const ready = connections.filter((c) => c.state === 'ready');
   const perBrowser: PoolStats['perBrowser'] = {};

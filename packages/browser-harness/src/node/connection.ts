@@ -11,6 +11,7 @@ import {
   type SessionInfo,
   type SessionOptionsWire,
   type TensorMap,
+  type WorkerSnapshot,
 } from '../protocol';
 import type { BrowserKind, FaultInjector, LaunchedPage } from './drivers/types';
 import type { CallOptions } from './rpc-channel';
@@ -67,6 +68,28 @@ export class Connection {
   /** Why the browser went away, when it did (process exit, page crash). */
   exitReason: string | undefined;
 
+  /** The page's session workers at the last `workers()` call (undefined before one, or on pages without workers). */
+  lastWorkers: WorkerSnapshot[] | undefined;
+
+  /** Whether this page holds its sessions in Web Workers (harness.pageWorkers >= 1). */
+  get hasWorkers(): boolean {
+    return (this.capabilities.workers?.count ?? 0) > 0;
+  }
+
+  /**
+   * Pages with workers get each call's deadline (the worker holding the session is replaced if it misses it) and
+   * answer pings during loads and first runs, so those are not exempt from the heartbeat.
+   */
+  private forWorkers(call: CallOptions): { deadline: { deadlineMs?: number }; options: CallOptions } {
+    if (!this.hasWorkers) {
+      return { deadline: {}, options: call };
+    }
+    return {
+      deadline: { deadlineMs: call.timeoutMs ?? this.launched.channel.defaultTimeoutMs },
+      options: { ...call, blocking: false },
+    };
+  }
+
   get state(): ConnectionState {
     const s = this.launched.channel.state;
     return s.kind === 'open' ? { kind: 'ready' } : s;
@@ -79,13 +102,14 @@ export class Connection {
     options: SessionOptionsWire = {},
     call: CallOptions = {},
   ): Promise<SessionInfo> {
+    const { deadline, options: callOptions } = this.forWorkers(call);
     const { reply } =
       source.kind === 'url'
-        ? await this.launched.channel.call({ type: 'load', modelId, source, backend, options }, [], call)
+        ? await this.launched.channel.call({ type: 'load', modelId, source, backend, options, ...deadline }, [], callOptions)
         : await this.launched.channel.call(
-            { type: 'load', modelId, source: { kind: 'inline' }, backend, options },
+            { type: 'load', modelId, source: { kind: 'inline' }, backend, options, ...deadline },
             [{ name: 'model', tensor: { dtype: 'uint8', dims: [source.bytes.byteLength], data: source.bytes } }],
-            call,
+            callOptions,
           );
     return reply.session;
   }
@@ -95,11 +119,12 @@ export class Connection {
     const named: NamedTensor[] = Object.entries(inputs).map(([name, tensor]) => ({ name, tensor }));
     const start = performance.now();
     // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
-    const blocking = !this.ranSessions.has(sessionId);
+    const { outputNames, ...call } = options;
+    const { deadline, options: callOptions } = this.forWorkers({ ...call, blocking: !this.ranSessions.has(sessionId) });
     const { reply, tensors } = await this.launched.channel.call(
-      { type: 'run', sessionId, ...(options.outputNames === undefined ? {} : { outputNames: [...options.outputNames] }) },
+      { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...deadline },
       named,
-      { ...options, blocking },
+      callOptions,
     );
     this.ranSessions.add(sessionId);
     const endToEndMs = performance.now() - start;
@@ -114,7 +139,8 @@ export class Connection {
   /** In-page tight loop over the same inputs; returns each measured iteration's ms (the no-bridge baseline). */
   async loop(sessionId: string, inputs: TensorMap, warmup: number, iterations: number, call: CallOptions = {}): Promise<number[]> {
     const named = Object.entries(inputs).map(([name, tensor]) => ({ name, tensor }));
-    const { reply } = await this.launched.channel.call({ type: 'loop', sessionId, warmup, iterations }, named, call);
+    const { deadline, options: callOptions } = this.forWorkers(call);
+    const { reply } = await this.launched.channel.call({ type: 'loop', sessionId, warmup, iterations, ...deadline }, named, callOptions);
     return reply.samplesMs;
   }
 
@@ -126,6 +152,13 @@ export class Connection {
   async memory(call: CallOptions = {}): Promise<number | undefined> {
     const { reply } = await this.launched.channel.call({ type: 'memory' }, [], call);
     return reply.jsHeapUsedBytes ?? undefined;
+  }
+
+  /** The page's session workers (count, sessions, state, respawns); empty on pages without workers. */
+  async workers(call: CallOptions = {}): Promise<WorkerSnapshot[]> {
+    const { reply } = await this.launched.channel.call({ type: 'workers' }, [], call);
+    this.lastWorkers = reply.workers;
+    return reply.workers;
   }
 
   /** Heartbeat round trip in ms. */

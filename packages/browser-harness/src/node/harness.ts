@@ -2,7 +2,7 @@
  * Owns the page server and the bridge, and launches connections with a driver per browser kind. The pool builds on
  * this; tests and benchmarks may use it directly.
  */
-import { BrowserUnavailableError, DEFAULT_MAX_TENSOR_BYTES } from '../protocol';
+import { BrowserUnavailableError, DEFAULT_MAX_TENSOR_BYTES, InvalidOptionsError } from '../protocol';
 import { newConnectionId, newSecret } from './admission';
 import { Bridge, type BridgeCounters, type BridgeOptions } from './bridge';
 import { Connection } from './connection';
@@ -31,6 +31,14 @@ export interface HarnessOptions extends PageServerOptions, BridgeOptions {
    * instrumentation). Pages without SharedWorker use 'direct' anyway. @default 'relay'
    */
   pageTransport?: 'relay' | 'direct';
+  /**
+   * Dedicated Web Workers per page holding its ORT sessions. 0: sessions on the page's main thread, one call at a
+   * time, loads and first runs exempt from the heartbeat. N >= 1: the main thread keeps the socket, heartbeats and
+   * routing; sessions go to the least-loaded worker, different workers run at once, every call carries its deadline
+   * and a worker that misses it (or crashes) is respawned with its sessions, its calls failing with `E_WORKER_LOST`.
+   * @default 0
+   */
+  pageWorkers?: number;
 }
 
 /** The local drivers: Chromium and Edge through Playwright, Firefox ESR through puppeteer-core over WebDriver BiDi. */
@@ -51,6 +59,10 @@ export class BrowserHarness {
   }
 
   static async start(options: HarnessOptions = {}): Promise<BrowserHarness> {
+    const workers = options.pageWorkers;
+    if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+      throw new InvalidOptionsError(`harness.pageWorkers must be an integer from 0 to 64, got ${String(workers)} (${typeof workers})`);
+    }
     const secret = newSecret();
     const maxTensorBytes = options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
     const pageServer = new PageServer(secret, options);
@@ -88,6 +100,9 @@ export class BrowserHarness {
     const params = new URLSearchParams({ conn: connectionId, maxTensorBytes: String(this.options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES) });
     if (this.options.wasmThreads !== undefined) {
       params.set('threads', String(this.options.wasmThreads));
+    }
+    if ((this.options.pageWorkers ?? 0) > 0) {
+      params.set('workers', String(this.options.pageWorkers));
     }
     if (this.options.pageTransport === 'direct') {
       params.set('transport', 'direct');

@@ -56,7 +56,8 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /**
    * The page's main thread may be busy for long during this call (session creation, a first run compiling shaders):
-   * while it is in flight, hung-page detection defers to the call's own deadline. Loads always are. @default false
+   * while it is in flight, hung-page detection defers to the call's own deadline. Loads are unless this says false
+   * (pages whose sessions live in workers answer pings during loads). @default false (true for loads)
    */
   blocking?: boolean;
 }
@@ -125,6 +126,11 @@ export class RpcChannel {
     return this.stateValue;
   }
 
+  /** Deadline of a call that names none. */
+  get defaultTimeoutMs(): number {
+    return this.options.defaultTimeoutMs;
+  }
+
   /** Sends a request and resolves with its validated reply and tensors, or rejects with a typed error. */
   call<K extends RequestType>(
     body: RequestBody<K> & { type: K },
@@ -148,7 +154,7 @@ export class RpcChannel {
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
     // A call with big tensors holds the socket for seconds: pings queue behind its frame, so its own deadline
     // judges it, as for loads.
-    const isBlocking = body.type === 'load' || options.blocking === true || tensors.reduce((n, t) => n + t.tensor.data.byteLength, 0) >= LARGE_CALL_BYTES;
+    const isBlocking = (options.blocking ?? body.type === 'load') || tensors.reduce((n, t) => n + t.tensor.data.byteLength, 0) >= LARGE_CALL_BYTES;
     if (isBlocking) {
       this.blockingInFlight++;
     }

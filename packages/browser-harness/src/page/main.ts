@@ -5,10 +5,17 @@
  */
 import { type Capabilities, DEFAULT_MAX_TENSOR_BYTES } from '../protocol';
 import { probeCapabilities } from './capabilities';
-import { loadOrt } from './ort-loader';
+import { loadOrt, ORT_BASE } from './ort-loader';
 import { PageRpcServer } from './rpc-server';
+import type { SessionHost } from './session-host';
 import { SessionManager } from './sessions';
 import { bridgeUrl, openTransport } from './transport';
+import { WorkerSessions } from './worker/router';
+
+/** Test and drill hooks for session workers, reached by the driver's page.evaluate (see FaultInjector). */
+interface WorkerFaultHooks {
+  inject(sessionId: string, fault: 'spin' | 'crash'): boolean;
+}
 
 async function start(): Promise<void> {
   const params = new URL(location.href).searchParams;
@@ -21,9 +28,30 @@ async function start(): Promise<void> {
   const maxTensorBytes = Number(params.get('maxTensorBytes') ?? DEFAULT_MAX_TENSOR_BYTES);
   const ort = await loadOrt();
   const transport = openTransport(bridgeUrl(location), connectionId, params.get('transport'));
+  const workerCount = Number(params.get('workers') ?? 0);
   let probed: Promise<Capabilities> | undefined;
-  const capabilities = (): Promise<Capabilities> => (probed ??= probeCapabilities(ort, transport.kind));
-  const server = new PageRpcServer(transport, new SessionManager(ort, capabilities), capabilities, maxTensorBytes);
+  let sessions: SessionHost;
+  let capabilities: () => Promise<Capabilities>;
+  if (Number.isInteger(workerCount) && workerCount > 0) {
+    const workers = new WorkerSessions(
+      workerCount,
+      // Written out here so vite bundles the worker entry (it recognises this exact form).
+      () => new Worker(new URL('./worker/entry.ts', import.meta.url), { type: 'module', name: `session-worker ${connectionId}` }),
+      { kind: 'init', ortBase: ORT_BASE, numThreads: Number(ort.env.wasm.numThreads ?? 1), transport: transport.kind },
+    );
+    sessions = workers;
+    capabilities = () =>
+      (probed ??= Promise.all([probeCapabilities(ort, transport.kind), workers.probeWebgpu()]).then(([page, webgpu]) => ({
+        ...page,
+        workers: { count: workerCount, webgpu },
+      })));
+    const hooks: WorkerFaultHooks = { inject: (sessionId, fault) => workers.inject(sessionId, fault) };
+    (globalThis as { __browserPoolWorkerFaults?: WorkerFaultHooks }).__browserPoolWorkerFaults = hooks;
+  } else {
+    capabilities = () => (probed ??= probeCapabilities(ort, transport.kind));
+    sessions = new SessionManager(ort, capabilities);
+  }
+  const server = new PageRpcServer(transport, sessions, capabilities, maxTensorBytes);
   transport.onOpen(() => {
     server.hello(connectionId, secret);
     document.title = `browser-pool worker ${connectionId}: connected`;

@@ -7,7 +7,7 @@ import type * as Ort from 'onnxruntime-web';
 export type OrtModule = typeof Ort;
 
 /** Beside the page's own directory, under the same secret prefix (`/<secret>/ort/`). */
-const ORT_BASE = new URL('../ort/', location.href).href;
+export const ORT_BASE = new URL('../ort/', location.href).href;
 
 let loading: Promise<OrtModule> | undefined;
 

@@ -22,15 +22,23 @@ import {
   serializeError,
   unpackBatch,
 } from '../protocol';
-import type { SessionManager } from './sessions';
+import type { CallContext, SessionHost } from './session-host';
 import type { PageTransport } from './transport';
 
 type Reply = { message: object; tensors?: NamedTensor[] };
 
+/**
+ * A worker must answer this much before the call's deadline in Node, so its `E_WORKER_LOST` reaches Node before
+ * Node's own timer turns the call into a (non-retryable) `E_TIMEOUT`.
+ */
+function replyMarginMs(deadlineMs: number): number {
+  return Math.min(250, deadlineMs / 4);
+}
+
 export class PageRpcServer {
   constructor(
     private readonly transport: PageTransport,
-    private readonly sessions: SessionManager,
+    private readonly sessions: SessionHost,
     private readonly capabilities: () => Promise<Capabilities>,
     /** Largest tensor payload of one reply; a larger one is answered with `E_TENSOR_TOO_LARGE`. */
     private readonly maxTensorBytes: number,
@@ -59,14 +67,20 @@ export class PageRpcServer {
       return;
     }
     if (items.length === 1) {
-      this.sendItem(await this.handle(items[0]!, arrived));
+      this.sendItem(await this.handle(items[0]!, arrived, true));
+      return;
+    }
+    if (this.sessions.concurrent) {
+      // Sessions on workers: each request of the batch goes to its worker at once, and each reply leaves as soon as
+      // it is ready (a ping batched with a long run is not held back by it).
+      await Promise.all(items.map(async (item) => this.sendItem(await this.handle(item, arrived, false))));
       return;
     }
     // A batch runs in order (one ORT session must not run re-entrantly) and is answered with one batch frame;
     // replies with big tensors travel alone (a batch would only make one frame bigger).
     const replies: FrameItem[] = [];
     for (const item of items) {
-      const reply = await this.handle(item, arrived);
+      const reply = await this.handle(item, arrived, false);
       if (itemTensorBytes(reply) >= BATCH_ITEM_MAX_BYTES) {
         this.sendItem(reply);
       } else {
@@ -82,7 +96,8 @@ export class PageRpcServer {
     this.send(item.message, item.tensors);
   }
 
-  private async handle(frame: DecodedFrame, arrived: number): Promise<FrameItem> {
+  /** `ownsBuffers`: the frame held only this request, so its tensors' buffer may be handed to a worker. */
+  private async handle(frame: DecodedFrame, arrived: number, ownsBuffers: boolean): Promise<FrameItem> {
     const rawId = (frame.message as { id?: unknown } | null)?.id;
     const id = typeof rawId === 'number' ? rawId : null;
     try {
@@ -90,7 +105,7 @@ export class PageRpcServer {
       if (!parsed.success) {
         throw new ProtocolError(`invalid request frame: ${describeIssues(parsed.error)}`);
       }
-      const reply = await this.dispatch(parsed.data, frame.tensors, arrived);
+      const reply = await this.dispatch(parsed.data, frame.tensors, arrived, ownsBuffers);
       const tensors = reply.tensors ?? [];
       assertTensorBytes(tensors, this.maxTensorBytes, `${parsed.data.type} reply`);
       return { message: reply.message, tensors };
@@ -99,8 +114,13 @@ export class PageRpcServer {
     }
   }
 
-  private async dispatch(request: Request, tensors: NamedTensor[], arrived: number): Promise<Reply> {
+  private async dispatch(request: Request, tensors: NamedTensor[], arrived: number, ownsBuffers: boolean): Promise<Reply> {
     const { id } = request;
+    const deadlineMs = 'deadlineMs' in request ? request.deadlineMs : undefined;
+    const context: CallContext = {
+      expiresAt: deadlineMs === undefined ? undefined : arrived + deadlineMs - replyMarginMs(deadlineMs),
+      ownsBuffers,
+    };
     switch (request.type) {
       case 'ping':
         return { message: { type: 'pong', id } };
@@ -114,22 +134,24 @@ export class PageRpcServer {
       case 'load': {
         const source =
           request.source.kind === 'url' ? request.source : { kind: 'inline' as const, bytes: inlineModel(tensors) };
-        const session = await this.sessions.load(request.modelId, source, request.backend, request.options);
+        const session = await this.sessions.load(request.modelId, source, request.backend, request.options, context);
         return { message: { type: 'load.ok', id, session } };
       }
       case 'run': {
-        const outcome = await this.sessions.run(request.sessionId, tensors, request.outputNames);
+        const outcome = await this.sessions.run(request.sessionId, tensors, request.outputNames, context);
         // handleMs stops before encoding the reply: encoding cost stays on the transport side of the ledger.
         const timings = { computeMs: outcome.computeMs, handleMs: performance.now() - arrived, firstRun: outcome.firstRun };
         return { message: { type: 'run.ok', id, timings }, tensors: outcome.outputs };
       }
       case 'loop': {
-        const samplesMs = await this.sessions.loop(request.sessionId, tensors, request.warmup, request.iterations);
+        const samplesMs = await this.sessions.loop(request.sessionId, tensors, request.warmup, request.iterations, context);
         return { message: { type: 'loop.ok', id, samplesMs } };
       }
       case 'release':
         await this.sessions.release(request.sessionId);
         return { message: { type: 'release.ok', id } };
+      case 'workers':
+        return { message: { type: 'workers.ok', id, workers: this.sessions.workers() } };
     }
   }
 }

@@ -20,8 +20,10 @@ import {
   type Tensor,
   typedArrayCtor,
   UnsupportedDtypeError,
+  type WorkerSnapshot,
 } from '../protocol';
 import type { OrtModule } from './ort-loader';
+import type { SessionHost } from './session-host';
 
 interface InputMeta {
   name: string;
@@ -65,6 +67,9 @@ function runError(modelId: string, error: unknown): Error {
   }
   return new InferenceError(`run of "${modelId}" failed: ${message}`);
 }
+
+/** Where a load gets its model: fetched from a URL, or bytes that came with the request. */
+export type ModelSource = { kind: 'url'; url: string } | { kind: 'inline'; bytes: Uint8Array };
 
 export interface RunOutcome {
   outputs: NamedTensor[];
@@ -161,7 +166,9 @@ function assertBackendAvailable(backend: Backend, options: SessionOptionsWire, c
   }
 }
 
-export class SessionManager {
+export class SessionManager implements SessionHost {
+  /** One ORT operation at a time on this thread (see `tail`). */
+  readonly concurrent = false;
   private readonly sessions = new Map<string, HeldSession>();
   private nextId = 1;
   /**
@@ -190,13 +197,16 @@ export class SessionManager {
     private readonly capabilities: () => Promise<Capabilities>,
   ) {}
 
-  async load(
-    modelId: string,
-    source: { kind: 'url'; url: string } | { kind: 'inline'; bytes: Uint8Array },
-    backend: Backend,
-    options: SessionOptionsWire,
-  ): Promise<SessionInfo> {
-    assertBackendAvailable(backend, options, await this.capabilities());
+  load(modelId: string, source: ModelSource, backend: Backend, options: SessionOptionsWire): Promise<SessionInfo> {
+    return this.loadAs(`s${this.nextId++}`, modelId, source, backend, options);
+  }
+
+  /** Loads under a session id chosen by the caller: a worker's sessions are numbered by the page that routes them. */
+  async loadAs(sessionId: string, modelId: string, source: ModelSource, backend: Backend, options: SessionOptionsWire): Promise<SessionInfo> {
+    if (backend !== 'wasm') {
+      // Only WebGPU and WebNN can be missing; a fresh session worker reloading wasm sessions skips the probe's cost.
+      assertBackendAvailable(backend, options, await this.capabilities());
+    }
     const fetchStart = performance.now();
     const bytes = source.kind === 'inline' ? source.bytes : await fetchModel(source.url);
     const fetchMs = performance.now() - fetchStart;
@@ -221,7 +231,6 @@ export class SessionManager {
       });
     }
     const createMs = performance.now() - createStart;
-    const sessionId = `s${this.nextId++}`;
     const inputs = inputMetadata(session);
     const info: SessionInfo = {
       sessionId,
@@ -304,6 +313,10 @@ export class SessionManager {
     const held = this.get(sessionId);
     this.sessions.delete(sessionId);
     await this.exclusive(() => held.session.release());
+  }
+
+  workers(): WorkerSnapshot[] {
+    return [];
   }
 
   private get(sessionId: string): HeldSession {

@@ -8,6 +8,7 @@ export const ErrorCode = {
   Timeout: 'E_TIMEOUT',
   Aborted: 'E_ABORTED',
   ConnectionLost: 'E_CONNECTION_LOST',
+  WorkerLost: 'E_WORKER_LOST',
   Protocol: 'E_PROTOCOL',
   InvalidInput: 'E_INVALID_INPUT',
   UnsupportedDtype: 'E_UNSUPPORTED_DTYPE',
@@ -62,6 +63,15 @@ export class AbortedError extends BrowserPoolError {
 export class ConnectionLostError extends BrowserPoolError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCode.ConnectionLost, message, options);
+  }
+}
+/**
+ * The page's Web Worker holding the session missed its deadline or crashed: it was terminated and respawned (its
+ * sessions reloaded) while the page stayed connected. The call may be retried, on this connection or another.
+ */
+export class WorkerLostError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.WorkerLost, message, options);
   }
 }
 /** A frame that does not follow the wire protocol. */
@@ -165,6 +175,7 @@ const classByCode: Record<ErrorCode, new (message: string, options?: ErrorOption
   E_TIMEOUT: TimeoutError,
   E_ABORTED: AbortedError,
   E_CONNECTION_LOST: ConnectionLostError,
+  E_WORKER_LOST: WorkerLostError,
   E_PROTOCOL: ProtocolError,
   E_INVALID_INPUT: InvalidInputError,
   E_UNSUPPORTED_DTYPE: UnsupportedDtypeError,

@@ -41,6 +41,11 @@ const serializedErrorSchema = z.object({
 });
 
 const id = z.number().int().nonnegative();
+/**
+ * The time left to the call in Node when it was sent, in ms. Pages with workers give the worker holding the session
+ * until then (less the reply's way back); a worker that misses it is terminated and respawned.
+ */
+const deadlineMs = z.number().positive().optional();
 
 // ---- requests: Node -> page ----
 export const probeRequestSchema = z.object({ type: z.literal('probe'), id }).strict();
@@ -56,6 +61,7 @@ export const loadRequestSchema = z
     ]),
     backend: backendSchema,
     options: sessionOptionsSchema,
+    deadlineMs,
   })
   .strict();
 export const runRequestSchema = z
@@ -64,6 +70,7 @@ export const runRequestSchema = z
     id,
     sessionId: z.string(),
     outputNames: z.array(z.string()).optional(),
+    deadlineMs,
   })
   .strict();
 /** Runs the same inputs `iterations` times inside the page: the in-page baseline for bridge-overhead benchmarks. */
@@ -74,12 +81,15 @@ export const loopRequestSchema = z
     sessionId: z.string(),
     warmup: z.number().int().nonnegative(),
     iterations: z.number().int().positive().max(1_000_000),
+    deadlineMs,
   })
   .strict();
 export const releaseRequestSchema = z.object({ type: z.literal('release'), id, sessionId: z.string() }).strict();
 export const pingRequestSchema = z.object({ type: z.literal('ping'), id }).strict();
 /** The page's JS heap in use, where the browser exposes it (Chromium's performance.memory). */
 export const memoryRequestSchema = z.object({ type: z.literal('memory'), id }).strict();
+/** The page's session workers: count, sessions, state (an empty list on pages whose sessions are on the main thread). */
+export const workersRequestSchema = z.object({ type: z.literal('workers'), id }).strict();
 
 export const requestSchema = z.discriminatedUnion('type', [
   probeRequestSchema,
@@ -89,6 +99,7 @@ export const requestSchema = z.discriminatedUnion('type', [
   releaseRequestSchema,
   pingRequestSchema,
   memoryRequestSchema,
+  workersRequestSchema,
 ]);
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];
@@ -130,6 +141,11 @@ export const capabilitiesSchema = z.object({
   ortVersion: z.string(),
   /** How frames reach the bridge: through the page's relay SharedWorker, or a socket of the page's own. */
   transport: z.enum(['relay', 'direct']),
+  /**
+   * Dedicated Web Workers holding this page's sessions (`harness.pageWorkers`), with WebGPU as probed inside a worker
+   * (it may differ from the page's). Absent: sessions live on the page's main thread.
+   */
+  workers: z.object({ count: z.number().int().positive(), webgpu: webgpuSchema }).optional(),
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 export type WebgpuCapability = Capabilities['webgpu'];
@@ -147,6 +163,19 @@ export const sessionInfoSchema = z.object({
   timings: z.object({ fetchMs: z.number(), createMs: z.number() }),
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+export const WORKER_STATES = ['starting', 'ready', 'respawning'] as const;
+export const workerSnapshotSchema = z.object({
+  index: z.number().int().nonnegative(),
+  state: z.enum(WORKER_STATES),
+  sessions: z.array(z.object({ sessionId: z.string(), modelId: z.string() })),
+  /** Calls sent to the worker and not yet answered. */
+  inFlight: z.number().int().nonnegative(),
+  respawns: z.number().int().nonnegative(),
+  /** Why the worker was last replaced, and how long terminate-to-sessions-reloaded took (null while reloading). */
+  lastLoss: z.object({ reason: z.string(), respawnMs: z.number().nonnegative().nullable() }).optional(),
+});
+export type WorkerSnapshot = z.infer<typeof workerSnapshotSchema>;
 
 // ---- replies and events: page -> Node ----
 export const helloSchema = z
@@ -178,6 +207,7 @@ export const pongSchema = z.object({ type: z.literal('pong'), id }).strict();
 export const memoryReplySchema = z
   .object({ type: z.literal('memory.ok'), id, jsHeapUsedBytes: z.number().nonnegative().nullable() })
   .strict();
+export const workersReplySchema = z.object({ type: z.literal('workers.ok'), id, workers: z.array(workerSnapshotSchema) }).strict();
 export const errorReplySchema = z
   .object({ type: z.literal('error'), id: id.nullable(), error: serializedErrorSchema })
   .strict();
@@ -191,6 +221,7 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
   releaseReplySchema,
   pongSchema,
   memoryReplySchema,
+  workersReplySchema,
   errorReplySchema,
 ]);
 export type PageMessage = z.infer<typeof pageMessageSchema>;
@@ -206,6 +237,7 @@ export interface ReplyByRequest {
   release: z.infer<typeof releaseReplySchema>;
   ping: z.infer<typeof pongSchema>;
   memory: z.infer<typeof memoryReplySchema>;
+  workers: z.infer<typeof workersReplySchema>;
 }
 export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
   probe: 'probe.ok',
@@ -215,6 +247,7 @@ export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
   release: 'release.ok',
   ping: 'pong',
   memory: 'memory.ok',
+  workers: 'workers.ok',
 };
 
 /** A request as the caller writes it: the channel assigns the id. */

@@ -33,6 +33,11 @@ export interface FaultInjector {
    * output tensor), so it answers on time but wrong, as a faulty GPU driver or a tampered page would.
    */
   corruptOutputs(): Promise<void>;
+  /**
+   * Pages with session workers (harness.pageWorkers >= 1): makes the worker holding `sessionId` spin in an endless
+   * loop ('spin', a stuck model) or throw an uncaught error ('crash'). Throws if no worker holds that session.
+   */
+  faultWorker(sessionId: string, fault: 'spin' | 'crash'): Promise<void>;
 }
 
 /** A browser process with one worker page connected back over the bridge. */

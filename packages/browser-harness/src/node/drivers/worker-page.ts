@@ -2,7 +2,7 @@
  * Opens the worker page through any automation library and wraps it as a {@link LaunchedPage}: waits for the page to
  * connect back, turns every way the browser can go away into one exit signal, and exposes the fault injector.
  */
-import { BrowserUnavailableError } from '../../protocol';
+import { BrowserUnavailableError, SessionNotFoundError } from '../../protocol';
 import type { LaunchedPage, LaunchRequest } from './types';
 
 /** The page operations a driver's library must provide (Playwright and puppeteer pages both do). */
@@ -78,6 +78,14 @@ export async function openWorkerPage(page: PageOps, request: LaunchRequest, owne
         },
         corruptOutputs: async () => {
           await page.evaluate(CORRUPT_OUTPUTS);
+        },
+        faultWorker: async (sessionId: string, fault: 'spin' | 'crash') => {
+          const hit = await page.evaluate(
+            `globalThis.__browserPoolWorkerFaults?.inject(${JSON.stringify(sessionId)}, ${JSON.stringify(fault)}) === true`,
+          );
+          if (hit !== true) {
+            throw new SessionNotFoundError(`no session worker on this page holds "${sessionId}" (is harness.pageWorkers >= 1?)`);
+          }
         },
         killBrowser: () => {
           if (owned.pid === undefined) {

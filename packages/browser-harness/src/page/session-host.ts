@@ -1,0 +1,25 @@
+/**
+ * What the rpc server needs from whoever holds the page's ORT sessions: the main thread's own `SessionManager`
+ * (pageWorkers 0), or `WorkerSessions`, which routes each session to a dedicated Web Worker.
+ */
+import type { Backend, NamedTensor, SessionInfo, SessionOptionsWire, WorkerSnapshot } from '../protocol';
+import type { ModelSource, RunOutcome } from './sessions';
+
+/** Facts about one call that only worker-backed hosts use. */
+export interface CallContext {
+  /** `performance.now()` by which the call must be answered; past it, the worker holding the session is replaced. */
+  expiresAt?: number | undefined;
+  /** The request's tensors sit in a frame buffer no other request shares: it may be transferred, not copied. */
+  ownsBuffers?: boolean;
+}
+
+export interface SessionHost {
+  /** Whether calls to different sessions run at the same time (then requests of one batch are dispatched together). */
+  readonly concurrent: boolean;
+  load(modelId: string, source: ModelSource, backend: Backend, options: SessionOptionsWire, context?: CallContext): Promise<SessionInfo>;
+  run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[], context?: CallContext): Promise<RunOutcome>;
+  loop(sessionId: string, inputs: readonly NamedTensor[], warmup: number, iterations: number, context?: CallContext): Promise<number[]>;
+  release(sessionId: string): Promise<void>;
+  /** The workers and what they hold; empty where sessions live on the main thread. */
+  workers(): WorkerSnapshot[];
+}

@@ -1,0 +1,91 @@
+/**
+ * A session worker: a dedicated module Web Worker that holds some of the page's ORT sessions, so a long load, a long
+ * run or a stuck model occupies this thread and never the page's (which keeps answering heartbeats and routing).
+ */
+import { type Capabilities, type NamedTensor, serializeError } from '../../protocol';
+import { probeCapabilities } from '../capabilities';
+import { SessionManager } from '../sessions';
+import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages';
+import { loadOrtInWorker } from './ort';
+import { buffersOf } from './transfer';
+
+interface Loaded {
+  manager: SessionManager;
+  capabilities: () => Promise<Capabilities>;
+}
+
+let loaded: Promise<Loaded> | undefined;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(message, { transfer });
+}
+
+function start(init: InitMessage): void {
+  loaded = loadOrtInWorker(init).then((ort) => {
+    // Backends are checked against what this worker can reach (WebGPU in a worker is its own question).
+    let probed: Promise<Capabilities> | undefined;
+    const capabilities = (): Promise<Capabilities> => (probed ??= probeCapabilities(ort, init.transport));
+    return { manager: new SessionManager(ort, capabilities), capabilities };
+  });
+  // A worker whose ORT failed to load answers every call with that error instead.
+  void loaded.then(() => post({ kind: 'ready' }), () => undefined);
+}
+
+async function perform(message: CallMessage, { manager, capabilities }: Loaded): Promise<{ result: unknown; tensors: NamedTensor[] }> {
+  switch (message.op) {
+    case 'load': {
+      const r = message.request;
+      return { result: await manager.loadAs(r.sessionId, r.modelId, r.source, r.backend, r.options), tensors: [] };
+    }
+    case 'run': {
+      const r = message.request;
+      const outcome = await manager.run(r.sessionId, r.inputs, r.outputNames);
+      return { result: outcome, tensors: outcome.outputs };
+    }
+    case 'loop': {
+      const r = message.request;
+      return { result: await manager.loop(r.sessionId, r.inputs, r.warmup, r.iterations), tensors: [] };
+    }
+    case 'release':
+      await manager.release(message.request.sessionId);
+      return { result: null, tensors: [] };
+    case 'probe':
+      return { result: (await capabilities()).webgpu, tensors: [] };
+  }
+}
+
+async function handle(message: CallMessage): Promise<void> {
+  try {
+    if (loaded === undefined) {
+      throw new Error('session worker used before init');
+    }
+    const { result, tensors } = await perform(message, await loaded);
+    post({ kind: 'ok', call: message.call, result }, buffersOf(tensors));
+  } catch (error) {
+    post({ kind: 'error', call: message.call, error: serializeError(error) });
+  }
+}
+
+addEventListener('message', (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  switch (message.kind) {
+    case 'init':
+      start(message);
+      return;
+    case 'spin':
+      // Fault hook: a model stuck in an endless loop, as the page's watchdog must handle it. (A bare `for (;;) {}`
+      // is dropped by the bundler's minifier; this condition is never false but must be evaluated.)
+      while (performance.now() >= 0) {
+        // spin
+      }
+      return;
+    case 'crash':
+      // Fault hook: an uncaught error (as a WASM trap outside a run would raise), seen by the page as `error`.
+      setTimeout(() => {
+        throw new Error('injected session-worker crash');
+      }, 0);
+      return;
+    case 'call':
+      void handle(message);
+  }
+});
