@@ -5,4 +5,5 @@ export * from './availability';
 export * from './bench/config';
 export * from './bench/plan';
 export * from './bench/runner';
+export * from './bench/schedule';
 export * from './bench/stability';

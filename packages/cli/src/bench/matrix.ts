@@ -5,7 +5,7 @@ import type { ModelCatalogue } from '@browser-pool/models';
 import { DEFAULT_BROWSER_PREFERENCE } from '@browser-pool/pool';
 
 import { type BenchConfig, NO_FLAGS, type OptimizationFlags, type Precision } from './config';
-import type { FlagName } from './matrix-flags';
+import { FLAG_FIELD, type FlagName } from './matrix-flags';
 
 export interface MatrixOptions {
   models: string[];
@@ -19,9 +19,8 @@ export interface MatrixOptions {
 /** Every on/off combination of the swept flags (all off first). */
 function flagSets(names: readonly FlagName[]): OptimizationFlags[] {
   let sets: OptimizationFlags[] = [NO_FLAGS];
-  const field: Record<FlagName, keyof OptimizationFlags> = { 'compute-shaders': 'computeShaderOptimized', precompile: 'precompileShaders', 'parallel-loading': 'parallelLoading' };
   for (const n of names) {
-    sets = sets.flatMap((s) => [s, { ...s, [field[n]]: true }]);
+    sets = sets.flatMap((s) => [s, { ...s, [FLAG_FIELD[n]]: true }]);
   }
   return sets;
 }

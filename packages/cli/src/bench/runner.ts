@@ -1,18 +1,23 @@
 /**
- * Runs a planned sweep on real browsers: one pool per browser (one connection, no database recorder: the sweep
- * writes its own `performance_results`), sessions grouped per model x backend x precision x flags with one static-
- * shape session per batch size, warm-up, then measured iterations until the stability rule holds. Each finished
- * configuration is stored at once with its environment, so an interrupted sweep keeps what it measured.
+ * Runs a planned sweep on real browsers in the counterbalanced order of schedule.ts: each arm run (model x backend x
+ * precision x flags, one static-shape session per batch size) in a fresh one-connection pool (its own browser and
+ * page, no database recorder: the sweep writes its own `performance_results`), warm-up, then measured iterations
+ * until the stability rule holds. Each finished arm run is stored at once with its environment and its place in the
+ * order, so an interrupted sweep keeps what it measured.
  */
+import { randomInt } from 'node:crypto';
+
 import type { Backend, BrowserKind } from '@browser-pool/browser-harness';
 import { Dimensions, insertCompatibility, insertPerformance, mean, type PerformanceResult, quantile, stdev, type Store } from '@browser-pool/db-integration';
 import type { ModelEntry } from '@browser-pool/models';
 import type { ModelHandle, PoolOptions, ResourcePool } from '@browser-pool/pool';
 
 import { createPool } from '../create-pool';
-import { type BenchConfig, groupKey, PRECISION_BITS, variantName } from './config';
+import { type BenchConfig, PRECISION_BITS, variantName } from './config';
+import { flagSetText } from './matrix-flags';
 import type { PlannedRun } from './plan';
 import { Progress } from './progress';
+import { scheduleSweep } from './schedule';
 import { DEFAULT_STABILITY, type StabilityRule, stabilityVerdict } from './stability';
 
 export interface RunnerOptions {
@@ -35,6 +40,16 @@ export interface RunnerOptions {
    * `--missing-only` continues where it stopped. @default none
    */
   signal?: AbortSignal;
+  /**
+   * Runs of each configuration, each stored as its own result. A flag comparison gets a verdict from
+   * `MIN_RUNS_PER_ARM` (5) runs per arm; with fewer, `report optimization` says "too few runs". @default 1
+   */
+  repeats?: number;
+  /**
+   * Seed of the counterbalanced arm order (see schedule.ts); stored in `test_runs.metadata.order_seed` and each
+   * result's `metrics.order`. @default a random integer
+   */
+  orderSeed?: number;
 }
 
 export type ConfigOutcome =
@@ -52,17 +67,29 @@ export function sessionOptionsFor(config: BenchConfig) {
 
 export async function runSweep(store: Store, plan: readonly PlannedRun[], options: RunnerOptions = {}): Promise<ConfigOutcome[]> {
   const runs = plan.filter((p) => p.action === 'run').map((p) => p.config);
+  const repeats = options.repeats ?? 1;
+  const seed = options.orderSeed ?? randomInt(2 ** 31 - 1);
+  const schedule = scheduleSweep(runs, { repeats, seed });
+  const freshPage = options.pool === undefined;
   const dims = new Dimensions(store);
-  const runId = await dims.startRun('bench sweep', 'benchmark', { configurations: runs.length });
-  const progress = new Progress(runs.length, options.write ?? (() => undefined));
+  const runId = await dims.startRun('bench sweep', 'benchmark', {
+    configurations: runs.length,
+    repeats,
+    order_seed: seed,
+    isolation: freshPage ? 'fresh browser and page per arm run' : 'caller pool (shared page)',
+  });
+  const progress = new Progress(schedule.reduce((n, a) => n + a.group.length, 0), options.write ?? (() => undefined));
   const outcomes: ConfigOutcome[] = [];
   const stopped = (): boolean => options.signal?.aborted === true;
   try {
-    for (const browser of [...new Set(runs.map((c) => c.browser))]) {
+    for (const arm of schedule) {
       if (stopped()) {
         break;
       }
+      const { browser, backend } = arm.group[0]!;
       const given = options.pool?.(browser);
+      // a fresh browser per arm run: cold-start metrics (init, first run) of one arm never inherit the caches,
+      // compiled WASM or shader pipelines another arm left behind
       const pool = given ?? (await createPool({
         dbPath: false,
         browsers: [browser],
@@ -73,28 +100,20 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
       try {
         await pool.initialize();
         if (given === undefined) {
-          await warmBackends(pool, [...new Set(runs.filter((r) => r.browser === browser).map((r) => r.backend))]);
+          await warmBackends(pool, [backend]);
         }
-        const groups = new Map<string, BenchConfig[]>();
-        for (const c of runs.filter((r) => r.browser === browser)) {
-          groups.set(groupKey(c), [...(groups.get(groupKey(c)) ?? []), c]);
-        }
-        for (const group of groups.values()) {
-          if (stopped()) {
-            break;
-          }
-          const measured = await runGroup(pool, group, options);
-          // one transaction per group: its results land together, and an interrupted sweep keeps finished groups
-          await store.transaction(async () => {
-            for (const outcome of measured) {
-              await storeOutcome(store, dims, runId, outcome);
-            }
-          });
+        const order: ArmOrder = { seed, repetition: arm.repetition, position: arm.position, arms: arm.arms, fresh_page: freshPage };
+        const measured = await runGroup(pool, arm.group, options, order);
+        // one transaction per arm run: its results land together, and an interrupted sweep keeps finished ones
+        await store.transaction(async () => {
           for (const outcome of measured) {
-            outcomes.push(outcome);
-            const c = outcome.config;
-            progress.step(`${c.model} ${c.precision} ${c.browser}/${c.backend} batch ${c.batchSize} ${Object.entries(c.flags).filter(([, on]) => on).map(([k]) => k).join('+')}: ${outcome.status === 'stored' ? `p50 ${outcome.result.p50_latency_ms?.toFixed(2)} ms` : outcome.code}`);
+            await storeOutcome(store, dims, runId, outcome);
           }
+        });
+        for (const outcome of measured) {
+          outcomes.push(outcome);
+          const c = outcome.config;
+          progress.step(`${c.model} ${c.precision} ${c.browser}/${c.backend} batch ${c.batchSize} ${flagSetText(c.flags)} run ${arm.repetition + 1}/${repeats}: ${outcome.status === 'stored' ? `p50 ${outcome.result.p50_latency_ms?.toFixed(2)} ms` : outcome.code}`);
         }
       } finally {
         if (given === undefined) {
@@ -106,6 +125,16 @@ export async function runSweep(store: Store, plan: readonly PlannedRun[], option
     await dims.endRun(runId, !stopped() && outcomes.every((o) => o.status === 'stored'));
   }
   return outcomes;
+}
+
+/** Where an arm run sat in the sweep's order, stored in each result's `metrics.order`. */
+interface ArmOrder {
+  seed: number;
+  repetition: number;
+  position: number;
+  arms: number;
+  /** The arm ran in a browser and page of its own (false: a caller's shared pool). */
+  fresh_page: boolean;
 }
 
 /**
@@ -132,7 +161,7 @@ interface Loaded {
 }
 
 /** Loads the group's sessions (concurrently with parallel loading, else in order), then measures each. */
-async function runGroup(pool: ResourcePool, group: readonly BenchConfig[], options: RunnerOptions): Promise<ConfigOutcome[]> {
+async function runGroup(pool: ResourcePool, group: readonly BenchConfig[], options: RunnerOptions, order: ArmOrder): Promise<ConfigOutcome[]> {
   const first = group[0]!;
   const entry = pool.options.catalogue.get(variantName(first.model, first.precision));
   const load = async (config: BenchConfig): Promise<Loaded> => {
@@ -153,7 +182,7 @@ async function runGroup(pool: ResourcePool, group: readonly BenchConfig[], optio
       continue;
     }
     try {
-      outcomes.push({ config: l.config, status: 'stored', result: await measure(l.handle, entry, l.config, { groupLoadMs, groupSessions: group.length }, options) });
+      outcomes.push({ config: l.config, status: 'stored', result: await measure(l.handle, entry, l.config, { groupLoadMs, groupSessions: group.length, order }, options) });
     } catch (error) {
       outcomes.push({ config: l.config, status: 'failed', ...errorOf(error) });
     } finally {
@@ -176,7 +205,7 @@ function errorOf(error: unknown): { code: string; message: string } {
   return { code: typeof e.code === 'string' ? e.code : 'E_UNKNOWN', message: typeof e.message === 'string' ? e.message : String(error) };
 }
 
-async function measure(handle: ModelHandle, entry: ModelEntry, config: BenchConfig, group: { groupLoadMs: number; groupSessions: number }, options: RunnerOptions): Promise<PerformanceResult> {
+async function measure(handle: ModelHandle, entry: ModelEntry, config: BenchConfig, group: { groupLoadMs: number; groupSessions: number; order: ArmOrder }, options: RunnerOptions): Promise<PerformanceResult> {
   const rule = options.stability ?? DEFAULT_STABILITY;
   const warmup = options.warmupIterations ?? 3;
   const inputs = entry.sampleInputs({ batch: config.batchSize });
@@ -239,6 +268,7 @@ async function measure(handle: ModelHandle, entry: ModelEntry, config: BenchConf
       precompile_run_ms: precompileMs ?? null,
       group_load_wall_ms: group.groupLoadMs,
       group_sessions: group.groupSessions,
+      order: { ...group.order },
       samples_ms: samples.map((s) => Math.round(s * 1000) / 1000),
       session_options: sessionOptionsFor(config),
     },

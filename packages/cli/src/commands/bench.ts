@@ -4,14 +4,14 @@ import { resolve } from 'node:path';
 
 import { BROWSER_KINDS } from '@browser-pool/browser-harness/kinds';
 import { BACKENDS } from '@browser-pool/browser-harness/protocol';
-import { renderRows, scanRegressions } from '@browser-pool/db-integration';
+import { MIN_RUNS_PER_ARM, renderRows, scanRegressions } from '@browser-pool/db-integration';
 import { ModelCatalogue } from '@browser-pool/models';
 import { type Command, Option } from 'commander';
 
 import { loggedUnavailable, unavailableFrom } from '../bench/availability-map';
 import { type OptimizationFlags, parseConfigsCsv, type Precision, PRECISIONS, variantName } from '../bench/config';
 import type { MatrixOptions } from '../bench/matrix';
-import { FLAG_NAMES } from '../bench/matrix-flags';
+import { FLAG_NAMES, flagSetText } from '../bench/matrix-flags';
 import { planCsv, type PlannedRun, planSweep, storedResults } from '../bench/plan';
 import type { ConfigOutcome } from '../bench/runner';
 import { dbPathOf, type Io, listOf, nonNegativeInt, positiveInt, positiveNumber, withStore } from './context';
@@ -29,6 +29,8 @@ interface BenchOpts extends MatrixOptions {
   maxIterations: number;
   window: number;
   tolerancePct: number;
+  repeats: number;
+  orderSeed?: number;
 }
 
 /** A list option whose default shows as it would be typed. */
@@ -72,8 +74,9 @@ function resultsTable(outcomes: readonly ConfigOutcome[]): string {
   return renderRows('results', ['model', 'browser', 'backend', 'batch', 'flags', 'status', 'p50_ms', 'items_per_s', 'iterations', 'stable', 'real_hardware'], rows, 'md');
 }
 
+/** Every flag with its state, by the name `--flags` takes (one name in input and output). */
 export function flagLabel(flags: OptimizationFlags): string {
-  return Object.entries(flags).filter(([, on]) => on).map(([k]) => k).join('+') || '-';
+  return flagSetText(flags);
 }
 
 const positiveInts = (name: string) => (v: string) => v.split(',').map((x) => positiveInt(name)(x.trim()));
@@ -100,6 +103,8 @@ export function registerBenchCommand(program: Command, io: Io): void {
     .option('--max-iterations <n>', 'most measured runs (a result that hit the cap is marked not stable)', positiveInt('--max-iterations'), 100)
     .option('--window <n>', 'stability window: samples per window', positiveInt('--window'), 5)
     .option('--tolerance-pct <pct>', 'stable when the medians of the last two windows differ by at most this', positiveNumber('--tolerance-pct'), 5)
+    .option('--repeats <n>', `runs of each configuration, each in a fresh browser and page, each stored; a flag comparison needs ${MIN_RUNS_PER_ARM} per arm for a verdict`, positiveInt('--repeats'), 1)
+    .addOption(new Option('--order-seed <n>', 'seed of the counterbalanced arm order (stored with the results; give it to replay an order)').argParser(nonNegativeInt('--order-seed')).default(undefined, 'random'))
     .addHelpText('after', `
 How flags map to real knobs (measured, never assumed):
   compute-shaders   WebGPU EP session option preferredLayout=NHWC (changes conv kernels); no effect on wasm/webnn,
@@ -109,6 +114,11 @@ How flags map to real knobs (measured, never assumed):
   parallel-loading  the group's sessions (one static-shape session per batch size) are created concurrently instead
                     of one after another; metrics.group_load_wall_ms is the wall time to have all of them.
   precisions        fp16 / int8 run the catalogue's <model>-fp16 / <model>-int8 variant (weights stored in that type).
+Order: configurations that differ only in flags are arms of one comparison. Each repetition runs a block's arms in
+a seeded random order and the next repetition in the reverse (ABBA), each arm run in a fresh browser and page, so
+neither run order nor a warm cache favours an arm; the seed is stored (test_runs.metadata.order_seed, metrics.order).
+\`browser-pool report optimization\` gives each flag's on/off ratio with a 95 % interval once every arm has
+${MIN_RUNS_PER_ARM} runs (--repeats ${MIN_RUNS_PER_ARM}), and says "too few runs" with the counts before that.
 Stability: after --min-iterations, stop when the medians of the last two --window sample windows differ by at most
 --tolerance-pct; a run that reaches --max-iterations first is stored with metrics.stable=false.
 Results on a software WebGPU adapter are stored with is_simulated=true and the reason.`)
@@ -146,7 +156,10 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
           io.out(planTable(plan, toRun));
           return;
         }
-        io.err(`plan: ${toRun} configuration(s) to run, ${plan.length - toRun} skipped`);
+        io.err(`plan: ${toRun} configuration(s) to run${opts.repeats > 1 ? ` x ${opts.repeats} runs each` : ''}, ${plan.length - toRun} skipped`);
+        if (opts.repeats < MIN_RUNS_PER_ARM && new Set(plan.filter((p) => p.action === 'run').map((p) => flagSetText(p.config.flags))).size > 1) {
+          io.err(`flag comparison with ${opts.repeats} run(s) per arm: report optimization needs ${MIN_RUNS_PER_ARM} per arm for a verdict (--repeats ${MIN_RUNS_PER_ARM}; stored runs add up across sweeps)`);
+        }
         const { runSweep } = await import('../bench/runner');
         const stop = new AbortController();
         const interrupt = (): void => {
@@ -157,6 +170,8 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
         process.once('SIGINT', interrupt);
         const outcomes = await runSweep(store, plan, {
           signal: stop.signal,
+          repeats: opts.repeats,
+          ...(opts.orderSeed === undefined ? {} : { orderSeed: opts.orderSeed }),
           warmupIterations: opts.warmup,
           stability: { minIterations: opts.minIterations, maxIterations: opts.maxIterations, window: opts.window, tolerancePct: opts.tolerancePct },
           write: io.err,

@@ -46,7 +46,7 @@ export function registerDataCommands(program: Command, io: Io): void {
   filterOptions(
     program
       .command('report')
-      .description('Render a report from the database: performance (the full report with charts in html), compatibility, regressions or recommendations')
+      .description('Render a report from the database: performance (the full report with charts in html), compatibility, regressions, recommendations, or optimization (each flag\'s on/off ratio per configuration with a 95 % interval and a verdict from 5 runs per arm; "too few runs" with the counts below that)')
       .argument('[kind]', `one of ${REPORT_KINDS.join(', ')}`, 'performance')
       .addOption(formatOption('md'))
       .option('-o, --output <file>', 'write to a file instead of stdout'),

@@ -44,7 +44,7 @@ export function optimizationChart(d: ReportData): string {
     title: 'Optimization impact (on/off ratio, < 1 is better)',
     yLabel: 'ratio',
     reference: 1,
-    bars: d.impact.slice(0, 24).map((i) => ({ label: `${i.flag} ${i.metric} ${i.model}`, value: i.ratio, interval: i.interval })),
+    bars: d.impact.slice(0, 24).map((i) => ({ label: `${i.name} ${i.metric} ${i.model}`, value: i.ratio, interval: i.interval })),
   });
 }
 

@@ -1,14 +1,16 @@
 /**
  * One report kind in one format, as the CLI's `report` and the REST `/reports/:kind` serve it: the full performance
- * report, or the compatibility, regressions or recommendations table alone. Also renders any query result as a table.
+ * report, or the compatibility, regressions, recommendations or optimization-flag table alone. Also renders any query
+ * result as a table.
  */
 import { DbError, DbErrorCode } from '../errors';
 import type { Row, Store } from '../store/store';
+import { optimizationChart } from './charts';
 import { gatherReport, type ReportData, type ReportFilter } from './data';
 import { htmlPage, htmlTable, mdTable, renderCsv, renderHtml, renderJson, renderMarkdown } from './render';
-import { compatibilityTable, performanceTable, recommendationsTable, regressionsTable, type Table } from './tables';
+import { compatibilityTable, optimizationTable, performanceTable, recommendationsTable, regressionsTable, type Table } from './tables';
 
-export const REPORT_KINDS = ['performance', 'compatibility', 'regressions', 'recommendations'] as const;
+export const REPORT_KINDS = ['performance', 'compatibility', 'regressions', 'recommendations', 'optimization'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 export const OUTPUT_FORMATS = ['md', 'html', 'json', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -31,6 +33,7 @@ const TABLES: Record<Exclude<ReportKind, 'performance'>, { table: (d: ReportData
   compatibility: { table: compatibilityTable, data: (d) => d.compatibility },
   regressions: { table: regressionsTable, data: (d) => d.regressions },
   recommendations: { table: recommendationsTable, data: (d) => d.recommendations },
+  optimization: { table: optimizationTable, data: (d) => d.impact },
 };
 
 /** Renders `kind` as `format`. @throws DbError E_DB_INVALID_ARGUMENT for an unknown kind or format */
@@ -49,7 +52,7 @@ export async function renderReport(store: Store, kind: string, format: string, f
     case 'md':
       return `# browser-pool ${k} report\n\n${meta.join('\n')}\n\n${mdTable(t)}`;
     case 'html':
-      return htmlPage(`browser-pool ${k} report`, meta, htmlTable(t));
+      return htmlPage(`browser-pool ${k} report`, meta, (k === 'optimization' ? `<div class="charts">${optimizationChart(data)}</div>` : '') + htmlTable(t));
     case 'json':
       return JSON.stringify(pickData(data), null, 2);
     case 'csv':

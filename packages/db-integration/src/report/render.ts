@@ -2,7 +2,7 @@
  * Report renderers: Markdown, self-contained HTML (inline CSS and SVG, recommendations first, no external
  * resource), JSON (the full data) and CSV (one table).
  */
-import { batchScalingChart, browserComparisonChart, heatmapChart, optimizationChart, overTimeChart } from './charts';
+import { batchScalingChart, browserComparisonChart, heatmapChart, overTimeChart } from './charts';
 import type { ReportData } from './data';
 import { escapeXml } from './svg';
 import { allTables, type Table } from './tables';
@@ -55,7 +55,7 @@ ${body}
 
 export function renderHtml(d: ReportData): string {
   const [recs, ...rest] = allTables(d);
-  const charts = [overTimeChart(d, 'latency'), overTimeChart(d, 'throughput'), browserComparisonChart(d), heatmapChart(d), optimizationChart(d), batchScalingChart(d)];
+  const charts = [overTimeChart(d, 'latency'), overTimeChart(d, 'throughput'), browserComparisonChart(d), heatmapChart(d), batchScalingChart(d)];
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>browser-pool performance report</title><style>${CSS}</style></head><body>
 <h1>browser-pool performance report</h1>${header(d)
     .map((l) => `<p class="meta">${escapeXml(l)}</p>`)

@@ -1,4 +1,5 @@
 /** The report's tables as plain header + string cells, shared by the Markdown, HTML and CSV renderers. */
+import { MIN_RUNS_PER_ARM } from '../analysis/optimization';
 import type { RegressionRow, ReportData } from './data';
 
 export interface Table {
@@ -85,12 +86,17 @@ export function regressionsTable(d: ReportData): Table {
   };
 }
 
-export function impactTable(d: ReportData): Table {
+/**
+ * `report optimization`: one row per flag x configuration x metric, with the full flag set the comparison held
+ * fixed, the runs per arm and the verdict ("too few runs" names the counts and the minimum).
+ */
+export function optimizationTable(d: ReportData): Table {
   return {
-    title: 'Optimization impact (on/off ratio of medians, 95 % bootstrap interval)',
-    headers: ['flag', 'metric', 'model', 'browser', 'backend', 'batch', 'on', 'off', 'ratio', 'interval', 'n on/off', 'effect'],
+    title: `Optimization flags (on/off ratio of medians over runs, 95 % bootstrap interval; a verdict needs ${MIN_RUNS_PER_ARM} runs per arm)`,
+    headers: ['flag', 'other flags', 'metric', 'model', 'browser', 'backend', 'batch', 'on', 'off', 'ratio', 'interval', 'runs on/off', 'verdict', 'note'],
     rows: d.impact.map((i) => [
-      i.flag,
+      i.name,
+      i.otherFlags,
       i.metric,
       i.model,
       i.browser,
@@ -101,8 +107,8 @@ export function impactTable(d: ReportData): Table {
       n(i.ratio, 3),
       `${n(i.interval[0], 3)} - ${n(i.interval[1], 3)}`,
       `${i.nOn}/${i.nOff}`,
-      // one sweep gives one summary row per side: its bootstrap interval is a point, so no verdict before 3 each
-      i.nOn < 3 || i.nOff < 3 ? 'too few runs to judge (need 3 each)' : i.interval[0] <= 1 && i.interval[1] >= 1 ? 'no measurable effect' : i.ratio < 1 ? 'better' : 'worse',
+      i.verdict,
+      i.note,
     ]),
   };
 }
@@ -124,5 +130,5 @@ export function trendsTable(d: ReportData): Table {
 }
 
 export function allTables(d: ReportData): Table[] {
-  return [recommendationsTable(d), performanceTable(d), regressionsTable(d), trendsTable(d), impactTable(d), compatibilityTable(d)];
+  return [recommendationsTable(d), performanceTable(d), regressionsTable(d), trendsTable(d), compatibilityTable(d)];
 }
