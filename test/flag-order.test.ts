@@ -55,7 +55,7 @@ async function comparison(seed: number): Promise<{ impact: FlagImpact[]; order: 
 }
 
 describe('flag comparison in both orders', () => {
-  it('gives the same cold-start verdicts whichever arm runs first', async () => {
+  it('never flips a cold-start verdict whichever arm runs first', async () => {
     const offFirst = await comparison(seedStarting(false));
     const onFirst = await comparison(seedStarting(true));
     // the two sweeps really ran in opposite orders, ABBA within each, and stored their seeds
