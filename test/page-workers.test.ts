@@ -158,11 +158,11 @@ describe('page workers', () => {
     expect(after).toMatchObject({ state: 'ready', respawns: stuckWorker.respawns + 1 });
     expect(after.lastLoss?.reason).toMatch(/missed the deadline/);
     expect(after.sessions.map((s) => s.sessionId)).toContain(stuck);
-    console.log(`stuck worker: call failed ${failedAfterMs.toFixed(0)} ms after it was sent (deadline ${timeoutMs} ms); terminate -> sessions reloaded in the page ${after.lastLoss?.respawnMs?.toFixed(0)} ms; from the failure to the next correct answer ${recoveryMs.toFixed(0)} ms`);
-    // Measured here: ~1.4 s, nearly all of it the fresh worker importing onnxruntime-web and compiling its WASM
-    // (a warm spare worker would cut it; not built yet), so the "well under a second" goal is not met yet.
-    // Idle: 1.4 s; 4.3 s while other work shared the 2 cores.
-    expect(after.lastLoss?.respawnMs ?? Infinity).toBeLessThan(10_000);
+    console.log(`stuck worker: call failed ${failedAfterMs.toFixed(0)} ms after it was sent (deadline ${timeoutMs} ms); terminate -> sessions reloaded in the page ${after.lastLoss?.respawnMs?.toFixed(0)} ms (replaced by: ${after.lastLoss?.replacement}); from the failure to the next correct answer ${recoveryMs.toFixed(0)} ms`);
+    // The page's warm spare (ORT's WASM already instantiated, started long before this test) took over: only the
+    // session was reloaded. A fresh worker took 1.4 s idle and 2-4 s busy; the bound holds on a busy 2-core machine.
+    expect(after.lastLoss?.replacement).toBe('warm spare');
+    expect(after.lastLoss?.respawnMs ?? Infinity).toBeLessThan(3000);
     expect(page.pid).toBe(pid);
     expect(page.state.kind).toBe('ready');
     await Promise.all([stuck, other].map((s) => page.release(s)));
@@ -182,7 +182,9 @@ describe('page workers', () => {
     await expectReference('bert-tiny', session, 6);
     const settled = (await page.workers()).find((w) => w.index === before.index)!;
     expect(settled).toMatchObject({ state: 'ready', respawns: before.respawns + 1 });
-    console.log(`crashed worker: sessions reloaded ${settled.lastLoss?.respawnMs?.toFixed(0)} ms after the crash was seen`);
+    console.log(`crashed worker: sessions reloaded ${settled.lastLoss?.respawnMs?.toFixed(0)} ms after the crash was seen (replaced by: ${settled.lastLoss?.replacement})`);
+    // The spare used by the previous test is replaced in the background; it may still be warming here.
+    expect(['warm spare', 'warming spare']).toContain(settled.lastLoss?.replacement);
     await page.release(session);
   });
 });

@@ -173,7 +173,14 @@ export const workerSnapshotSchema = z.object({
   inFlight: z.number().int().nonnegative(),
   respawns: z.number().int().nonnegative(),
   /** Why the worker was last replaced, and how long terminate-to-sessions-reloaded took (null while reloading). */
-  lastLoss: z.object({ reason: z.string(), respawnMs: z.number().nonnegative().nullable() }).optional(),
+  lastLoss: z
+    .object({
+      reason: z.string(),
+      respawnMs: z.number().nonnegative().nullable(),
+      /** What replaced the worker: the page's spare with ORT's WASM ready, a spare still warming, or a fresh worker. */
+      replacement: z.enum(['warm spare', 'warming spare', 'fresh']).optional(),
+    })
+    .optional(),
 });
 export type WorkerSnapshot = z.infer<typeof workerSnapshotSchema>;
 

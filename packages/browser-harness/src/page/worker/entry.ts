@@ -4,12 +4,15 @@
  */
 import { type Capabilities, type NamedTensor, serializeError } from '../../protocol';
 import { probeCapabilities } from '../capabilities';
+import type { OrtModule } from '../ort-loader';
 import { SessionManager } from '../sessions';
 import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages';
 import { loadOrtInWorker } from './ort';
 import { buffersOf } from './transfer';
+import { warmUp } from './warm-up';
 
 interface Loaded {
+  ort: OrtModule;
   manager: SessionManager;
   capabilities: () => Promise<Capabilities>;
 }
@@ -25,10 +28,19 @@ function start(init: InitMessage): void {
     // Backends are checked against what this worker can reach (WebGPU in a worker is its own question).
     let probed: Promise<Capabilities> | undefined;
     const capabilities = (): Promise<Capabilities> => (probed ??= probeCapabilities(ort, init.transport));
-    return { manager: new SessionManager(ort, capabilities), capabilities };
+    return { ort, manager: new SessionManager(ort, capabilities), capabilities };
   });
-  // A worker whose ORT failed to load answers every call with that error instead.
-  void loaded.then(() => post({ kind: 'ready' }), () => undefined);
+  // A worker whose ORT failed to load answers every call with that error instead. A spare says ready only once its
+  // WASM is instantiated; a failed warm-up is not fatal (its first real load reports the cause).
+  void loaded.then(
+    async ({ ort }) => {
+      if (init.warmUp === true) {
+        await warmUp(ort).catch(() => undefined);
+      }
+      post({ kind: 'ready' });
+    },
+    () => undefined,
+  );
 }
 
 async function perform(message: CallMessage, { manager, capabilities }: Loaded): Promise<{ result: unknown; tensors: NamedTensor[] }> {

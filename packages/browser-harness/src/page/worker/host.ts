@@ -2,7 +2,8 @@
  * The main thread's handle on one session worker: numbered calls, a watchdog per call, and replacement. A worker
  * that misses a call's deadline, or crashes, is terminated at once (the only way to stop a thread stuck in WASM);
  * its in-flight calls fail with `E_WORKER_LOST` (retryable), and a fresh worker reloads its sessions under the same
- * ids, from the bytes or URL they were loaded from, so Node's session ids stay valid.
+ * ids, from the bytes or URL they were loaded from, so Node's session ids stay valid. The replacement is the page's
+ * warm spare when there is one (ORT's WASM already instantiated: only the sessions are reloaded), else a fresh worker.
  */
 import {
   deserializeError,
@@ -14,6 +15,7 @@ import {
 } from '../../protocol';
 import type { RunOutcome } from '../sessions';
 import type { FromWorker, InitMessage, ToWorker, WorkerOp, WorkerOps } from './messages';
+import type { AdoptedWorker, SpareWorker } from './spare';
 import { buffersOf } from './transfer';
 
 /** A session this worker holds (or is loading): everything needed to load it again in a fresh worker. */
@@ -53,7 +55,7 @@ export class WorkerHost {
   private failedStarts = 0;
   /** Whether the current worker said it is ready (loaded ORT); one lost before that counts as a failed start. */
   private started = false;
-  private lastLoss: { reason: string; respawnMs: number | null } | undefined;
+  private lastLoss: NonNullable<WorkerSnapshot['lastLoss']> | undefined;
   /** Settles when the current worker holds every placed session again; calls wait for it. */
   private restored: Promise<void> = Promise.resolve();
 
@@ -61,6 +63,7 @@ export class WorkerHost {
     readonly index: number,
     private readonly spawn: () => Worker,
     private readonly init: InitMessage,
+    private readonly spares?: SpareWorker,
   ) {
     this.worker = this.start();
   }
@@ -148,10 +151,14 @@ export class WorkerHost {
     this.worker.postMessage(message, transfer);
   }
 
-  private start(): Worker {
-    const worker = this.spawn();
+  /** Wires up a worker: a fresh one (sent its init here), or an adopted spare (already initialised, maybe warm). */
+  private start(adopted?: AdoptedWorker): Worker {
+    const worker = adopted?.worker ?? this.spawn();
     const generation = ++this.generation;
-    this.started = false;
+    this.started = adopted?.warm ?? false;
+    if (this.started) {
+      this.failedStarts = 0;
+    }
     // Events of a terminated worker's generation are ignored: its calls were already failed.
     worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       if (generation === this.generation) {
@@ -169,7 +176,9 @@ export class WorkerHost {
         this.lose('sent a message that could not be read');
       }
     });
-    worker.postMessage(this.init);
+    if (adopted === undefined) {
+      worker.postMessage(this.init);
+    }
     return worker;
   }
 
@@ -203,7 +212,7 @@ export class WorkerHost {
       this.failedStarts++;
     }
     this.respawns++;
-    const loss = { reason, respawnMs: null as number | null };
+    const loss: NonNullable<WorkerSnapshot['lastLoss']> = { reason, respawnMs: null };
     this.lastLoss = loss;
     this.state = { kind: 'respawning' };
     const calls = [...this.inFlight.values()];
@@ -219,12 +228,15 @@ export class WorkerHost {
     this.restored = this.respawn(loss, lostAt);
   }
 
-  private async respawn(loss: { respawnMs: number | null }, lostAt: number): Promise<void> {
+  private async respawn(loss: NonNullable<WorkerSnapshot['lastLoss']>, lostAt: number): Promise<void> {
+    // Taken before any wait, so its `ready` (if still to come) reaches this host's listener.
+    const adopted = this.spares?.take();
     const backoff = START_BACKOFF_MS[Math.min(this.failedStarts, START_BACKOFF_MS.length - 1)] ?? 0;
-    if (backoff > 0) {
+    if (backoff > 0 && adopted === undefined) {
       await new Promise((resolve) => setTimeout(resolve, backoff));
     }
-    this.worker = this.start();
+    loss.replacement = adopted === undefined ? 'fresh' : adopted.warm ? 'warm spare' : 'warming spare';
+    this.worker = this.start(adopted);
     for (const placed of [...this.sessions.values()].filter((s) => s.loaded)) {
       const expiresAt = placed.loadDeadlineMs === undefined ? undefined : performance.now() + placed.loadDeadlineMs;
       try {
@@ -239,5 +251,7 @@ export class WorkerHost {
     }
     this.state = { kind: 'ready' };
     loss.respawnMs = performance.now() - lostAt;
+    // The next spare starts only now: on a small machine it would compete with the reloads for the cores.
+    this.spares?.replenish();
   }
 }

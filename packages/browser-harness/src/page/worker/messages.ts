@@ -24,6 +24,8 @@ export interface InitMessage {
   ortBase: string;
   numThreads: number;
   transport: 'relay' | 'direct';
+  /** A spare: instantiate ORT's WASM (a tiny session) before saying `ready`, so it can take over a lost worker fast. */
+  warmUp?: boolean;
 }
 
 export type CallMessage = { [K in WorkerOp]: { kind: 'call'; op: K; call: number; request: WorkerOps[K]['request'] } }[WorkerOp];

@@ -15,6 +15,7 @@ import type { CallContext, SessionHost } from '../session-host';
 import type { ModelSource, RunOutcome } from '../sessions';
 import { WorkerHost } from './host';
 import type { InitMessage } from './messages';
+import { SpareWorker } from './spare';
 import { ownCopies } from './transfer';
 
 export class WorkerSessions implements SessionHost {
@@ -24,7 +25,13 @@ export class WorkerSessions implements SessionHost {
   private nextId = 1;
 
   constructor(count: number, spawn: () => Worker, init: InitMessage) {
-    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, init));
+    const spares = new SpareWorker(spawn, init);
+    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, init, spares));
+    // The spare starts once worker 0 has ORT (and the page its probe), not competing with the page's start-up.
+    void this.hosts[0]!.probe().then(
+      () => spares.replenish(),
+      () => spares.replenish(),
+    );
   }
 
   async load(modelId: string, source: ModelSource, backend: Backend, options: SessionOptionsWire, context: CallContext = {}): Promise<SessionInfo> {
