@@ -25,6 +25,9 @@ const NOT_THE_CONNECTIONS_FAULT: ReadonlySet<string> = new Set([
   ErrorCode.ModelLoad,
   ErrorCode.BackendUnavailable,
   ErrorCode.SessionNotFound,
+  // One page worker missed its deadline or crashed and the page replaced it: one model's fault, already healed in
+  // the page; the connection itself answered (counting it would shut out the page's other models).
+  ErrorCode.WorkerLost,
 ]);
 
 export interface OpossumBreakerOptions {

@@ -92,6 +92,7 @@ export class Dispatcher {
         try {
           const { result, loaded } = await connection.run(model, inputs, {
             deadline,
+            workerDeadline: this.workerDeadline(attempts, deadline),
             signal: options.signal,
             priority: options.priority,
             outputNames: options.outputNames,
@@ -154,6 +155,15 @@ export class Dispatcher {
     } finally {
       this.admitted--;
     }
+  }
+
+  /** The deadline of this attempt's page worker: room for a retry is left unless this is the last attempt allowed. */
+  private workerDeadline(attempts: number, deadline: number): number {
+    const now = Date.now();
+    if (attempts > this.deps.options.maxRetries) {
+      return deadline;
+    }
+    return Math.min(deadline, now + (this.deps.options.workerRunTimeoutMs ?? (deadline - now) / 2));
   }
 
   /**

@@ -80,6 +80,13 @@ export interface PoolOptions {
   runTimeoutMs?: number;
   /** Deadline of one model load (download, compile, session create). @default 120_000 */
   loadTimeoutMs?: number;
+  /**
+   * Pages with workers (`harness.pageWorkers`): how long one attempt's worker may take before the page replaces it
+   * and the request is retried (`E_WORKER_LOST`). Capped at the request's remaining time; the last allowed attempt
+   * gets all of it. @default half of the request's remaining time at each attempt (a stuck model leaves the other
+   * half for a retry on the replaced worker or another connection)
+   */
+  workerRunTimeoutMs?: number;
   /** Requests admitted at once (queued + running) across the pool; one more is refused with E_QUEUE_FULL. @default 1024 */
   maxQueuedRequests?: number;
   /** Requests a connection runs at once (more are queued on it). Above 1 lets calls travel in batch frames. @default 8 */
@@ -116,6 +123,8 @@ export interface ResolvedPoolOptions {
   backends: Backend[];
   runTimeoutMs: number;
   loadTimeoutMs: number;
+  /** undefined: half the remaining time per attempt. */
+  workerRunTimeoutMs: number | undefined;
   maxQueuedRequests: number;
   connectionConcurrency: number;
   maxRetries: number;
@@ -177,6 +186,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     backends: listOf('backends', options.backends, BACKENDS, ['webgpu', 'wasm']),
     runTimeoutMs: intAtLeast('runTimeoutMs', options.runTimeoutMs, 1, 30_000),
     loadTimeoutMs: intAtLeast('loadTimeoutMs', options.loadTimeoutMs, 1, 120_000),
+    workerRunTimeoutMs: options.workerRunTimeoutMs === undefined ? undefined : intAtLeast('workerRunTimeoutMs', options.workerRunTimeoutMs, 1, 0),
     maxQueuedRequests: intAtLeast('maxQueuedRequests', options.maxQueuedRequests, 1, 1024),
     connectionConcurrency: intAtLeast('connectionConcurrency', options.connectionConcurrency, 1, 8),
     maxRetries: intAtLeast('maxRetries', options.maxRetries, 0, 2),

@@ -40,6 +40,8 @@ export interface ConnectionRunOptions {
   priority?: number | undefined;
   signal?: AbortSignal | undefined;
   deadline: number;
+  /** Pages with workers: when the worker running it is given up on (`E_WORKER_LOST`, retried). @default `deadline` */
+  workerDeadline?: number | undefined;
   outputNames?: readonly string[] | undefined;
 }
 
@@ -253,6 +255,7 @@ export class PoolConnection implements ConnectionView {
       const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
       const result = await this.connection.run(loaded.session.sessionId, inputs, {
         timeoutMs: Math.max(1, options.deadline - Date.now()),
+        workerTimeoutMs: Math.max(1, (options.workerDeadline ?? options.deadline) - Date.now()),
         signal: options.signal,
         ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
       });

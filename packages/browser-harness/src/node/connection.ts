@@ -24,6 +24,12 @@ export type ConnectionState = { kind: 'ready' } | { kind: 'closed'; cause: Brows
 export interface RunOptions extends CallOptions {
   /** Only these outputs are computed and returned. @default all outputs */
   outputNames?: readonly string[];
+  /**
+   * Pages with workers: the time the worker holding the session gets before it is replaced and the call fails with
+   * the retryable `E_WORKER_LOST`. Shorter than `timeoutMs`, it leaves the caller time to retry within its own
+   * deadline. Capped at `timeoutMs`. @default the call's `timeoutMs`
+   */
+  workerTimeoutMs?: number | undefined;
 }
 
 export interface RunResult {
@@ -80,12 +86,13 @@ export class Connection {
    * Pages with workers get each call's deadline (the worker holding the session is replaced if it misses it) and
    * answer pings during loads and first runs, so those are not exempt from the heartbeat.
    */
-  private forWorkers(call: CallOptions): { deadline: { deadlineMs?: number }; options: CallOptions } {
+  private forWorkers(call: CallOptions, workerTimeoutMs?: number): { deadline: { deadlineMs?: number }; options: CallOptions } {
     if (!this.hasWorkers) {
       return { deadline: {}, options: call };
     }
+    const timeoutMs = call.timeoutMs ?? this.launched.channel.defaultTimeoutMs;
     return {
-      deadline: { deadlineMs: call.timeoutMs ?? this.launched.channel.defaultTimeoutMs },
+      deadline: { deadlineMs: Math.min(workerTimeoutMs ?? timeoutMs, timeoutMs) },
       options: { ...call, blocking: false },
     };
   }
@@ -119,8 +126,8 @@ export class Connection {
     const named: NamedTensor[] = Object.entries(inputs).map(([name, tensor]) => ({ name, tensor }));
     const start = performance.now();
     // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
-    const { outputNames, ...call } = options;
-    const { deadline, options: callOptions } = this.forWorkers({ ...call, blocking: !this.ranSessions.has(sessionId) });
+    const { outputNames, workerTimeoutMs, ...call } = options;
+    const { deadline, options: callOptions } = this.forWorkers({ ...call, blocking: !this.ranSessions.has(sessionId) }, workerTimeoutMs);
     const { reply, tensors } = await this.launched.channel.call(
       { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...deadline },
       named,

@@ -1,0 +1,80 @@
+/**
+ * A pool whose page holds its sessions in Web Workers (harness.pageWorkers), in real Chromium: a worker stuck in an
+ * endless loop mid-traffic is replaced by the page, and every request still succeeds within its deadline (the worker
+ * gets half the request's time, the retry the rest), with outputs equal to onnxruntime-node's, in the same browser.
+ */
+import { ErrorCode, type TensorMap } from '@browser-pool/browser-harness';
+import { ModelCatalogue, runReference } from '@browser-pool/models';
+import { ResourcePool } from '@browser-pool/pool';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
+
+const catalogue = ModelCatalogue.default();
+const entry = catalogue.get('bert-tiny');
+let pool: ResourcePool | undefined;
+afterAll(async () => {
+  await pool?.close();
+});
+
+describe('pool over page workers', () => {
+  it('a worker spun mid-traffic: every request succeeds with reference outputs, retried after E_WORKER_LOST, same browser', async () => {
+    const runTimeoutMs = 8000;
+    pool = new ResourcePool({
+      catalogue,
+      browsers: ['chromium'],
+      backends: ['wasm'],
+      runTimeoutMs,
+      health: { knownAnswerIntervalMs: 0 },
+      scaling: { maxConnections: 1 },
+      harness: { pageWorkers: 2 },
+    });
+    await pool.initialize();
+    const model = await pool.getModel('text_embedding', 'bert-tiny');
+    const seeds = [1, 2, 3, 4];
+    const inputs: TensorMap[] = seeds.map((seed) => entry.sampleInputs({ seed }));
+    const expected = await Promise.all(inputs.map(async (i) => runReference(await entry.source(), i)));
+    await model.run(inputs[0]!);
+    const pc = pool.connections[0]!;
+    const pid = pc.connection.pid;
+    const sessions = (await pc.connection.workers()).flatMap((w) => w.sessions);
+    expect(sessions).toHaveLength(1);
+    const retries = collect(pool, 'inference:retry');
+
+    // Four streams of back-to-back requests; the worker is spun once traffic is flowing.
+    const results: { seed: number; ms: number; outcome: Awaited<ReturnType<typeof model.run>> }[] = [];
+    let spun = false;
+    const stream = async (k: number): Promise<void> => {
+      for (let i = 0; i < 15; i++) {
+        const n = (k + i) % seeds.length;
+        if (k === 0 && i === 5) {
+          await pc.connection.faults.faultWorker(sessions[0]!.sessionId, 'spin');
+          spun = true;
+        }
+        const started = performance.now();
+        results.push({ seed: n, ms: performance.now() - started, outcome: await model.run(inputs[n]!) });
+        results.at(-1)!.ms = performance.now() - started;
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(stream));
+    expect(spun).toBe(true);
+    expect(results).toHaveLength(60);
+    for (const r of results) {
+      expect(worstDiff(r.outcome.outputs, expected[r.seed]!)).toBeLessThanOrEqual(FP32_TOLERANCE);
+    }
+    const lost = retries.filter((r) => r.code === ErrorCode.WorkerLost);
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    expect(lost.every((r) => r.fromConnectionId === pc.id)).toBe(true);
+    const retried = results.filter((r) => r.outcome.attempts > 1);
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(runTimeoutMs);
+    // The same browser and page: the worker was replaced inside it.
+    expect(pc.connection.pid).toBe(pid);
+    expect(pool.connections.map((c) => c.id)).toEqual([pc.id]);
+    const workers = await pc.connection.workers();
+    expect(workers.reduce((n, w) => n + w.respawns, 0)).toBe(1);
+    const replaced = workers.find((w) => w.respawns === 1)!;
+    expect(replaced.lastLoss?.reason).toMatch(/missed the deadline/);
+    console.log(`spun worker under traffic: ${retried.length} request(s) retried after E_WORKER_LOST, slowest request ${Math.max(...retried.map((r) => r.ms)).toFixed(0)} ms (deadline ${runTimeoutMs} ms, worker ${runTimeoutMs / 2} ms), page respawn ${replaced.lastLoss?.respawnMs?.toFixed(0)} ms (${replaced.lastLoss?.replacement})`);
+  }, 120_000);
+});
