@@ -6,6 +6,8 @@ import { renderInChromium } from '@browser-pool/browser-harness';
 import { DuckDBPoolDatabase, type PoolDatabaseOptions, type Rasterizer } from '@browser-pool/db-integration';
 import { type PoolOptions, ResourcePool } from '@browser-pool/pool';
 
+import { pagesDir } from './pages-dir';
+
 export interface CreatePoolOptions extends PoolOptions {
   /**
    * The DuckDB file to record into; `false` for a pool without a database.
@@ -21,7 +23,10 @@ export const chromiumRasterizer: Rasterizer = async (svg, size) => (await render
 
 /** Opens the database (unless `dbPath: false`) and returns a pool that uses it; `pool.close()` closes both. */
 export async function createPool(options: CreatePoolOptions = {}): Promise<ResourcePool> {
-  const { dbPath, db, ...poolOptions } = options;
+  const { dbPath, db, ...given } = options;
+  // an installed CLI serves the worker page it carries; in the repository this changes nothing
+  const bundled = given.harness?.pagesDir === undefined ? pagesDir() : undefined;
+  const poolOptions: PoolOptions = bundled === undefined ? given : { ...given, harness: { ...given.harness, pagesDir: bundled } };
   if (dbPath === false) {
     return new ResourcePool(poolOptions);
   }
