@@ -60,7 +60,7 @@ function simulate(schedule: readonly ArmRun[], seed: number | null): ImpactRow[]
     return {
       model: 'bert-tiny', browser: 'chromium', backend: 'wasm', batchSize: 1,
       flags: { compute_shader_optimized: false, precompile_shaders: on, parallel_loading: false, mixed_precision: false },
-      values: { init_ms: 20 + noise + (a.position === 0 ? 60 : 0), first_run_ms: (on ? 5 : 10) + noise, p50_ms: 3 + noise, memory_mb: null },
+      values: { init_ms: 20 + noise + (a.position === 0 ? 60 : 0), first_run_ms: (on ? 5 : 10) + noise, p50_ms: 3 + noise, memory_mb: null, group_load_ms: null },
       orderSeed: seed,
     };
   });

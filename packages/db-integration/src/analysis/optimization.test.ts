@@ -8,7 +8,7 @@ const row = (on: boolean, p50: number, init: number): ImpactRow => ({
   backend: 'webgpu',
   batchSize: 1,
   flags: { compute_shader_optimized: null, precompile_shaders: on, parallel_loading: null, mixed_precision: null },
-  values: { init_ms: init, first_run_ms: null, p50_ms: p50, memory_mb: null },
+  values: { init_ms: init, first_run_ms: null, p50_ms: p50, memory_mb: null, group_load_ms: null },
 });
 
 describe('flagImpact', () => {

@@ -11,7 +11,11 @@ import { bootstrapInterval, median } from './stats';
 
 export const FLAGS = ['compute_shader_optimized', 'precompile_shaders', 'parallel_loading', 'mixed_precision'] as const;
 export type Flag = (typeof FLAGS)[number];
-export const IMPACT_METRICS = ['init_ms', 'first_run_ms', 'p50_ms', 'memory_mb'] as const;
+/**
+ * `group_load_ms`: wall time to create all of a sweep group's sessions (one per batch size), the figure
+ * `parallel-loading` changes; benchmark rows only (`metrics.group_load_wall_ms`).
+ */
+export const IMPACT_METRICS = ['init_ms', 'first_run_ms', 'p50_ms', 'memory_mb', 'group_load_ms'] as const;
 export type ImpactMetric = (typeof IMPACT_METRICS)[number];
 
 /** The flags `bench --flags` sweeps, by the name users type; the same names label every output. */
@@ -146,14 +150,25 @@ export function flagImpact(rows: readonly ImpactRow[], options: { minRunsPerArm?
 }
 
 export async function loadImpactRows(store: Store, days = 30, model?: string): Promise<ImpactRow[]> {
-  // the arm-order seed a sweep stores in its test_runs row tells balanced comparisons from old fixed-order ones
+  const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
+  // benchmark rows straight from performance_results: the group load time and the sweep's arm-order seed (in its
+  // test_runs row) are not in the measurements view; pool time series come from the view
   const rows = await store.all<Record<string, unknown>>(
-    `SELECT m.model_name, m.browser, m.backend, m.batch_size, ${FLAGS.map((f) => `m.${f}`).join(', ')}, ${IMPACT_METRICS.map((x) => `m.${x}`).join(', ')},
+    `SELECT m.model_name, h.browser, h.backend, r.batch_size, ${FLAGS.map((f) => `r.${f}`).join(', ')},
+            r.init_ms, r.first_run_ms, r.p50_latency_ms AS p50_ms, r.memory_peak_mb AS memory_mb,
+            TRY_CAST(json_extract(r.metrics, '$.group_load_wall_ms') AS DOUBLE) AS group_load_ms,
             TRY_CAST(json_extract_string(tr.metadata, '$.order_seed') AS BIGINT) AS order_seed
-     FROM measurements m LEFT JOIN test_runs tr ON tr.run_id = m.run_id
-     WHERE m.recorded_at >= ?::TIMESTAMP AND m.browser IS NOT NULL AND (?::VARCHAR IS NULL OR m.model_name = ?)
-       AND (${FLAGS.map((f) => `m.${f} IS NOT NULL`).join(' OR ')})`,
-    [sqlTimestamp(new Date(Date.now() - days * 86_400_000)), model ?? null, model ?? null],
+     FROM performance_results r JOIN models m USING (model_id) JOIN hardware_platforms h USING (hardware_id)
+     LEFT JOIN test_runs tr ON tr.run_id = r.run_id
+     WHERE r.created_at >= ?::TIMESTAMP AND h.browser IS NOT NULL AND (?::VARCHAR IS NULL OR m.model_name = ?)
+       AND (${FLAGS.map((f) => `r.${f} IS NOT NULL`).join(' OR ')})
+     UNION ALL
+     SELECT model_name, browser, backend, batch_size, ${FLAGS.join(', ')}, init_ms, first_run_ms, p50_ms, memory_mb,
+            NULL::DOUBLE AS group_load_ms, NULL::BIGINT AS order_seed
+     FROM measurements
+     WHERE source = 'time_series' AND recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND (?::VARCHAR IS NULL OR model_name = ?)
+       AND (${FLAGS.map((f) => `${f} IS NOT NULL`).join(' OR ')})`,
+    [since, model ?? null, model ?? null, since, model ?? null, model ?? null],
   );
   return rows.map((r) => ({
     model: r.model_name as string,
