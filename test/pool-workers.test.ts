@@ -1,11 +1,14 @@
 /**
  * A pool whose page holds its sessions in Web Workers (harness.pageWorkers), in real Chromium: a worker stuck in an
  * endless loop mid-traffic is replaced by the page, and every request still succeeds within its deadline (the worker
- * gets half the request's time, the retry the rest), with outputs equal to onnxruntime-node's, in the same browser.
+ * gets half the request's time, the retry the rest), with outputs equal to onnxruntime-node's, in the same browser;
+ * the pool reports the loss and the replacement as `worker:down` / `worker:respawned`, and the DuckDB recorder
+ * stores them in `page_worker_events`.
  */
 import { ErrorCode, type TensorMap } from '@browser-pool/browser-harness';
+import { PoolRecorder, Store } from '@browser-pool/db-integration';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
-import { ResourcePool } from '@browser-pool/pool';
+import { type PoolEvents, ResourcePool } from '@browser-pool/pool';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
@@ -13,8 +16,14 @@ import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
 const catalogue = ModelCatalogue.default();
 const entry = catalogue.get('bert-tiny');
 let pool: ResourcePool | undefined;
+let store: Store | undefined;
+let recorder: PoolRecorder | undefined;
+let downs: PoolEvents['worker:down'][0][] = [];
+let respawned: PoolEvents['worker:respawned'][0][] = [];
 afterAll(async () => {
+  await recorder?.close();
   await pool?.close();
+  store?.close();
 });
 
 describe('pool over page workers', () => {
@@ -29,6 +38,11 @@ describe('pool over page workers', () => {
       scaling: { maxConnections: 1 },
       harness: { pageWorkers: 2 },
     });
+    store = await Store.open({ path: ':memory:' });
+    recorder = await PoolRecorder.create(store, { flushIntervalMs: 100, metricsIntervalMs: 0 });
+    recorder.attach(pool);
+    downs = collect(pool, 'worker:down');
+    respawned = collect(pool, 'worker:respawned');
     await pool.initialize();
     const model = await pool.getModel('text_embedding', 'bert-tiny');
     const seeds = [1, 2, 3, 4];
@@ -77,4 +91,47 @@ describe('pool over page workers', () => {
     expect(replaced.lastLoss?.reason).toMatch(/missed the deadline/);
     console.log(`spun worker under traffic: ${retried.length} request(s) retried after E_WORKER_LOST, slowest request ${Math.max(...retried.map((r) => r.ms)).toFixed(0)} ms (deadline ${runTimeoutMs} ms, worker ${runTimeoutMs / 2} ms), page respawn ${replaced.lastLoss?.respawnMs?.toFixed(0)} ms (${replaced.lastLoss?.replacement})`);
   }, 120_000);
+
+  it('reports the loss and the replacement as events, and the recorder stores them in page_worker_events', async () => {
+    const pc = pool!.connections[0]!;
+    // The pool samples the page's workers after an E_WORKER_LOST until the replacement holds its sessions.
+    await expect.poll(() => respawned.length, { timeout: 10_000 }).toBe(1);
+    const [lost] = await pc.connection.workers().then((ws) => ws.filter((w) => w.respawns === 1));
+    expect(downs).toEqual([{ connectionId: pc.id, browser: 'chromium', worker: lost!.index, reason: lost!.lastLoss!.reason, losses: 1, respawns: 1 }]);
+    expect(respawned).toEqual([
+      {
+        connectionId: pc.id,
+        browser: 'chromium',
+        worker: lost!.index,
+        reason: lost!.lastLoss!.reason,
+        respawnMs: lost!.lastLoss!.respawnMs,
+        replacement: lost!.lastLoss!.replacement,
+        sessions: 1,
+        respawns: 1,
+      },
+    ]);
+    expect(respawned[0]!.reason).toMatch(/missed the deadline of a run call/);
+    recorder!.checkpoint();
+    const rows = await store!.all(
+      'SELECT event, connection_id, browser, worker_index, reason, losses, respawns, respawn_ms, replacement, sessions, run_id FROM page_worker_events ORDER BY id',
+    );
+    expect(rows).toEqual([
+      { event: 'down', connection_id: pc.id, browser: 'chromium', worker_index: lost!.index, reason: lost!.lastLoss!.reason, losses: 1, respawns: 1, respawn_ms: null, replacement: null, sessions: null, run_id: recorder!.runId },
+      {
+        event: 'respawned',
+        connection_id: pc.id,
+        browser: 'chromium',
+        worker_index: lost!.index,
+        reason: lost!.lastLoss!.reason,
+        losses: null,
+        respawns: 1,
+        respawn_ms: lost!.lastLoss!.respawnMs,
+        replacement: lost!.lastLoss!.replacement,
+        sessions: 1,
+        run_id: recorder!.runId,
+      },
+    ]);
+    // The connection itself stayed up: browser_connections holds its 'up' row only.
+    expect(await store!.all('SELECT event, connection_id FROM browser_connections ORDER BY id')).toEqual([{ event: 'up', connection_id: pc.id }]);
+  });
 });

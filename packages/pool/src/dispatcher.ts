@@ -32,6 +32,8 @@ export interface DispatcherDeps {
   emit: EmitPoolEvent;
   /** Where `connection:up` and `recovery` are heard (the pool itself). */
   events: Pick<EventEmitter<PoolEvents>, 'on' | 'off'>;
+  /** Told of each `E_WORKER_LOST`, so the page's worker replacement is reported (see WorkerWatch). */
+  onWorkerLost?: (connection: PoolConnection) => void;
 }
 
 export class Dispatcher {
@@ -127,6 +129,9 @@ export class Dispatcher {
           return out;
         } catch (error) {
           connection.observe({ ok: false, error });
+          if ((error as BrowserPoolError | undefined)?.code === ErrorCode.WorkerLost) {
+            this.deps.onWorkerLost?.(connection);
+          }
           if (this.shouldRetry(error, connection, exclude, attempts, deadline, options.signal)) {
             if (!isWorkerLoss(error, connection)) {
               exclude.add(connection.id);

@@ -51,5 +51,23 @@ export interface PoolEvents {
   'connection:quarantine': [{ connectionId: string; browser: BrowserKind; state: 'quarantined' | 'released'; reason: string }];
   'health:check': [{ connectionId: string; ok: boolean; pingMs: number | undefined; healthScore: number; detail: string }];
   scaling: [{ action: 'up' | 'down' | 'recycle'; browser: BrowserKind; connectionId: string | undefined; reason: string; connections: number }];
+  /**
+   * A page worker (harness.pageWorkers) missed a call's deadline or crashed and the page terminated it; `reason` says
+   * which. `losses` > 1 when several happened between two samples; `respawns` is the worker's total so far.
+   */
+  'worker:down': [{ connectionId: string; browser: BrowserKind; worker: number; reason: string; losses: number; respawns: number }];
+  /** The replacement holds the lost worker's sessions again, `respawnMs` after the terminate, inside the same page. */
+  'worker:respawned': [
+    {
+      connectionId: string;
+      browser: BrowserKind;
+      worker: number;
+      reason: string;
+      respawnMs: number;
+      replacement: 'warm spare' | 'warming spare' | 'fresh';
+      sessions: number;
+      respawns: number;
+    },
+  ];
   recovery: [{ browser: BrowserKind; lostConnectionId: string; replacementId: string | undefined; recoveryMs: number; ok: boolean; reason: string }];
 }

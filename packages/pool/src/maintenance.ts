@@ -6,6 +6,7 @@ import type { EmitPoolEvent, Fleet } from './fleet';
 import type { KnownAnswer } from './known-answer';
 import type { ResolvedPoolOptions } from './options';
 import { planScaling } from './scaling';
+import type { WorkerWatch } from './worker-watch';
 
 export class Maintenance {
   private timers: NodeJS.Timeout[] = [];
@@ -19,6 +20,7 @@ export class Maintenance {
     /** Requests admitted (queued + running) across the pool right now. */
     private readonly admitted: () => number,
     private readonly emit: EmitPoolEvent,
+    private readonly workerWatch?: WorkerWatch,
   ) {}
 
   start(): void {
@@ -85,7 +87,8 @@ export class Maintenance {
       for (const pc of this.fleet.all.filter((c) => c.accepting || c.state.kind === 'quarantined')) {
         pc.stats.memoryBytes = await pc.connection.memory({ timeoutMs: 5000 }).catch(() => pc.stats.memoryBytes);
         if (pc.connection.hasWorkers) {
-          await pc.connection.workers({ timeoutMs: 5000 }).catch(() => undefined); // kept on the connection for stats()
+          // Kept on the connection for stats(); a worker lost with no call in flight (a crash) is reported from it.
+          await (this.workerWatch?.sample(pc) ?? pc.connection.workers({ timeoutMs: 5000 }).catch(() => undefined));
         }
         const outcome = await this.knownAnswer
           .check(pc)

@@ -35,6 +35,7 @@ import { modelKey, type PoolModel } from './pool-model';
 import { routingFor } from './routing/history';
 import { AffinityRoutingPolicy, type RoutingPolicy } from './routing/policy';
 import { type PoolStats, poolStats } from './stats';
+import { WorkerWatch } from './worker-watch';
 
 export interface GetModelOptions {
   /** Backends to try in order on each connection; the first that loads wins. @default the pool's `backends` */
@@ -64,6 +65,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   private readonly policy: RoutingPolicy;
   private readonly knownAnswer: KnownAnswer;
   private readonly dispatcher: Dispatcher;
+  private readonly workerWatch: WorkerWatch;
   // EventEmitter's generic emit signature does not unify with a generic arrow; the call itself is fully typed.
   private readonly emitTyped: EmitPoolEvent = (name, ...args) => this.emit(name, ...(args as never));
 
@@ -72,7 +74,16 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     this.options = resolvePoolOptions(options);
     this.policy = this.options.routing ?? new AffinityRoutingPolicy();
     this.knownAnswer = new KnownAnswer(this.options.catalogue);
-    this.dispatcher = new Dispatcher({ options: this.options, policy: this.policy, fleet: () => this.fleetOrUndefined(), emit: this.emitTyped, events: this });
+    this.workerWatch = new WorkerWatch(this.emitTyped);
+    this.on('connection:down', (e) => this.workerWatch.forget(e.connectionId));
+    this.dispatcher = new Dispatcher({
+      options: this.options,
+      policy: this.policy,
+      fleet: () => this.fleetOrUndefined(),
+      emit: this.emitTyped,
+      events: this,
+      onWorkerLost: (pc) => this.workerWatch.lost(pc),
+    });
   }
 
   /** Starts the page server and one connection per configured browser. Idempotent. */
@@ -242,7 +253,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     const harness = await BrowserHarness.start({ connectTimeoutMs: this.options.connectTimeoutMs, ...this.options.harness });
     const emit = this.emitTyped;
     const fleet = new Fleet(harness, this.options, emit);
-    const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.dispatcher.admitted, emit);
+    const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.dispatcher.admitted, emit, this.workerWatch);
     try {
       this.state = { kind: 'ready', harness, fleet, maintenance };
       await this.options.database?.attach(this);

@@ -353,6 +353,26 @@ ALTER TABLE webnn_webgpu_performance ADD COLUMN metadata JSON;
 ALTER TABLE webnn_webgpu_performance ADD COLUMN dedupe_key VARCHAR;
 CREATE UNIQUE INDEX webnn_webgpu_performance_dedupe ON webnn_webgpu_performance (dedupe_key);`;
 
+// Page workers (harness.pageWorkers): each loss of a worker the pool saw and its replacement inside the same page,
+// kept apart from browser_connections because the connection itself stayed up (a worker is not a browser).
+const PAGE_WORKER_EVENTS = `
+CREATE TABLE page_worker_events (
+  id BIGINT PRIMARY KEY,
+  recorded_at TIMESTAMP NOT NULL,
+  run_id BIGINT NOT NULL,
+  event VARCHAR NOT NULL,            -- down | respawned
+  connection_id VARCHAR NOT NULL,
+  browser VARCHAR NOT NULL,
+  worker_index INTEGER NOT NULL,
+  reason VARCHAR,                    -- missed the deadline of a run call | crashed (...)
+  losses INTEGER,                    -- down: losses since the previous sample (usually 1)
+  respawns INTEGER NOT NULL,         -- the worker's replacements so far, this one included
+  respawn_ms DOUBLE,                 -- respawned: terminate -> sessions reloaded, measured in the page
+  replacement VARCHAR,               -- respawned: warm spare | warming spare | fresh
+  sessions INTEGER                   -- respawned: sessions the replacement holds
+);
+CREATE INDEX page_worker_events_connection ON page_worker_events (connection_id, worker_index);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
@@ -360,6 +380,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'views for common questions', sql: VIEWS },
   { version: 4, name: 'dedupe keys of external results', sql: DEDUPE },
   { version: 5, name: 'legacy result fields: metadata, compatibility status/score, power and availability keys', sql: LEGACY_FIELDS },
+  { version: 6, name: 'page worker events', sql: PAGE_WORKER_EVENTS },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
