@@ -25,6 +25,8 @@ export const DbErrorCode = {
   ImportFormat: 'E_IMPORT_FORMAT',
   /** A backup could not be made or restored; the target is unchanged. */
   Backup: 'E_DB_BACKUP',
+  /** A dashboard snapshot could not be written; the target folder is unchanged. */
+  Snapshot: 'E_DB_SNAPSHOT',
 } as const;
 export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
 

@@ -21,6 +21,7 @@ export * from './report/kinds';
 export * from './report/render';
 export * from './report/svg';
 export * from './report/tables';
+export * from './snapshot/write-snapshot';
 export * from './store/dimensions';
 export * from './store/environment';
 export * from './store/migrations';

@@ -1,0 +1,139 @@
+/**
+ * A snapshot of the benchmark database for the dashboard: every table as CSV plus a manifest with column types,
+ * view definitions and the stored recommendations. CSV because duckdb-wasm 1.32 reads it with no extension (its
+ * Parquet reader is an extension it would download, and the browser has no network here); the manifest carries the
+ * types so the page never guesses them.
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+import { loadCandidates, recommend } from '../analysis/recommend';
+import { DbError, DbErrorCode } from '../errors';
+import type { Store } from '../store/store';
+
+/** Bumped when the manifest's shape changes; the page refuses a manifest it does not know. */
+export const SNAPSHOT_FORMAT_VERSION = 1;
+
+export interface SnapshotColumn {
+  name: string;
+  /** DuckDB type as the browser should declare it (JSON becomes VARCHAR: duckdb-wasm's JSON type is an extension). */
+  type: string;
+}
+
+export interface SnapshotTable {
+  name: string;
+  /** Path relative to the manifest. */
+  file: string;
+  rows: number;
+  columns: SnapshotColumn[];
+}
+
+export interface SnapshotManifest {
+  format: 'browser-pool-snapshot';
+  formatVersion: number;
+  createdAt: string;
+  schemaVersion: number;
+  /** Tables in load order; `recommendations` is derived (the report's analysis), the rest are copies. */
+  tables: SnapshotTable[];
+  /** `CREATE VIEW` statements, people-facing views first. */
+  views: { name: string; sql: string }[];
+}
+
+/** Views an engineer should reach for first: `performance_results` holds ids, `measurements` holds names. */
+const PEOPLE_VIEWS = ['measurements', 'latest_performance', 'compatibility_matrix', 'web_platform_performance'];
+
+const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
+const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+/** Browser-side type: extension types fall back to VARCHAR so no extension is ever needed to load a column. */
+function portableType(type: string): string {
+  return type === 'JSON' ? 'VARCHAR' : type;
+}
+
+/**
+ * Writes the snapshot into `dir` (created; replaced when it holds an older snapshot). The copy runs in one
+ * transaction on its own connection, so every table is read at the same point even while a recorder writes.
+ */
+export async function writeSnapshot(store: Store, dir: string): Promise<SnapshotManifest> {
+  const target = resolve(dir);
+  if (existsSync(target) && !existsSync(join(target, 'manifest.json'))) {
+    throw new DbError(DbErrorCode.InvalidArgument, `${target} exists and is not a snapshot folder; pick an empty or new folder`);
+  }
+  const staging = `${target}.writing`;
+  rmSync(staging, { recursive: true, force: true });
+  await mkdir(join(staging, 'tables'), { recursive: true });
+  try {
+    store.flushAll();
+    const recommendations = recommend(await loadCandidates(store));
+    const manifest = await store.withConnection(async (connection) => {
+      const q = async <T>(sql: string): Promise<T[]> => (await connection.runAndReadAll(sql)).getRowObjectsJS() as T[];
+      await connection.run('BEGIN TRANSACTION');
+      try {
+        const columns = await q<{ table_name: string; column_name: string; data_type: string }>(
+          `SELECT table_name, column_name, data_type FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'main'
+             AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main')
+           ORDER BY table_name, column_index`,
+        );
+        const tables: SnapshotTable[] = [];
+        for (const name of [...new Set(columns.map((c) => c.table_name))]) {
+          const file = `tables/${name}.csv`;
+          await connection.run(`COPY (SELECT * FROM ${ident(name)}) TO ${sqlString(join(staging, file))} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`);
+          const counted = await q<{ n: bigint }>(`SELECT count(*) AS n FROM ${ident(name)}`);
+          tables.push({ name, file, rows: Number(counted[0]?.n ?? 0), columns: columns.filter((c) => c.table_name === name).map((c) => ({ name: c.column_name, type: portableType(c.data_type) })) });
+        }
+        const views = await q<{ view_name: string; sql: string }>(
+          "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND database_name = current_database() AND schema_name = 'main'",
+        );
+        const rank = (v: string): number => (PEOPLE_VIEWS.includes(v) ? PEOPLE_VIEWS.indexOf(v) : PEOPLE_VIEWS.length);
+        return {
+          format: 'browser-pool-snapshot' as const,
+          formatVersion: SNAPSHOT_FORMAT_VERSION,
+          createdAt: new Date().toISOString(),
+          schemaVersion: store.schemaVersion,
+          tables,
+          views: views.sort((a, b) => rank(a.view_name) - rank(b.view_name) || a.view_name.localeCompare(b.view_name)).map((x) => ({ name: x.view_name, sql: x.sql })),
+        };
+      } finally {
+        await connection.run('COMMIT');
+      }
+    });
+    manifest.tables.push(await writeRecommendations(staging, recommendations));
+    await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+    return manifest;
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (error instanceof DbError) {
+      throw error;
+    }
+    throw new DbError(DbErrorCode.Snapshot, `snapshot to ${target} failed (nothing written): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const csvCell = (v: string | number | boolean | undefined): string => {
+  if (v === undefined) {
+    return '';
+  }
+  const s = String(v);
+  return /[",\n\r]/.test(s) || s === '' ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+/** The report's recommendations (same analysis, same defaults), as a table the page can query like any other. */
+async function writeRecommendations(staging: string, recs: ReturnType<typeof recommend>): Promise<SnapshotTable> {
+  const columns: SnapshotColumn[] = [
+    { name: 'model_type', type: 'VARCHAR' }, { name: 'model_name', type: 'VARCHAR' }, { name: 'browser', type: 'VARCHAR' },
+    { name: 'backend', type: 'VARCHAR' }, { name: 'p50_latency_ms', type: 'DOUBLE' }, { name: 'throughput', type: 'DOUBLE' },
+    { name: 'samples', type: 'BIGINT' }, { name: 'confidence', type: 'VARCHAR' }, { name: 'is_real_hardware', type: 'BOOLEAN' },
+    { name: 'reason', type: 'VARCHAR' },
+  ];
+  const lines = [columns.map((c) => c.name).join(',')];
+  for (const r of recs) {
+    lines.push([r.modelType, r.model, r.browser, r.backend, r.p50LatencyMs, r.throughput, r.samples, r.confidence, r.isRealHardware, r.reason].map(csvCell).join(','));
+  }
+  const file = 'tables/recommendations.csv';
+  await writeFile(join(staging, file), `${lines.join('\n')}\n`);
+  return { name: 'recommendations', file, rows: recs.length, columns };
+}

@@ -1,0 +1,77 @@
+/**
+ * db-integration's dashboard snapshot from a real temp-file DuckDB with known rows: every table as CSV with the
+ * manifest's row counts and types, views people-facing first, recommendations equal to the report's analysis, and
+ * the CSV read back by DuckDB with the manifest's types equals the source table (tricky text included).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadCandidates, recommend, type SnapshotManifest, type Store, writeSnapshot } from '@browser-pool/db-integration';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { dashboardDb, TRICKY_TEXT } from './fixtures/dashboard-db';
+
+const dir = mkdtempSync(join(tmpdir(), 'bp-snapshot-'));
+let store: Store;
+let manifest: SnapshotManifest;
+
+beforeAll(async () => {
+  store = await dashboardDb(join(dir, 'bench.duckdb'));
+  manifest = await writeSnapshot(store, join(dir, 'snap'));
+});
+
+afterAll(() => {
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+describe('writeSnapshot', () => {
+  it('writes every table with its row count, JSON as VARCHAR, and the manifest on disk equals the returned one', async () => {
+    expect(JSON.parse(readFileSync(join(dir, 'snap', 'manifest.json'), 'utf8'))).toEqual(manifest);
+    expect(manifest).toMatchObject({ format: 'browser-pool-snapshot', formatVersion: 1, schemaVersion: store.schemaVersion });
+    const tables = await store.all<{ table_name: string }>("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1");
+    expect(manifest.tables.map((t) => t.name).sort()).toEqual([...tables.map((t) => t.table_name), 'recommendations'].sort());
+    for (const t of manifest.tables.filter((x) => x.name !== 'recommendations')) {
+      const n = (await store.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${t.name}"`))!.n;
+      expect(t.rows, t.name).toBe(n);
+      expect(readFileSync(join(dir, 'snap', t.file), 'utf8').split('\n')[0]).toBe(t.columns.map((c) => c.name).join(','));
+    }
+    expect(manifest.tables.find((t) => t.name === 'performance_results')!.rows).toBe(24);
+    expect(manifest.tables.find((t) => t.name === 'hardware_platforms')!.columns.find((c) => c.name === 'adapter_info')!.type).toBe('VARCHAR');
+    expect(manifest.views.map((v) => v.name).slice(0, 2)).toEqual(['measurements', 'latest_performance']);
+    expect(manifest.views.every((v) => v.sql.startsWith('CREATE VIEW'))).toBe(true);
+  });
+
+  it('CSV read back with the manifest types equals the source (text with comma, quote and newline; NULLs; timestamps)', async () => {
+    for (const name of ['hardware_compatibility', 'performance_results', 'time_series_performance', 'hardware_platforms']) {
+      const t = manifest.tables.find((x) => x.name === name)!;
+      const cols = t.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ');
+      const read = `SELECT * FROM read_csv(${sqlString(join(dir, 'snap', t.file))}, header = true, auto_detect = false, columns = {${cols}})`;
+      const castSource = `SELECT ${t.columns.map((c) => `"${c.name}"::${c.type} AS "${c.name}"`).join(', ')} FROM "${name}"`;
+      const diff = await store.one<{ a: number; b: number }>(`SELECT (SELECT count(*) FROM (${read} EXCEPT ALL ${castSource}))::INTEGER AS a, (SELECT count(*) FROM (${castSource} EXCEPT ALL ${read}))::INTEGER AS b`);
+      expect(diff, name).toEqual({ a: 0, b: 0 });
+    }
+    const back = await store.one<{ m: string }>(`SELECT error_message AS m FROM read_csv(${sqlString(join(dir, 'snap/tables/hardware_compatibility.csv'))}, header = true) WHERE compat_id = 3`);
+    expect(back!.m).toBe(TRICKY_TEXT);
+  });
+
+  it('stores the report\'s recommendations, software adapters labelled', async () => {
+    const expected = recommend(await loadCandidates(store));
+    const t = manifest.tables.find((x) => x.name === 'recommendations')!;
+    expect(t.rows).toBe(expected.length);
+    const rows = await store.all<{ model_name: string | null; browser: string; backend: string; p50_latency_ms: number; is_real_hardware: boolean }>(
+      `SELECT model_name, browser, backend, p50_latency_ms, is_real_hardware FROM read_csv(${sqlString(join(dir, 'snap', t.file))}, header = true, auto_detect = false,
+        columns = {${t.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}})`,
+    );
+    expect(rows).toEqual(expected.map((r) => ({ model_name: r.model ?? null, browser: r.browser, backend: r.backend, p50_latency_ms: r.p50LatencyMs, is_real_hardware: r.isRealHardware })));
+    expect(rows.filter((r) => r.model_name !== null).every((r) => r.backend === 'wasm')).toBe(true);
+  });
+
+  it('refuses a folder that is not a snapshot, with E_DB_INVALID_ARGUMENT, and leaves it alone', async () => {
+    await expect(writeSnapshot(store, dir)).rejects.toMatchObject({ code: 'E_DB_INVALID_ARGUMENT' });
+    expect(readFileSync(join(dir, 'snap', 'manifest.json'), 'utf8')).toContain('browser-pool-snapshot');
+  });
+});
