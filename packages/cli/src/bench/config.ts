@@ -51,7 +51,11 @@ export function groupKey(c: BenchConfig): string {
   return configKey({ ...c, batchSize: 0 });
 }
 
-export const CSV_HEADER = ['model', 'browser', 'backend', 'batch_size', 'precision', 'compute_shader_optimized', 'precompile_shaders', 'parallel_loading', 'priority'] as const;
+/** Flag columns carry the flag's name as `--flags` takes it, so a flag has one name in and out. */
+export const CSV_HEADER = ['model', 'browser', 'backend', 'batch_size', 'precision', 'compute-shaders', 'precompile', 'parallel-loading', 'priority'] as const;
+
+/** Older configs files name the flag columns as the database does; they are still read. */
+const LEGACY_FLAG_COLUMNS: Record<string, string> = { 'compute-shaders': 'compute_shader_optimized', precompile: 'precompile_shaders', 'parallel-loading': 'parallel_loading' };
 
 function parseBool(v: string | undefined, where: string): boolean {
   const s = (v ?? '').trim().toLowerCase();
@@ -84,7 +88,7 @@ export function parseConfigsCsv(text: string): BenchConfig[] {
   return lines.map((line, i) => {
     const cells = line.split(',');
     const get = (name: string): string | undefined => {
-      const at = header.indexOf(name);
+      const at = header.indexOf(name) >= 0 ? header.indexOf(name) : header.indexOf(LEGACY_FLAG_COLUMNS[name] ?? name);
       return at < 0 ? undefined : cells[at]?.trim();
     };
     const where = `configs CSV line ${i + 2}`;
@@ -103,9 +107,9 @@ export function parseConfigsCsv(text: string): BenchConfig[] {
       batchSize: batch,
       precision: get('precision') === undefined || get('precision') === '' ? 'fp32' : oneOf(PRECISIONS, get('precision'), `${where} precision`),
       flags: {
-        computeShaderOptimized: parseBool(get('compute_shader_optimized'), `${where} compute_shader_optimized`),
-        precompileShaders: parseBool(get('precompile_shaders'), `${where} precompile_shaders`),
-        parallelLoading: parseBool(get('parallel_loading'), `${where} parallel_loading`),
+        computeShaderOptimized: parseBool(get('compute-shaders'), `${where} compute-shaders`),
+        precompileShaders: parseBool(get('precompile'), `${where} precompile`),
+        parallelLoading: parseBool(get('parallel-loading'), `${where} parallel-loading`),
       },
       priority: parseBool(get('priority'), `${where} priority`),
     };

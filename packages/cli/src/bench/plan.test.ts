@@ -72,7 +72,9 @@ describe('planSweep', () => {
   it('round-trips through the configs CSV and rejects bad rows with the line', () => {
     const plan = planSweep([cfg({ precision: 'fp16', flags: { ...NO_FLAGS, parallelLoading: true }, priority: true })], everything, { now });
     const csv = planCsv(plan);
-    expect(csv.split('\n')[0]).toBe('model,browser,backend,batch_size,precision,compute_shader_optimized,precompile_shaders,parallel_loading,priority,action,reason');
+    expect(csv.split('\n')[0]).toBe('model,browser,backend,batch_size,precision,compute-shaders,precompile,parallel-loading,priority,action,reason');
+    // a flag has one name in and out (the plan CSV reads back below); files with the database's column names still read
+    expect(parseConfigsCsv('model,browser,backend,batch_size,precompile_shaders\nbert-tiny,chromium,wasm,1,true\n')[0]!.flags.precompileShaders).toBe(true);
     expect(parseConfigsCsv(csv)).toEqual([plan[0]?.config]);
     expect(parseConfigsCsv('model,browser,backend,batch_size\nvit-tiny,firefox,webgpu,8\n')).toEqual([cfg({ model: 'vit-tiny', browser: 'firefox', backend: 'webgpu', batchSize: 8 })]);
     expect(() => parseConfigsCsv('model,browser\nx,chromium')).toThrow(/missing backend/);

@@ -91,7 +91,7 @@ export function registerBenchCommand(program: Command, io: Io): void {
     .addOption(list('--batch-sizes <list>', 'comma-separated batch sizes', positiveInts('--batch-sizes'), [1, 4]))
     .addOption(list('--precisions <list>', `comma-separated: ${PRECISIONS.join(', ')} (fp16/int8 = the model's variant with fp16 or int8 weights)`, listOf('--precisions', PRECISIONS), ['fp32']))
     .addOption(new Option('--flags <list>', `optimization flags to sweep on and off: ${FLAG_NAMES.join(', ')}`).argParser(listOf('--flags', FLAG_NAMES)).default([], 'none (all off)'))
-    .option('--configs <csv>', 'read configurations from a CSV file instead of the matrix options (header: model,browser,backend,batch_size[,precision,compute_shader_optimized,precompile_shaders,parallel_loading,priority])')
+    .option('--configs <csv>', 'read configurations from a CSV file instead of the matrix options (header: model,browser,backend,batch_size[,precision,compute-shaders,precompile,parallel-loading,priority]; the database column names compute_shader_optimized, precompile_shaders, parallel_loading are read too)')
     .option('--missing-only', 'skip configurations that already have a stored result')
     .option('--refresh-older-than <days>', 're-run stored results older than this many days and skip fresher ones (implies --missing-only)', positiveNumber('--refresh-older-than'))
     .option('--priority-only', "only priority configurations (each model type's preferred browser, fp32, no flags; or the CSV's priority column)")
