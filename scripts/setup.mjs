@@ -97,9 +97,9 @@ if (missing.length > 0 && process.env.BROWSER_POOL_SKIP_APT !== '1') {
 
 // 3. worker page
 step('worker page', {
-  inputs: ['browser-pages', 'packages/browser-harness/src/page', 'packages/browser-harness/src/protocol', 'vite.config.ts', 'package-lock.json'],
+  inputs: ['browser-pages', 'packages/browser-harness/src/page', 'packages/browser-harness/src/protocol', 'packages/dashboard/src/page', 'vite.config.ts', 'package-lock.json'],
   stamp: 'dist/pages/.build-stamp',
-  outputsExist: () => existsSync(path.join(ROOT, 'dist/pages/worker.html')),
+  outputsExist: () => existsSync(path.join(ROOT, 'dist/pages/worker.html')) && existsSync(path.join(ROOT, 'dist/pages/dashboard.html')),
   action: (why) => run(path.join(ROOT, 'node_modules/.bin/vite'), ['build'], `worker page ${why}, building`),
 });
 

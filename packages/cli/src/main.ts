@@ -9,11 +9,12 @@ export type { Command, Option } from 'commander';
 import { registerAvailabilityCommand } from './commands/availability';
 import { registerBenchCommand } from './commands/bench';
 import { type Io, processIo } from './commands/context';
+import { registerDashboardCommand } from './commands/dashboard';
 import { registerDataCommands } from './commands/data';
 import { registerDbCommands } from './commands/db';
 import { registerServeCommand } from './commands/serve';
 
-const USAGE_CODES = new Set(['E_DB_INVALID_ARGUMENT', 'E_DB_READ_ONLY', 'E_INVALID_INPUT', 'E_MODEL_NOT_FOUND', 'E_INVALID_OPTIONS']);
+const USAGE_CODES = new Set(['E_DB_INVALID_ARGUMENT', 'E_DB_READ_ONLY', 'E_INVALID_INPUT', 'E_MODEL_NOT_FOUND', 'E_INVALID_OPTIONS', 'E_DASHBOARD_OUTPUT_EXISTS']);
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('browser-pool')
@@ -27,6 +28,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerDbCommands(program, io);
   registerAvailabilityCommand(program, io);
   registerServeCommand(program, io);
+  registerDashboardCommand(program, io);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) {

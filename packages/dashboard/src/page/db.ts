@@ -1,0 +1,85 @@
+/**
+ * duckdb-wasm in this page: started from the bundled worker and .wasm (vite copies them into assets/, so nothing
+ * comes from a CDN), extension auto-install/auto-load turned off (a query that needs an extension fails here
+ * instead of fetching one from the internet), then every snapshot table is loaded from its CSV with the types the
+ * manifest gives, and the database's views are recreated over them.
+ */
+import { AsyncDuckDB, type AsyncDuckDBConnection, ConsoleLogger, LogLevel } from '@duckdb/duckdb-wasm';
+import ehWorker from '@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js?url';
+import ehWasm from '@duckdb/duckdb-wasm/dist/duckdb-eh.wasm?url';
+
+/** The manifest db-integration's `writeSnapshot` writes (only what the page reads). */
+export interface Manifest {
+  format: string;
+  formatVersion: number;
+  createdAt: string;
+  schemaVersion: number;
+  tables: { name: string; file: string; rows: number; columns: { name: string; type: string }[] }[];
+  views: { name: string; sql: string }[];
+}
+
+export type Row = Record<string, unknown>;
+
+export interface Db {
+  manifest: Manifest;
+  /** Rows as plain objects; BIGINT as number; TIMESTAMP as epoch milliseconds. */
+  all(sql: string): Promise<Row[]>;
+  /** Runs caller SQL inside a transaction that is always rolled back, so the copy stays as loaded. */
+  readOnly(sql: string): Promise<Row[]>;
+}
+
+const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
+const str = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+async function rows(conn: AsyncDuckDBConnection, sql: string): Promise<Row[]> {
+  const result = await conn.query(sql);
+  return result.toArray().map((r: { toJSON(): Row }) => r.toJSON());
+}
+
+/** Loads the snapshot at `base` (a folder URL holding manifest.json). */
+export async function openSnapshot(base: URL): Promise<Db> {
+  const response = await fetch(new URL('manifest.json', base));
+  if (!response.ok) {
+    throw new Error(`E_DASHBOARD_NO_SNAPSHOT: ${response.status} for ${new URL('manifest.json', base).href}`);
+  }
+  const manifest = (await response.json()) as Manifest;
+  if (manifest.format !== 'browser-pool-snapshot' || manifest.formatVersion !== 1) {
+    throw new Error(`E_DASHBOARD_SNAPSHOT_FORMAT: this page reads snapshot format 1, got ${String(manifest.format)} ${String(manifest.formatVersion)}`);
+  }
+  const worker = new Worker(ehWorker);
+  const db = new AsyncDuckDB(new ConsoleLogger(LogLevel.WARNING), worker);
+  await db.instantiate(ehWasm);
+  await db.open({ query: { castBigIntToDouble: true, castDecimalToDouble: true } });
+  const conn = await db.connect();
+  await conn.query('SET autoinstall_known_extensions = false');
+  await conn.query('SET autoload_known_extensions = false');
+  await Promise.all(manifest.tables.map(async (t) => {
+    const csv = await fetch(new URL(t.file, base));
+    if (!csv.ok) {
+      throw new Error(`E_DASHBOARD_NO_SNAPSHOT: ${csv.status} for ${t.file}`);
+    }
+    await db.registerFileBuffer(t.file, new Uint8Array(await csv.arrayBuffer()));
+  }));
+  for (const t of manifest.tables) {
+    // Dialect spelled out: with auto_detect off, duckdb-wasm still guessed an empty escape and broke on "" inside
+    // a quoted value; these are exactly what writeSnapshot's COPY writes.
+    const columns = t.columns.map((c) => `${str(c.name)}: ${str(c.type)}`).join(', ');
+    await conn.query(`CREATE TABLE ${ident(t.name)} AS SELECT * FROM read_csv(${str(t.file)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${columns}})`);
+    await db.dropFile(t.file);
+  }
+  for (const v of manifest.views) {
+    await conn.query(v.sql);
+  }
+  return {
+    manifest,
+    all: (sql) => rows(conn, sql),
+    readOnly: async (sql) => {
+      await conn.query('BEGIN TRANSACTION');
+      try {
+        return await rows(conn, sql);
+      } finally {
+        await conn.query('ROLLBACK');
+      }
+    },
+  };
+}
