@@ -135,3 +135,38 @@ describe('pool over page workers', () => {
     expect(await store!.all('SELECT event, connection_id FROM browser_connections ORDER BY id')).toEqual([{ event: 'up', connection_id: pc.id }]);
   });
 });
+
+describe('a crashed page worker with no call in flight', () => {
+  it('is reported at the next health round as worker:down (crashed) and worker:respawned', async () => {
+    const crashPool = new ResourcePool({
+      catalogue,
+      browsers: ['chromium'],
+      backends: ['wasm'],
+      health: { knownAnswerIntervalMs: 1000 },
+      scaling: { maxConnections: 1 },
+      harness: { pageWorkers: 2 },
+    });
+    try {
+      const down = collect(crashPool, 'worker:down');
+      const up = collect(crashPool, 'worker:respawned');
+      await crashPool.initialize();
+      const model = await crashPool.getModel('text_embedding', 'bert-tiny');
+      const inputs = entry.sampleInputs({ seed: 9 });
+      const expected = await runReference(await entry.source(), inputs);
+      await model.run(inputs);
+      const pc = crashPool.connections[0]!;
+      const [session] = (await pc.connection.workers()).flatMap((w) => w.sessions.filter((s) => s.modelId === 'bert-tiny'));
+      await pc.connection.faults.faultWorker(session!.sessionId, 'crash');
+      await expect.poll(() => up.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+      expect(down).toHaveLength(1);
+      expect(down[0]).toMatchObject({ connectionId: pc.id, losses: 1, respawns: 1 });
+      expect(down[0]!.reason).toMatch(/crashed/);
+      expect(up[0]).toMatchObject({ connectionId: pc.id, worker: down[0]!.worker, respawns: 1 });
+      expect(up[0]!.respawnMs).toBeGreaterThan(0);
+      expect(worstDiff((await model.run(inputs)).outputs, expected)).toBeLessThanOrEqual(FP32_TOLERANCE);
+      console.log(`crashed idle worker: reported by the health round; respawn ${up[0]!.respawnMs.toFixed(0)} ms (${up[0]!.replacement})`);
+    } finally {
+      await crashPool.close();
+    }
+  }, 120_000);
+});
