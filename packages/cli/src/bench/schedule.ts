@@ -6,7 +6,9 @@
  * for cold caches and compiled code the later arms reuse, and its flag looks worse for it: measured here, init with
  * `precompile` first was 72-116 ms against 18-25 ms without. So each repetition runs the arms of a block in a
  * seeded random order, and the next repetition runs the reverse (ABBA for two arms): over each pair every arm holds
- * every position equally often, whatever the seed. The seed is stored with the results, so an order can be replayed.
+ * every position equally often, whatever the seed (an odd repeat count leaves the last repetition unmirrored: its
+ * order is random, so with 5 runs one arm leads 3 times and the other 2). The seed is stored with the results, so
+ * an order can be replayed.
  * Pure: the runner executes the returned list.
  */
 import { type BenchConfig, groupKey } from './config';
