@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return error.exitCode === 0 ? 0 : 2;
     }
     const e = error as { code?: unknown; message?: unknown };
-    const code = typeof e.code === 'string' ? e.code : 'E_UNKNOWN';
+    const code = typeof e.code === 'string' ? e.code : 'E_INTERNAL';
     io.err(`browser-pool: ${code}: ${typeof e.message === 'string' ? e.message : String(error)}`);
     return USAGE_CODES.has(code) ? 2 : 1;
   }

@@ -178,7 +178,7 @@ async function runGroup(pool: ResourcePool, group: readonly BenchConfig[], optio
   const outcomes: ConfigOutcome[] = [];
   for (const l of loaded) {
     if (l.handle === undefined) {
-      outcomes.push({ config: l.config, status: 'failed', ...(l.error ?? { code: 'E_UNKNOWN', message: 'load failed' }) });
+      outcomes.push({ config: l.config, status: 'failed', ...(l.error ?? { code: 'E_INTERNAL', message: 'load failed' }) });
       continue;
     }
     try {
@@ -202,7 +202,7 @@ async function sequential<T, R>(items: readonly T[], fn: (t: T) => Promise<R>): 
 
 function errorOf(error: unknown): { code: string; message: string } {
   const e = error as { code?: unknown; message?: unknown };
-  return { code: typeof e.code === 'string' ? e.code : 'E_UNKNOWN', message: typeof e.message === 'string' ? e.message : String(error) };
+  return { code: typeof e.code === 'string' ? e.code : 'E_INTERNAL', message: typeof e.message === 'string' ? e.message : String(error) };
 }
 
 async function measure(handle: ModelHandle, entry: ModelEntry, config: BenchConfig, group: { groupLoadMs: number; groupSessions: number; order: ArmOrder }, options: RunnerOptions): Promise<PerformanceResult> {
