@@ -82,4 +82,25 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // DESIGN.md: the dashboard reads only a snapshot that db-integration writes (the CLI wires the two together).
+    files: ['packages/dashboard/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@browser-pool/*'], message: 'the dashboard imports no other package: it reads a snapshot db-integration wrote' }] },
+      ],
+    },
+  },
+  {
+    files: ['packages/dashboard/src/page/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@browser-pool/*', 'node:*', '../*.ts', '../server', '../files', '../static-folder'], message: 'the dashboard page runs in the browser: DOM and duckdb-wasm only' }] },
+      ],
+    },
+  },
 );
