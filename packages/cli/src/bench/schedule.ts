@@ -11,6 +11,8 @@
  * an order can be replayed.
  * Pure: the runner executes the returned list.
  */
+import { Rng } from '@browser-pool/models';
+
 import { type BenchConfig, groupKey } from './config';
 
 export interface ArmRun {
@@ -44,16 +46,10 @@ function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: small, seeded, good enough to shuffle a handful of arms. */
+/** The models package's seeded mulberry32: small, and the same order for the same seed everywhere. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 function shuffled<T>(items: readonly T[], next: () => number): T[] {
