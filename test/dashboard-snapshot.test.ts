@@ -66,7 +66,13 @@ describe('writeSnapshot', () => {
       `SELECT model_name, browser, backend, p50_latency_ms, is_real_hardware FROM read_csv(${sqlString(join(dir, 'snap', t.file))}, header = true, auto_detect = false,
         columns = {${t.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}})`,
     );
-    expect(rows).toEqual(expected.map((r) => ({ model_name: r.model ?? null, browser: r.browser, backend: r.backend, p50_latency_ms: r.p50LatencyMs, is_real_hardware: r.isRealHardware })));
+    // Neither DuckDB's GROUP BY nor a parallel CSV read promises an order: compare as sets.
+    const key = (r: { model_name: string | null; browser: string; backend: string; p50_latency_ms: number }): string =>
+      `${r.model_name ?? ''}|${r.browser}|${r.backend}|${r.p50_latency_ms}`;
+    const byKey = <T extends Parameters<typeof key>[0]>(xs: T[]): T[] => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    expect(byKey(rows)).toEqual(
+      byKey(expected.map((r) => ({ model_name: r.model ?? null, browser: r.browser, backend: r.backend, p50_latency_ms: r.p50LatencyMs, is_real_hardware: r.isRealHardware }))),
+    );
     expect(rows.filter((r) => r.model_name !== null).every((r) => r.backend === 'wasm')).toBe(true);
   });
 
