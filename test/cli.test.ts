@@ -3,29 +3,22 @@
  * The bench sweep runs real Chromium inference and stores results with their environment; a second sweep with
  * --missing-only runs nothing.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 
 import { Store } from '@browser-pool/db-integration';
 import { afterAll, describe, expect, it } from 'vitest';
+
+import { type CliOutcome, runCli } from './cli-run';
 
 const BIN = resolve('packages/cli/bin/browser-pool.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bp-cli-'));
 const db = join(dir, 'cli.duckdb');
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env };
-  delete env.BENCHMARK_DB_PATH;
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: dir, env, maxBuffer: 20 * 1024 * 1024 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout, err: e.stderr };
-  }
+function cli(...args: string[]): Promise<CliOutcome> {
+  return runCli(BIN, dir, args);
 }
 
 async function rows<T extends Record<string, unknown>>(sql: string): Promise<T[]> {

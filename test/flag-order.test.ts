@@ -4,30 +4,22 @@
  * arm first, 5 runs per arm, each arm run in a fresh browser and page. `report optimization` must not flip the
  * verdict for the cold-start metrics (init, first run) between the two, from 5/5 runs each, with the seed stored.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 
 import { type BenchConfig, NO_FLAGS, scheduleSweep } from '@browser-pool/cli';
 import { type FlagImpact, MIN_RUNS_PER_ARM, Store } from '@browser-pool/db-integration';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { type CliOutcome, runCli } from './cli-run';
+
 const BIN = resolve('packages/cli/bin/browser-pool.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bp-flag-order-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env };
-  delete env.BENCHMARK_DB_PATH;
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: dir, env, maxBuffer: 20 * 1024 * 1024 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout, err: e.stderr };
-  }
+function cli(...args: string[]): Promise<CliOutcome> {
+  return runCli(BIN, dir, args);
 }
 
 const direction = (verdict: string): number => (verdict === 'better' ? -1 : verdict === 'worse' ? 1 : 0);

@@ -27,7 +27,7 @@ describe('error codec', () => {
   });
 
   it('maps an unknown code to InternalError rather than failing', () => {
-    expect(deserializeError({ name: 'X', code: 'E_FROM_THE_FUTURE', message: 'm' })).toBeInstanceOf(InternalError);
+    expect(deserializeError({ name: 'X', code: 'X_CODE_FROM_A_NEWER_PAGE', message: 'm' })).toBeInstanceOf(InternalError);
   });
 
   it('names errors by their class', () => {
