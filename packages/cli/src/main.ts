@@ -13,6 +13,7 @@ import { registerDashboardCommand } from './commands/dashboard';
 import { registerDataCommands } from './commands/data';
 import { registerDbCommands } from './commands/db';
 import { registerServeCommand } from './commands/serve';
+import { unknownCommand } from './unknown-command';
 
 const USAGE_CODES = new Set(['E_DB_INVALID_ARGUMENT', 'E_DB_READ_ONLY', 'E_INVALID_INPUT', 'E_MODEL_NOT_FOUND', 'E_INVALID_OPTIONS', 'E_DASHBOARD_OUTPUT_EXISTS']);
 
@@ -41,7 +42,13 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv], { from: 'user' });
+    const program = buildProgram(io);
+    const unknown = unknownCommand(program, argv);
+    if (unknown !== undefined) {
+      io.err(`browser-pool: unknown command: ${unknown} (run browser-pool --help for the commands)`);
+      return 2;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
