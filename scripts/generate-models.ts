@@ -16,7 +16,7 @@ for (const size of sizes) {
 }
 const catalogue = ModelCatalogue.default();
 for (const entry of catalogue.list()) {
-  if (entry.origin === 'generated' && (sizes.some((s) => entry.name.endsWith(`-${s}`)) || entry.name === 'identity')) {
+  if (entry.origin === 'generated' && (sizes.some((s) => entry.name.endsWith(`-${s}`) || entry.name.includes(`-${s}-`)) || entry.name === 'identity')) {
     // Rewrite from scratch: this runs when the generator's sources changed, so cached files may be stale.
     const cacheDir = defaultCacheDir();
     const stale = (await readdir(cacheDir).catch(() => [] as string[])).filter((f) => f.startsWith(`${entry.name}-v`));

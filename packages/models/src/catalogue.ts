@@ -39,6 +39,8 @@ const PRECISION_NOTE: Record<WeightPrecision, string> = {
   fp32: '',
   fp16: '; fp16 weights (Cast to float32 where used)',
   int8: '; int8 weights (per-tensor symmetric DequantizeLinear)',
+  int4: '; int4 MatMul weights (MatMulNBits, 32-value blocks, symmetric)',
+  int2: '; int2 MatMul weights (MatMulNBits, 32-value blocks, symmetric: codes -1, 0, 1)',
 };
 
 /** Every architecture at every size and weight precision: `bert-tiny`, `bert-tiny-fp16`, `bert-tiny-int8`, ... */

@@ -7,9 +7,9 @@ import { BROWSER_KINDS, type BrowserKind } from '@browser-pool/browser-harness/k
 import { type Backend, BACKENDS } from '@browser-pool/browser-harness/protocol';
 import { DbError, DbErrorCode } from '@browser-pool/db-integration';
 
-export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4', 'int2'] as const;
 export type Precision = (typeof PRECISIONS)[number];
-export const PRECISION_BITS: Record<Precision, number> = { fp32: 32, fp16: 16, int8: 8 };
+export const PRECISION_BITS: Record<Precision, number> = { fp32: 32, fp16: 16, int8: 8, int4: 4, int2: 2 };
 
 export interface OptimizationFlags {
   /** WebGPU EP kernel settings (preferredLayout NHWC). */

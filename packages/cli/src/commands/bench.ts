@@ -89,7 +89,7 @@ export function registerBenchCommand(program: Command, io: Io): void {
     .addOption(list('--browsers <list>', `comma-separated: ${BROWSER_KINDS.join(', ')}`, listOf('--browsers', BROWSER_KINDS), [...BROWSER_KINDS]))
     .addOption(list('--backends <list>', `comma-separated: ${BACKENDS.join(', ')}`, listOf('--backends', BACKENDS), ['wasm', 'webgpu', 'webnn']))
     .addOption(list('--batch-sizes <list>', 'comma-separated batch sizes', positiveInts('--batch-sizes'), [1, 4]))
-    .addOption(list('--precisions <list>', `comma-separated: ${PRECISIONS.join(', ')} (fp16/int8 = the model's variant with fp16 or int8 weights)`, listOf('--precisions', PRECISIONS), ['fp32']))
+    .addOption(list('--precisions <list>', `comma-separated: ${PRECISIONS.join(', ')} (fp16/int8/int4/int2 = the model's variant with weights stored that way)`, listOf('--precisions', PRECISIONS), ['fp32']))
     .addOption(new Option('--flags <list>', `optimization flags to sweep on and off: ${FLAG_NAMES.join(', ')}`).argParser(listOf('--flags', FLAG_NAMES)).default([], 'none (all off)'))
     .option('--configs <csv>', 'read configurations from a CSV file instead of the matrix options (header: model,browser,backend,batch_size[,precision,compute-shaders,precompile,parallel-loading,priority]; the database column names compute_shader_optimized, precompile_shaders, parallel_loading are read too)')
     .option('--missing-only', 'skip configurations that already have a stored result')
@@ -113,7 +113,8 @@ How flags map to real knobs (measured, never assumed):
                     then the next run. init_ms includes it; metrics.time_to_first_result_ms compares both ways.
   parallel-loading  the group's sessions (one static-shape session per batch size) are created concurrently instead
                     of one after another; metrics.group_load_wall_ms is the wall time to have all of them.
-  precisions        fp16 / int8 run the catalogue's <model>-fp16 / <model>-int8 variant (weights stored in that type).
+  precisions        fp16 / int8 / int4 / int2 run the catalogue's <model>-<precision> variant (weights stored in that
+                    type; int4 / int2 are MatMulNBits block-quantized MatMul weights).
 Order: configurations that differ only in flags are arms of one comparison. Each repetition runs a block's arms in
 a seeded random order and the next repetition in the reverse (ABBA), each arm run in a fresh browser and page, so
 neither run order nor a warm cache favours an arm; the seed is stored (test_runs.metadata.order_seed, metrics.order).

@@ -1,6 +1,6 @@
 /** Wav2vec-style audio encoder: two strided 1-D convolutions with GELU, encoder layers, mean-pooled embedding. */
 import { encoder, gelu, meanPool } from '../onnx/encoder';
-import { GraphBuilder, type WeightPrecision } from '../onnx/graph-builder';
+import { type BuildPrecision,GraphBuilder } from '../onnx/graph-builder';
 import { Rng } from '../random';
 import type { SizeSpec } from './sizes';
 
@@ -15,7 +15,7 @@ export function audioFrames(samples: number): number {
   return Math.floor((t1 - K2) / S2) + 1;
 }
 
-export function buildAudio(name: string, s: SizeSpec, seed: number, precision: WeightPrecision = 'fp32'): Uint8Array {
+export function buildAudio(name: string, s: SizeSpec, seed: number, precision: BuildPrecision = 'fp32'): Uint8Array {
   const g = new GraphBuilder(name, new Rng(seed), precision);
   const wave = g.input('waveform', 'float32', ['batch', s.samples]);
   const channels = Math.max(16, s.hidden / 2);

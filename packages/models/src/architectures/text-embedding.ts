@@ -1,10 +1,10 @@
 /** BERT-style sentence encoder: token + position embeddings, encoder layers, mean-pooled embedding. */
 import { encoder, meanPool } from '../onnx/encoder';
-import { GraphBuilder, type WeightPrecision } from '../onnx/graph-builder';
+import { type BuildPrecision,GraphBuilder } from '../onnx/graph-builder';
 import { Rng } from '../random';
 import type { SizeSpec } from './sizes';
 
-export function buildTextEmbedding(name: string, s: SizeSpec, seed: number, precision: WeightPrecision = 'fp32'): Uint8Array {
+export function buildTextEmbedding(name: string, s: SizeSpec, seed: number, precision: BuildPrecision = 'fp32'): Uint8Array {
   const g = new GraphBuilder(name, new Rng(seed), precision);
   const ids = g.input('input_ids', 'int64', ['batch', s.seq]);
   const tokens = g.op('Gather', [g.weight('token_embedding', [s.vocab, s.hidden], 1), ids], { axis: { int: 0 } });

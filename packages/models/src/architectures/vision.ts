@@ -1,10 +1,10 @@
 /** ViT-style classifier: convolutional patch embedding, position embeddings, encoder layers, pooled logits. */
 import { encoder, linear, meanPool } from '../onnx/encoder';
-import { GraphBuilder, type WeightPrecision } from '../onnx/graph-builder';
+import { type BuildPrecision,GraphBuilder } from '../onnx/graph-builder';
 import { Rng } from '../random';
 import type { SizeSpec } from './sizes';
 
-export function buildVision(name: string, s: SizeSpec, seed: number, precision: WeightPrecision = 'fp32'): Uint8Array {
+export function buildVision(name: string, s: SizeSpec, seed: number, precision: BuildPrecision = 'fp32'): Uint8Array {
   const g = new GraphBuilder(name, new Rng(seed), precision);
   const pixels = g.input('pixel_values', 'float32', ['batch', 3, s.image, s.image]);
   const fanIn = 3 * s.patch * s.patch;

@@ -19,9 +19,8 @@ export function layerNorm(g: GraphBuilder, x: string, hidden: number, prefix: st
 
 /** x @ W + b with W of normal(0, 1/sqrt(in)) so activations stay near unit scale at every size. */
 export function linear(g: GraphBuilder, x: string, inDim: number, outDim: number, prefix: string): string {
-  const w = g.weight(`${prefix}.weight`, [inDim, outDim], 1 / Math.sqrt(inDim));
-  const b = g.weight(`${prefix}.bias`, [outDim], 0.02);
-  return g.op('Add', [g.op('MatMul', [x, w]), b]);
+  const product = g.matMulWeight(x, `${prefix}.weight`, inDim, outDim, 1 / Math.sqrt(inDim));
+  return g.op('Add', [product, g.weight(`${prefix}.bias`, [outDim], 0.02)]);
 }
 
 /** Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))). */

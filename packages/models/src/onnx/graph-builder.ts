@@ -6,6 +6,7 @@ import type { DType } from '@browser-pool/browser-harness/protocol';
 import onnxProto from 'onnx-proto';
 
 import type { Rng } from '../random';
+import { type BlockBits, quantizeBlocks } from './block-quant';
 
 // onnx-proto is CommonJS: Node's ESM loader sees only its default export.
 const { onnx } = onnxProto;
@@ -65,10 +66,22 @@ function valueInfo(name: string, dtype: DType, dims: readonly (number | string)[
 /**
  * How weights are stored. fp16 / int8 are the reduced-precision variants of a model: weights in that type, widened
  * to float32 by a Cast (fp16) or a DequantizeLinear with a per-tensor symmetric scale (int8) where they are used.
- * Activations stay float32, so the graph's inputs, outputs and kernels are the same on every backend.
+ * int4 / int2 store MatMul weights block-quantized (32 values per float scale) for `com.microsoft.MatMulNBits`, as
+ * onnxruntime's 4-bit quantizer emits them; other weights (embeddings, convolutions, biases) stay float32.
+ * Activations stay float32, so the graph's inputs and outputs are the same on every backend.
  */
-export const WEIGHT_PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export const WEIGHT_PRECISIONS = ['fp32', 'fp16', 'int8', 'int4', 'int2'] as const;
 export type WeightPrecision = (typeof WEIGHT_PRECISIONS)[number];
+
+/**
+ * Precisions the builder can write. int3 is not a catalogue precision: onnxruntime(-web) 1.30's MatMulNBits kernels
+ * refuse bits=3 at session creation (measured, see README); the builder writes it so the bench keeps checking.
+ */
+export type BuildPrecision = WeightPrecision | 'int3';
+const NBITS: Partial<Record<BuildPrecision, BlockBits>> = { int4: 4, int3: 3, int2: 2 };
+/** Values per scale in block-quantized MatMul weights (onnxruntime's quantizer default). */
+export const BLOCK_SIZE = 32;
+const MS_DOMAIN = 'com.microsoft';
 
 /** IEEE 754 half-precision bits of a float32 (round to nearest even; overflow to infinity). */
 export function toFloat16Bits(value: number): number {
@@ -98,12 +111,13 @@ export class GraphBuilder {
   private readonly inputs: IValueInfoProto[] = [];
   private readonly outputs: IValueInfoProto[] = [];
   private counter = 0;
+  private usesMsDomain = false;
 
   constructor(
     readonly name: string,
     readonly rng: Rng,
-    /** How `weight()` stores weights. @default 'fp32' */
-    readonly precision: WeightPrecision = 'fp32',
+    /** How `weight()` and `matMulWeight()` store weights. @default 'fp32' */
+    readonly precision: BuildPrecision = 'fp32',
   ) {}
 
   input(name: string, dtype: DType, dims: readonly (number | string)[]): string {
@@ -129,13 +143,34 @@ export class GraphBuilder {
       return this.op('Cast', [`${name}.fp16`], { to: { int: ONNX_DTYPE.float32 } });
     }
     if (this.precision === 'int8') {
-      const step = Math.max(...values.map(Math.abs)) / 127 || 1;
+      const step = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127 || 1; // no spread: embeddings exceed the stack
       const q = Int8Array.from(values, (v) => Math.max(-127, Math.min(127, Math.round(v / step))));
       this.raw(`${name}.int8`, dims, ONNX_DTYPE.int8, new Uint8Array(q.buffer));
       this.raw(`${name}.zero`, [], ONNX_DTYPE.int8, new Uint8Array(1));
       return this.op('DequantizeLinear', [`${name}.int8`, this.scalar(step), `${name}.zero`]);
     }
     return this.constant(name, values, dims);
+  }
+
+  /**
+   * x @ W for a fresh normal(0, scale) weight W of [k, n]: a MatMul over `weight()` or, at a block-quantized
+   * precision, one MatMulNBits node. Draws the same random values either way, so variants share their weights.
+   */
+  matMulWeight(x: string, name: string, k: number, n: number, scale: number): string {
+    const bits = NBITS[this.precision];
+    if (bits === undefined) {
+      return this.op('MatMul', [x, this.weight(name, [k, n], scale)]);
+    }
+    const q = quantizeBlocks(this.rng.floats(k * n, scale), k, n, bits, BLOCK_SIZE);
+    this.raw(`${name}.q${bits}`, [n, q.blocksPerColumn, (BLOCK_SIZE * bits) / 8], ONNX_DTYPE.uint8, q.packed);
+    this.constant(`${name}.scales`, q.scales, [q.scales.length]);
+    this.usesMsDomain = true;
+    return this.op('MatMulNBits', [x, `${name}.q${bits}`, `${name}.scales`], {
+      K: { int: k },
+      N: { int: n },
+      bits: { int: bits },
+      block_size: { int: BLOCK_SIZE },
+    }, MS_DOMAIN);
   }
 
   private raw(name: string, dims: readonly number[], dataType: number, rawData: Uint8Array): void {
@@ -161,10 +196,11 @@ export class GraphBuilder {
   }
 
   /** Appends a node and returns the name of its (single) output. */
-  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}): string {
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, domain = ''): string {
     const out = `${opType.toLowerCase()}_${this.counter++}`;
     this.nodes.push({
       opType,
+      domain,
       name: out,
       input: [...inputs],
       output: [out],
@@ -176,7 +212,7 @@ export class GraphBuilder {
   toBytes(): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...(this.usesMsDomain ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
       producerName: 'browser-pool',
       producerVersion: '0.1.0',
       graph: {
