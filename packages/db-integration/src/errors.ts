@@ -27,6 +27,8 @@ export const DbErrorCode = {
   Backup: 'E_DB_BACKUP',
   /** A dashboard snapshot could not be written; the target folder is unchanged. */
   Snapshot: 'E_DB_SNAPSHOT',
+  /** A collector refused an ingest batch for good (400, 409, 413); the batch is kept in the spool's rejected/ folder. */
+  IngestRejected: 'E_INGEST_REJECTED',
 } as const;
 export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
 

@@ -16,8 +16,9 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--query-timeout-ms <ms>', '/query statement timeout', positiveInt('--query-timeout-ms'), 10_000)
     .option('--query-byte-limit <bytes>', 'most bytes of a /query answer (larger answers get 400 E_DB_RESULT_TOO_LARGE)', positiveInt('--query-byte-limit'), 32 * 1024 * 1024)
     .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 10 * 1024 * 1024)
+    .option('--ingest-max-rows <n>', 'most results in one POST /ingest batch (more: 413 E_BATCH_TOO_LARGE)', positiveInt('--ingest-max-rows'), 5000)
     .option('--allowed-host <names>', 'comma-separated Host names (name or name:port) accepted besides the bound address, localhost, 127.0.0.1 and [::1] (DNS rebinding guard)')
-    .action(async (opts: { host: string; port: number; token?: string; cors?: string; queryRowLimit: number; queryTimeoutMs: number; queryByteLimit: number; bodyLimit: number; allowedHost?: string }, cmd: Command) => {
+    .action(async (opts: { host: string; port: number; token?: string; cors?: string; queryRowLimit: number; queryTimeoutMs: number; queryByteLimit: number; bodyLimit: number; ingestMaxRows: number; allowedHost?: string }, cmd: Command) => {
       // The server's DuckDB can reach no file but its own, and a query cannot turn that back on.
       await withStore(cmd, 'write', async (store) => {
         const token = opts.token ?? process.env.BROWSER_POOL_TOKEN;
@@ -28,6 +29,7 @@ export function registerServeCommand(program: Command, io: Io): void {
           queryTimeoutMs: opts.queryTimeoutMs,
           queryByteLimit: opts.queryByteLimit,
           bodyLimit: opts.bodyLimit,
+          ingestMaxRows: opts.ingestMaxRows,
           ...(opts.allowedHost === undefined ? {} : { allowedHosts: opts.allowedHost.split(',').map((h) => h.trim()).filter((h) => h !== '') }),
           ...(opts.cors === undefined ? {} : { corsOrigins: opts.cors.split(',') }),
         });

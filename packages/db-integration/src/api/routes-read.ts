@@ -29,7 +29,7 @@ const queryBody = z.object({
 }).strict();
 
 const ENDPOINTS = [
-  'GET /health', 'GET|POST /performance', 'GET /performance/comparison/:model', 'GET|POST /compatibility', 'GET|POST /integration',
+  'GET /health', 'GET|POST /performance', 'GET /performance/comparison/:model', 'GET|POST /compatibility', 'GET|POST /integration', 'POST /ingest',
   'POST /query', 'GET /hardware', 'GET /models', 'GET /regressions', 'POST /regressions/:id/status', 'GET /recommendations', 'GET /reports/:kind', 'GET /metrics', 'GET /openapi.json',
 ];
 

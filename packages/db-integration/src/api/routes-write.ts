@@ -14,8 +14,8 @@ import { schemaOf, singleOrBatch } from './zod-routes';
 
 const outcomeSchema = schemaOf(z.object({ inserted: z.number().int(), duplicates: z.number().int() }));
 
-/** Writes share one connection: one batch's transaction at a time. */
-function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
+/** Writes share one connection: one batch's transaction at a time (`/ingest` shares the same queue). */
+export function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(fn: () => Promise<T>) => {
     const next = tail.then(fn, fn);
@@ -25,7 +25,7 @@ function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 export function registerWriteRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const exclusive = serialized();
+  const { exclusive } = ctx;
   const route = <S extends z.ZodType>(url: string, table: string, summary: string, item: S, insert: (store: Store, rows: z.output<S>[]) => Promise<InsertOutcome>) => {
     const body = batchOf(item);
     app.post(url, {

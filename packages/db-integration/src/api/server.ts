@@ -17,10 +17,12 @@ import type { Store } from '../store/store';
 import { ALLOWED_STATEMENTS } from '../tools/read-only-sql';
 import { useHostCheck } from './host-check';
 import { type ErrorDetails, fastifyDetails, HttpError, messageOf } from './http-errors';
+import { DEFAULT_INGEST_MAX_ROWS } from './ingest-schema';
 import { MAX_BODY_DEPTH, useJsonBodyParser } from './json-body';
 import { Metrics } from './metrics';
+import { registerIngestRoute } from './routes-ingest';
 import { registerReadRoutes } from './routes-read';
-import { registerWriteRoutes } from './routes-write';
+import { registerWriteRoutes, serialized } from './routes-write';
 import { useZodValidation } from './zod-routes';
 
 export interface ApiOptions {
@@ -42,6 +44,8 @@ export interface ApiOptions {
   allowedHosts?: string[];
   /** Origins allowed by CORS. @default none (CORS off) */
   corsOrigins?: string[];
+  /** Most results in one `POST /ingest` batch (more: 413 E_BATCH_TOO_LARGE). @default 5000 */
+  ingestMaxRows?: number;
 }
 
 export interface ListenOptions {
@@ -60,6 +64,8 @@ export interface ApiContext {
   queryByteLimit: number;
   /** onRequest hook of mutating routes: runs before the body is read, so a write without the token is 401 whatever it sends. */
   requireToken: (request: FastifyRequest) => Promise<void>;
+  /** Runs write transactions one at a time (they share the store's connection). */
+  exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 const STATUS: Partial<Record<string, number>> = {
@@ -89,10 +95,11 @@ const DB_EXPECTED: Partial<Record<string, string>> = {
 };
 
 /** The limits a caller must respect, stated once for the OpenAPI document and the error messages. */
-export function apiLimits(o: { bodyLimit: number; queryRowLimit: number; queryByteLimit: number; queryTimeoutMs: number }): Record<string, number | string> {
+export function apiLimits(o: { bodyLimit: number; queryRowLimit: number; queryByteLimit: number; queryTimeoutMs: number; ingestMaxRows: number }): Record<string, number | string> {
   return {
     bodyBytes: o.bodyLimit,
     batchResults: 10_000,
+    ingestBatchResults: o.ingestMaxRows,
     bodyJsonDepth: MAX_BODY_DEPTH,
     jsonFieldDepth: 8,
     jsonFieldBytes: 65_536,
@@ -110,6 +117,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const queryRowLimit = options.queryRowLimit ?? 10_000;
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
   const queryByteLimit = options.queryByteLimit ?? 32 * 1024 * 1024;
+  const ingestMaxRows = options.ingestMaxRows ?? DEFAULT_INGEST_MAX_ROWS;
   // Caller SQL runs on this instance: from here on it can reach no file but its own and change no setting.
   await options.store.lockDown();
   const app = Fastify({
@@ -124,7 +132,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   useZodValidation(app);
   useJsonBodyParser(app);
   const metrics = new Metrics();
-  const limits = apiLimits({ bodyLimit, queryRowLimit, queryByteLimit, queryTimeoutMs });
+  const limits = apiLimits({ bodyLimit, queryRowLimit, queryByteLimit, queryTimeoutMs, ingestMaxRows });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -180,9 +188,11 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
       }
       return Promise.resolve();
     },
+    exclusive: serialized(),
   };
   registerReadRoutes(app, context);
   registerWriteRoutes(app, context);
+  registerIngestRoute(app, context, ingestMaxRows);
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;
 }

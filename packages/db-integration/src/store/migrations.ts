@@ -373,6 +373,18 @@ CREATE TABLE page_worker_events (
 );
 CREATE INDEX page_worker_events_connection ON page_worker_events (connection_id, worker_index);`;
 
+// Idempotency keys of REST ingest batches (`POST /ingest`): a batch retried with its key is stored once, and the
+// retry gets the first answer back; the same key with another body is refused (409).
+const INGEST_BATCHES = `
+CREATE TABLE ingest_batches (
+  idempotency_key VARCHAR PRIMARY KEY,
+  body_sha256 VARCHAR NOT NULL,      -- of the validated batch, keys sorted
+  received_at TIMESTAMP NOT NULL,
+  source VARCHAR,                    -- the sender's name for itself (X-Ingest-Source), when given
+  rows INTEGER NOT NULL,             -- results in the batch
+  outcome JSON NOT NULL              -- the answer sent the first time
+);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
@@ -381,6 +393,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'dedupe keys of external results', sql: DEDUPE },
   { version: 5, name: 'legacy result fields: metadata, compatibility status/score, power and availability keys', sql: LEGACY_FIELDS },
   { version: 6, name: 'page worker events', sql: PAGE_WORKER_EVENTS },
+  { version: 7, name: 'ingest batch idempotency keys', sql: INGEST_BATCHES },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
