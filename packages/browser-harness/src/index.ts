@@ -4,6 +4,7 @@ export * from './node/connection';
 export * from './node/drivers/chromium';
 export * from './node/drivers/firefox';
 export * from './node/drivers/remote';
+export * from './node/drivers/remote-firefox';
 export * from './node/drivers/types';
 export * from './node/harness';
 export * from './node/page-server';

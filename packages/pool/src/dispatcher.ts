@@ -3,8 +3,6 @@
  * launching connection until the deadline), the run on the chosen connection, retries elsewhere after connection
  * faults, and the events that record it. The pool owns connections and models; this owns what happens to a request.
  */
-import type { EventEmitter } from 'node:events';
-
 import {
   type BrowserPoolError,
   ClosedError,
@@ -14,7 +12,6 @@ import {
   type TensorMap,
 } from '@browser-pool/browser-harness';
 
-import type { PoolEvents } from './events';
 import type { EmitPoolEvent, Fleet } from './fleet';
 import { normalizeInputs } from './inputs';
 import type { HandleRunOptions, InferenceResult } from './model-handle';
@@ -30,8 +27,6 @@ export interface DispatcherDeps {
   /** The fleet while the pool is ready; undefined once it closed. */
   fleet: () => Fleet | undefined;
   emit: EmitPoolEvent;
-  /** Where `connection:up` and `recovery` are heard (the pool itself). */
-  events: Pick<EventEmitter<PoolEvents>, 'on' | 'off'>;
   /** Told of each `E_WORKER_LOST`, so the page's worker replacement is reported (see WorkerWatch). */
   onWorkerLost?: (connection: PoolConnection) => void;
 }
@@ -220,34 +215,31 @@ export class Dispatcher {
   }
 
   /**
-   * Waits for a connection to come up (or a replacement to be promoted) while one is being launched; throws
-   * `E_NO_CONNECTION` when none is, or when the deadline passes.
+   * Waits while a connection is being launched or a host reconnects, waking at every change of the fleet (one shared
+   * waiter list: no listener per request). Throws `E_NO_CONNECTION` when nothing is on its way, when the deadline
+   * passes, or at once when no launch is in flight and the next reconnect attempt is due after the deadline (then
+   * carrying the last launch error as its cause).
    */
   private async waitForRoute(model: PoolModel, exclude: ReadonlySet<string>, deadline: number): Promise<void> {
-    const pendingLaunches = this.deps.fleet()?.pendingLaunches ?? 0;
+    const fleet = this.deps.fleet();
     const remaining = deadline - Date.now();
-    if (pendingLaunches === 0 || remaining <= 0) {
-      const why = remaining <= 0 ? 'deadline passed while waiting for a connection' : 'no connection is ready and none is being launched';
-      throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}`, {
-        details: { excluded: [...exclude], unavailable: Object.fromEntries(this.deps.fleet()?.unavailable ?? []) },
+    const outlook = fleet?.outlook();
+    const lastError = outlook?.lastError;
+    let why: string | undefined;
+    if (remaining <= 0) {
+      why = 'deadline passed while waiting for a connection';
+    } else if ((fleet?.pendingLaunches ?? 0) === 0) {
+      why = 'no connection is ready and none is being launched';
+    } else if (outlook !== undefined && outlook.launching === 0 && outlook.nextAttemptAt !== undefined && outlook.nextAttemptAt > deadline) {
+      why = `every host is backing off; the next attempt is in ${Math.round(outlook.nextAttemptAt - Date.now())} ms, after this request's deadline`;
+    }
+    if (why !== undefined) {
+      throw new NoConnectionError(`no connection can take "${model.entry.name}": ${why}${lastError === undefined ? '' : ` (last launch error: ${lastError.message})`}`, {
+        cause: lastError,
+        details: { excluded: [...exclude], unavailable: Object.fromEntries(fleet?.unavailable ?? []), lastLaunchError: lastError?.code },
       });
     }
-    await this.waitForConnectionUp(remaining);
-  }
-
-  private waitForConnectionUp(timeoutMs: number): Promise<void> {
-    const { events } = this.deps;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        events.off('connection:up', done);
-        events.off('recovery', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      events.on('connection:up', done);
-      events.on('recovery', done);
-    });
+    await fleet?.waitForChange(remaining);
   }
 }
 

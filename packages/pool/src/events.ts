@@ -69,5 +69,11 @@ export interface PoolEvents {
       respawns: number;
     },
   ];
+  /** A host (capacity source) was added, began draining, or was removed once its last connection closed. */
+  'host:state': [{ hostId: string; browser: BrowserKind; state: 'added' | 'draining' | 'removed'; reason: string }];
+  /** A host's launch or reconnect failed; the next attempt comes after `delayMs` (capped exponential backoff). */
+  'host:retry': [{ hostId: string; browser: BrowserKind; attempt: number; delayMs: number; code: string; reason: string }];
+  /** A discovery listing (file, DNS): hosts joined and drained, or why the listing failed (hosts then unchanged). */
+  discovery: [{ source: string; ok: boolean; hosts: number; added: string[]; drained: string[]; error: string | undefined }];
   recovery: [{ browser: BrowserKind; lostConnectionId: string; replacementId: string | undefined; recoveryMs: number; ok: boolean; reason: string }];
 }

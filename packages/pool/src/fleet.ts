@@ -1,7 +1,9 @@
 /**
- * The pool's connections over their lifetime: launching them (with a breaker each), holding warm spares, noticing a
- * loss, and replacing it (by promoting a spare, else by relaunching the same browser). Routing and running requests
- * are not its business; it tells the pool what happened through typed events.
+ * The pool's connections over their lifetime, per host (capacity source): launching them (with a breaker each),
+ * holding warm spares, noticing a loss, and replacing it (by promoting a spare, else by relaunching or reconnecting
+ * on the same host, retried with capped, jittered exponential backoff for as long as the host is configured).
+ * Routing and running requests are not its business; it tells the pool what happened through typed events, and
+ * wakes waiting requests through one shared waiter list (no listener per request).
  */
 import {
   type BrowserHarness,
@@ -12,23 +14,72 @@ import {
 
 import { OpossumBreaker } from './breaker';
 import type { PoolEvents } from './events';
+import { backoffDelay, type HostSource, localHost } from './hosts';
 import type { ResolvedPoolOptions } from './options';
 import { PoolConnection } from './pool-connection';
 
 export type EmitPoolEvent = <K extends keyof PoolEvents>(name: K, ...args: PoolEvents[K]) => void;
 
+type HostState = { kind: 'active' } | { kind: 'draining'; reason: string };
+
+interface HostRecord {
+  source: HostSource;
+  state: HostState;
+  /** Connections lost and not yet replaced, with when and why (a replacement is owed for each). */
+  owed: { lostId: string; at: number; reason: string }[];
+  /** Failed attempts in a row (sets the backoff). */
+  failures: number;
+  /** The scheduled next attempt, while backing off. */
+  retry: { at: number; timer: NodeJS.Timeout; wake: () => void } | undefined;
+  /** Whether its reconnect loop runs. */
+  recovering: boolean;
+  lastError: BrowserPoolError | undefined;
+}
+
+/** One host as `pool.hosts()` reports it. */
+export interface HostInfo {
+  id: string;
+  browser: BrowserKind;
+  state: 'active' | 'draining';
+  remote: boolean;
+  /** Open connections routing may use (any state), spares excluded. */
+  connections: number;
+  spares: number;
+  /** Connections lost and not yet replaced (reconnect attempts continue while > 0). */
+  owed: number;
+  /** Failed launch or reconnect attempts in a row. */
+  failures: number;
+  /** When the next attempt is due (epoch ms), while backing off. */
+  nextAttemptAt: number | undefined;
+  lastError: string | undefined;
+}
+
+/** What a request waiting for a connection can expect (see `Dispatcher.waitForRoute`). */
+export interface WaitOutlook {
+  /** Launches in flight, plus replacements promised once a draining connection has closed. */
+  launching: number;
+  /** The earliest scheduled reconnect attempt (epoch ms), if hosts are backing off. */
+  nextAttemptAt: number | undefined;
+  lastError: BrowserPoolError | undefined;
+}
+
 export class Fleet {
   private readonly active = new Map<string, PoolConnection>();
-  /** Ready connections held back from routing, promoted when a connection of their browser is lost. */
+  /** Ready connections held back from routing, promoted when a connection of their host is lost. */
   private readonly spares: PoolConnection[] = [];
-  /** Browsers that could not be launched, with why (routing falls back past them). */
+  private readonly hosts = new Map<string, HostRecord>();
+  /** The host of each connection and spare. */
+  private readonly hostOf = new Map<string, HostRecord>();
+  /** Browsers that could not be launched anywhere, with why (routing falls back past them). */
   readonly unavailable = new Map<BrowserKind, string>();
-  private readonly launching = new Map<BrowserKind, number>();
+  private readonly launching = new Map<HostRecord, number>();
   private readonly drops = new Map<BrowserKind, number>();
   private readonly recycling = new Set<string>();
   /** Replacements that start when a draining connection has closed (drain-first recycling). */
   private promised = 0;
   private closed = false;
+  /** Requests waiting for a change (a connection up, a launch failed, a host added or drained): woken together. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly harness: BrowserHarness,
@@ -45,9 +96,48 @@ export class Fleet {
     return this.active.get(id);
   }
 
-  /** Launches in progress, plus replacements promised to start once a draining connection has closed. */
+  /** The id of the host a connection runs on ('' once it is gone). */
+  hostIdOf(connectionId: string): string {
+    return this.hostOf.get(connectionId)?.source.id ?? '';
+  }
+
+  /** Launches in progress, promised replacements, and replacements hosts still owe (their reconnects go on). */
   get pendingLaunches(): number {
-    return [...this.launching.values()].reduce((a, b) => a + b, 0) + this.promised;
+    let owed = 0;
+    for (const h of this.hosts.values()) {
+      owed += h.state.kind === 'active' ? h.owed.length : 0;
+    }
+    return [...this.launching.values()].reduce((a, b) => a + b, 0) + this.promised + owed;
+  }
+
+  outlook(): WaitOutlook {
+    let nextAttemptAt: number | undefined;
+    let lastError: BrowserPoolError | undefined;
+    for (const h of this.hosts.values()) {
+      if (h.retry !== undefined && h.state.kind === 'active') {
+        nextAttemptAt = Math.min(nextAttemptAt ?? Infinity, h.retry.at);
+      }
+      lastError = h.lastError ?? lastError;
+    }
+    return { launching: [...this.launching.values()].reduce((a, b) => a + b, 0) + this.promised, nextAttemptAt, lastError };
+  }
+
+  /** Resolves at the next change of the fleet, or after `timeoutMs`. One shared list, never an event listener. */
+  waitForChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      this.waiters.add(done);
+    });
+  }
+
+  /** Waiting requests, for tests and stats. */
+  get waiting(): number {
+    return this.waiters.size;
   }
 
   /** Whether a recycle of this connection is under way (it is never recycled twice). */
@@ -55,71 +145,110 @@ export class Fleet {
     return this.recycling.has(id);
   }
 
+  get spareCount(): number {
+    return this.spares.length;
+  }
+
+  hostList(): HostInfo[] {
+    return [...this.hosts.values()].map((h) => ({
+      id: h.source.id,
+      browser: h.source.browser,
+      state: h.state.kind,
+      remote: h.source.remote,
+      connections: this.all.filter((c) => this.hostOf.get(c.id) === h).length,
+      spares: this.spares.filter((c) => this.hostOf.get(c.id) === h).length,
+      owed: h.owed.length,
+      failures: h.failures,
+      nextAttemptAt: h.retry?.at,
+      lastError: h.lastError?.message,
+    }));
+  }
+
   /**
    * Replaces `pc` once, whatever asks how often: the replacement first when the maximum leaves room for it (capacity
    * never dips), else drain first and launch after (the maximum holds; requests wait for the replacement).
    */
   recycle(pc: PoolConnection, reason: string): void {
-    if (this.closed || this.recycling.has(pc.id) || !this.active.has(pc.id)) {
+    const host = this.hostOf.get(pc.id);
+    if (this.closed || host === undefined || this.recycling.has(pc.id) || !this.active.has(pc.id)) {
       return;
     }
     this.recycling.add(pc.id);
     this.emit('scaling', { action: 'recycle', browser: pc.browser, connectionId: pc.id, reason, connections: this.active.size });
     const replacing = `replacing ${pc.id}: ${reason}`;
     if (this.active.size + this.pendingLaunches < this.options.scaling.maxConnections) {
-      void this.launch(pc.browser, replacing).then(() => pc.drain(reason));
+      void this.launchOn(host, replacing).then(() => pc.drain(reason));
       return;
     }
     this.promised++;
     void pc.drain(reason).then(() => {
       this.promised--;
-      return this.launch(pc.browser, replacing);
+      return this.launchOn(host, replacing);
     });
   }
 
-  get spareCount(): number {
-    return this.spares.length;
-  }
-
-  /** One connection per entry of `browsers`, then the configured spares; fails when no browser starts at all. */
-  async start(browsers: readonly BrowserKind[]): Promise<void> {
-    await Promise.all(browsers.map((b) => this.launch(b, 'initial')));
-    const kinds = [...new Set(browsers)].filter((b) => !this.unavailable.has(b));
-    await Promise.all(kinds.flatMap((b) => Array.from({ length: this.options.scaling.spareConnections }, () => this.launch(b, 'spare', true))));
+  /**
+   * The local browsers (one connection per entry of `browsers`) and the remote hosts, then the configured spares.
+   * Fails when nothing started at all; remote hosts that did not answer keep being retried in the background.
+   */
+  async start(browsers: readonly BrowserKind[], remote: readonly HostSource[]): Promise<void> {
+    const locals = browsers.map((b) => this.ensureHost(localHost(b)));
+    await Promise.all([...locals.map((h) => this.launchOn(h, 'initial')), ...remote.map((s) => this.addHost(s, 'initial'))]);
+    const started = [...this.hosts.values()].filter((h) => this.countOn(h) > 0);
+    await Promise.all(started.flatMap((h) => Array.from({ length: this.options.scaling.spareConnections }, () => this.launchOn(h, 'spare', true))));
     if (this.active.size === 0) {
       throw new BrowserUnavailableError(`no browser could be started: ${[...this.unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`);
     }
   }
 
-  /** Launches a connection of `browser`; resolves undefined (after a `browser:unavailable` event) when it cannot. */
-  async launch(browser: BrowserKind, reason: string, asSpare = false): Promise<PoolConnection | undefined> {
-    if (this.closed) {
-      return undefined;
+  /**
+   * Adds a host and opens its first connection; when that fails the host keeps being retried with backoff (until
+   * drained). Resolves after the first attempt. Adding a known id again is a no-op.
+   */
+  async addHost(source: HostSource, reason = 'host added'): Promise<void> {
+    if (this.closed || this.hosts.has(source.id)) {
+      return;
     }
-    this.launching.set(browser, (this.launching.get(browser) ?? 0) + 1);
-    const start = performance.now();
-    try {
-      const connection = await this.harness.launch(browser);
-      if (this.closed) {
-        await connection.close();
-        return undefined;
-      }
-      this.unavailable.delete(browser);
-      const pc = this.wrap(connection);
-      if (asSpare) {
-        this.spares.push(pc);
-        return pc;
-      }
-      this.activate(pc, performance.now() - start, reason);
-      return pc;
-    } catch (error) {
-      const e = error instanceof BrowserPoolError ? error : new BrowserUnavailableError((error as Error).message);
-      this.unavailable.set(browser, e.message);
-      this.emit('browser:unavailable', { browser, code: e.code, reason: e.message });
-      return undefined;
-    } finally {
-      this.launching.set(browser, (this.launching.get(browser) ?? 1) - 1);
+    const host = this.ensureHost(source);
+    this.emit('host:state', { hostId: source.id, browser: source.browser, state: 'added', reason });
+    const pc = await this.launchOn(host, reason);
+    if (pc === undefined && host.state.kind === 'active') {
+      this.owe(host, { lostId: '', at: performance.now(), reason: 'first connection failed' });
     }
+  }
+
+  /**
+   * Takes a host out: no new connections, reconnects stop, its connections drain (requests in flight finish) and
+   * close. Resolves once they have; unknown ids resolve at once.
+   */
+  async drainHost(id: string, reason: string): Promise<void> {
+    const host = this.hosts.get(id);
+    if (host === undefined || host.state.kind === 'draining') {
+      return;
+    }
+    host.state = { kind: 'draining', reason };
+    this.cancelRetry(host);
+    this.emit('host:state', { hostId: id, browser: host.source.browser, state: 'draining', reason });
+    const spares = this.spares.filter((s) => this.hostOf.get(s.id) === host);
+    spares.forEach((s) => this.spares.splice(this.spares.indexOf(s), 1));
+    await Promise.all([
+      ...this.all.filter((c) => this.hostOf.get(c.id) === host).map((c) => c.drain(`host ${id} drained: ${reason}`)),
+      ...spares.map((s) => s.drain(`host ${id} drained: ${reason}`)),
+    ]);
+    this.removeHostIfEmpty(host);
+    this.notify();
+  }
+
+  /**
+   * Launches a connection of `browser` on the host of that kind with the fewest connections (not backing off, if
+   * one is not); a local host is made for a kind that has none. Resolves undefined when it could not.
+   */
+  launch(browser: BrowserKind, reason: string): Promise<PoolConnection | undefined> {
+    const candidates = [...this.hosts.values()].filter((h) => h.source.browser === browser && h.state.kind === 'active');
+    const host =
+      candidates.sort((a, b) => Number(a.retry !== undefined) - Number(b.retry !== undefined) || this.countOn(a) - this.countOn(b))[0] ??
+      this.ensureHost(localHost(browser));
+    return this.launchOn(host, reason);
   }
 
   /**
@@ -129,11 +258,14 @@ export class Fleet {
   quarantine(pc: PoolConnection, reason: string): void {
     pc.quarantine(reason);
     this.emit('connection:quarantine', { connectionId: pc.id, browser: pc.browser, state: 'quarantined', reason });
-    void this.launch(pc.browser, `replacing quarantined ${pc.id}`).then((replacement) => {
-      if (replacement !== undefined && pc.state.kind === 'quarantined') {
-        void pc.drain(`replaced by ${replacement.id} after: ${reason}`);
-      }
-    });
+    const host = this.hostOf.get(pc.id);
+    void (host === undefined ? this.launch(pc.browser, `replacing quarantined ${pc.id}`) : this.launchOn(host, `replacing quarantined ${pc.id}`)).then(
+      (replacement) => {
+        if (replacement !== undefined && pc.state.kind === 'quarantined') {
+          void pc.drain(`replaced by ${replacement.id} after: ${reason}`);
+        }
+      },
+    );
   }
 
   /** Puts a quarantined connection back into routing. */
@@ -144,12 +276,81 @@ export class Fleet {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const h of this.hosts.values()) {
+      this.cancelRetry(h);
+    }
     const all = [...this.active.values(), ...this.spares.splice(0)];
     this.active.clear();
+    this.notify();
     await Promise.all(all.map((c) => c.close().catch(() => undefined)));
   }
 
-  private wrap(connection: Awaited<ReturnType<BrowserHarness['launch']>>): PoolConnection {
+  // ---- internals ----
+
+  private ensureHost(source: HostSource): HostRecord {
+    const known = this.hosts.get(source.id);
+    if (known !== undefined) {
+      return known;
+    }
+    const host: HostRecord = { source, state: { kind: 'active' }, owed: [], failures: 0, retry: undefined, recovering: false, lastError: undefined };
+    this.hosts.set(source.id, host);
+    return host;
+  }
+
+  private countOn(host: HostRecord): number {
+    let n = this.launching.get(host) ?? 0;
+    for (const c of this.active.values()) {
+      n += this.hostOf.get(c.id) === host ? 1 : 0;
+    }
+    return n;
+  }
+
+  private notify(): void {
+    for (const wake of [...this.waiters]) {
+      wake();
+    }
+  }
+
+  /** Launches one connection on `host`; resolves undefined (after a `browser:unavailable` event) when it cannot. */
+  private async launchOn(host: HostRecord, reason: string, asSpare = false): Promise<PoolConnection | undefined> {
+    if (this.closed || host.state.kind !== 'active') {
+      return undefined;
+    }
+    const browser = host.source.browser;
+    this.launching.set(host, (this.launching.get(host) ?? 0) + 1);
+    const start = performance.now();
+    try {
+      const connection = await this.harness.launch(browser, host.source.driver);
+      if (this.closed || host.state.kind !== 'active') {
+        await connection.close();
+        return undefined;
+      }
+      this.unavailable.delete(browser);
+      host.failures = 0;
+      host.lastError = undefined;
+      const pc = this.wrap(connection, host);
+      if (asSpare) {
+        this.spares.push(pc);
+        return pc;
+      }
+      this.activate(pc, performance.now() - start, reason);
+      return pc;
+    } catch (error) {
+      const e = error instanceof BrowserPoolError ? error : new BrowserUnavailableError((error as Error).message);
+      host.failures++;
+      host.lastError = e;
+      if (!this.all.some((c) => c.browser === browser && c.accepting)) {
+        this.unavailable.set(browser, e.message);
+      }
+      this.emit('browser:unavailable', { browser, code: e.code, reason: e.message });
+      return undefined;
+    } finally {
+      this.launching.set(host, (this.launching.get(host) ?? 1) - 1);
+      this.notify();
+    }
+  }
+
+  private wrap(connection: Awaited<ReturnType<BrowserHarness['launch']>>, host: HostRecord): PoolConnection {
     const o = this.options;
     const breaker = new OpossumBreaker(`connection ${connection.id}`, {
       errorThresholdPercentage: o.breaker.errorThresholdPercentage,
@@ -166,6 +367,7 @@ export class Fleet {
       o.scaling.recycleAboveMemoryMB * 1024 * 1024,
       { afterInferences: o.scaling.recycleAfterInferences, onWorn: (reason) => this.recycle(pc, reason) },
     );
+    this.hostOf.set(pc.id, host);
     pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser: pc.browser, state }));
     connection.onClose((cause) => this.onClosed(pc, cause));
     return pc;
@@ -181,17 +383,20 @@ export class Fleet {
       launchMs,
       reason,
     });
+    this.notify();
   }
 
   private onClosed(pc: PoolConnection, cause: BrowserPoolError): void {
-    const expected = pc.planned || this.closed;
+    const host = this.hostOf.get(pc.id);
+    this.hostOf.delete(pc.id);
+    const expected = pc.planned || this.closed || host?.state.kind === 'draining';
     const spareAt = this.spares.indexOf(pc);
     if (spareAt >= 0) {
       // A spare died unused: replace it quietly.
       this.spares.splice(spareAt, 1);
       void pc.close().catch(() => undefined);
-      if (!expected) {
-        void this.launch(pc.browser, 'spare', true);
+      if (!expected && host !== undefined) {
+        void this.launchOn(host, 'spare', true);
       }
       return;
     }
@@ -200,33 +405,102 @@ export class Fleet {
     // The socket is gone but the browser may live on (a hung page): close it so it frees its CPU and memory.
     void pc.close().catch(() => undefined);
     this.emit('connection:down', { connectionId: pc.id, browser: pc.browser, code: cause.code, reason: cause.message, expected });
-    if (!expected) {
-      this.replace(pc, cause);
+    if (!expected && host !== undefined) {
+      this.replace(pc, host, cause);
+    } else if (host !== undefined) {
+      this.removeHostIfEmpty(host);
     }
+    this.notify();
   }
 
-  /** Unplanned loss: promote a spare at once, else relaunch the same browser; requests retry elsewhere or wait. */
-  private replace(lost: PoolConnection, cause: BrowserPoolError): void {
+  /** Unplanned loss: promote a spare of the same host at once, else owe a replacement (reconnects until one is up). */
+  private replace(lost: PoolConnection, host: HostRecord, cause: BrowserPoolError): void {
     this.drops.set(lost.browser, (this.drops.get(lost.browser) ?? 0) + 1);
-    const start = performance.now();
-    const recovered = (replacement: PoolConnection | undefined): void => {
-      this.emit('recovery', {
-        browser: lost.browser,
-        lostConnectionId: lost.id,
-        replacementId: replacement?.id,
-        recoveryMs: performance.now() - start,
-        ok: replacement !== undefined,
-        reason: cause.message,
-      });
-    };
-    const spare = this.spares.find((s) => s.browser === lost.browser && s.accepting);
+    const spare = this.spares.find((s) => this.hostOf.get(s.id) === host && s.accepting);
     if (spare === undefined) {
-      void this.launch(lost.browser, `replacing ${lost.id}`).then(recovered);
+      this.owe(host, { lostId: lost.id, at: performance.now(), reason: cause.message });
       return;
     }
     this.spares.splice(this.spares.indexOf(spare), 1);
     this.activate(spare, 0, `spare promoted to replace ${lost.id}`);
-    recovered(spare);
-    void this.launch(lost.browser, 'spare', true);
+    this.emit('recovery', { browser: lost.browser, lostConnectionId: lost.id, replacementId: spare.id, recoveryMs: 0, ok: true, reason: cause.message });
+    void this.launchOn(host, 'spare', true);
+  }
+
+  private owe(host: HostRecord, debt: HostRecord['owed'][number]): void {
+    host.owed.push(debt);
+    void this.reconnect(host);
+  }
+
+  /**
+   * One loop per host: relaunches (local) or reconnects (remote) until every owed connection is back, waiting a
+   * capped, jittered, doubling delay after each failure. Stops when the host is drained or the pool closes (owed
+   * losses are then reported as not recovered).
+   */
+  private async reconnect(host: HostRecord): Promise<void> {
+    if (host.recovering) {
+      return;
+    }
+    host.recovering = true;
+    try {
+      while (host.owed.length > 0 && host.state.kind === 'active' && !this.closed) {
+        const pc = await this.launchOn(host, `reconnect after ${host.owed[0]?.reason ?? 'loss'}`);
+        if (pc !== undefined) {
+          const debt = host.owed.shift();
+          if (debt !== undefined && debt.lostId !== '') {
+            this.emit('recovery', { browser: pc.browser, lostConnectionId: debt.lostId, replacementId: pc.id, recoveryMs: performance.now() - debt.at, ok: true, reason: debt.reason });
+          }
+          continue;
+        }
+        if (host.state.kind !== 'active' || this.closed) {
+          break;
+        }
+        const delayMs = backoffDelay(host.failures, this.options.reconnect);
+        this.emit('host:retry', {
+          hostId: host.source.id,
+          browser: host.source.browser,
+          attempt: host.failures,
+          delayMs: Math.round(delayMs),
+          code: host.lastError?.code ?? 'E_BROWSER_UNAVAILABLE',
+          reason: host.lastError?.message ?? 'launch failed',
+        });
+        await new Promise<void>((wake) => {
+          const timer = setTimeout(() => {
+            host.retry = undefined;
+            wake();
+          }, delayMs);
+          host.retry = { at: Date.now() + delayMs, timer, wake };
+          this.notify();
+        });
+      }
+    } finally {
+      host.recovering = false;
+      if (host.state.kind !== 'active' || this.closed) {
+        for (const debt of host.owed.splice(0).filter((d) => d.lostId !== '')) {
+          this.emit('recovery', { browser: host.source.browser, lostConnectionId: debt.lostId, replacementId: undefined, recoveryMs: performance.now() - debt.at, ok: false, reason: debt.reason });
+        }
+      }
+    }
+  }
+
+  private cancelRetry(host: HostRecord): void {
+    if (host.retry !== undefined) {
+      clearTimeout(host.retry.timer);
+      const { wake } = host.retry;
+      host.retry = undefined;
+      wake();
+    }
+  }
+
+  private removeHostIfEmpty(host: HostRecord): void {
+    if (host.state.kind !== 'draining' || this.hosts.get(host.source.id) !== host) {
+      return;
+    }
+    const left = [...this.hostOf.values()].some((h) => h === host) || (this.launching.get(host) ?? 0) > 0;
+    if (!left) {
+      this.hosts.delete(host.source.id);
+      this.launching.delete(host);
+      this.emit('host:state', { hostId: host.source.id, browser: host.source.browser, state: 'removed', reason: host.state.reason });
+    }
   }
 }

@@ -50,6 +50,7 @@ export class Maintenance {
       connections: conns.map((c) => ({
         id: c.id,
         browser: c.browser,
+        host: this.fleet.hostIdOf(c.id),
         // A connection being recycled is neither scaled nor recycled again.
         ready: c.accepting && !this.fleet.isRecycling(c.id),
         outstanding: c.outstanding,

@@ -11,6 +11,8 @@ import {
 import { MODEL_TYPES, ModelCatalogue, type ModelType } from '@browser-pool/models';
 
 import type { PoolDatabase } from './database';
+import type { HostDiscovery } from './discovery';
+import { assertDriver, type HostSource, type HostSpec, type ReconnectOptions, resolveHost } from './hosts';
 import type { RoutingPolicy } from './routing/policy';
 
 /**
@@ -68,8 +70,21 @@ export interface HealthOptions {
 }
 
 export interface PoolOptions {
-  /** Browsers to open, one connection each at start. @default ['chromium'] */
+  /**
+   * Local browsers to open, one connection each at start. @default ['chromium'], or [] (no local browser) when
+   * `hosts` or `discovery` is given
+   */
   browsers?: BrowserKind[];
+  /**
+   * Remote browser hosts, each its own capacity source (connections, breakers, reconnect backoff): Playwright
+   * browser servers (Chromium) and WebDriver BiDi endpoints (Firefox). More can join with `pool.addHost()`.
+   * @default []
+   */
+  hosts?: HostSpec[];
+  /** Hosts joined and drained at runtime from a file or DNS (`fileHosts`, `dnsHosts`). @default none */
+  discovery?: HostDiscovery;
+  /** Backoff between launch/reconnect attempts after a loss; attempts go on while the host is configured. */
+  reconnect?: ReconnectOptions;
   /** Browser preference per model type, best first. @default {@link DEFAULT_BROWSER_PREFERENCE} */
   browserPreference?: Partial<Record<ModelType, BrowserKind[]>>;
   /** Models `getModel` can name. @default ModelCatalogue.default() */
@@ -118,6 +133,9 @@ export interface PoolOptions {
 
 export interface ResolvedPoolOptions {
   browsers: BrowserKind[];
+  hosts: HostSource[];
+  discovery: HostDiscovery | undefined;
+  reconnect: Required<ReconnectOptions>;
   browserPreference: Record<ModelType, BrowserKind[]>;
   catalogue: ModelCatalogue;
   backends: Backend[];
@@ -170,17 +188,67 @@ export function listOf<T extends string>(field: string, value: unknown, allowed:
   return value as T[];
 }
 
+/** Drivers per browser kind: each must be one driver object of that kind (several endpoints go in `hosts`). */
+function checkDrivers(field: string, drivers: unknown): void {
+  if (drivers === undefined) {
+    return;
+  }
+  if (typeof drivers !== 'object' || drivers === null || Array.isArray(drivers)) {
+    throw new InvalidOptionsError(`option ${field} must be an object of one driver per browser kind, got ${JSON.stringify(drivers)}`);
+  }
+  for (const [kind, driver] of Object.entries(drivers)) {
+    if (!(BROWSER_KINDS as readonly string[]).includes(kind)) {
+      throw new InvalidOptionsError(`option ${field} has unknown browser kind "${kind}" (expected ${BROWSER_KINDS.join(' | ')})`);
+    }
+    assertDriver(`option ${field}.${kind}`, driver);
+    if (driver.kind !== kind) {
+      throw new InvalidOptionsError(`option ${field}.${kind} is a driver of kind "${driver.kind}"; put it under "${driver.kind}"`);
+    }
+  }
+}
+
+function resolveHosts(hosts: unknown): HostSource[] {
+  if (hosts === undefined) {
+    return [];
+  }
+  if (!Array.isArray(hosts)) {
+    throw new InvalidOptionsError(`option hosts must be an array of { wsEndpoint, browser? } or { driver, id }, got ${JSON.stringify(hosts)}`);
+  }
+  const resolved = hosts.map((h, i) => resolveHost(h, `option hosts[${i}]`));
+  const ids = resolved.map((h) => h.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) {
+    throw new InvalidOptionsError(`option hosts lists "${dup}" twice; give each host once (or a distinct id)`);
+  }
+  return resolved;
+}
+
 export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptions {
-  const browsers = listOf('browsers', options.browsers, BROWSER_KINDS, ['chromium']);
+  checkDrivers('drivers', options.drivers);
+  checkDrivers('harness.drivers', options.harness?.drivers);
+  const hosts = resolveHosts(options.hosts);
+  if (options.discovery !== undefined && typeof (options.discovery as Partial<HostDiscovery>).list !== 'function') {
+    throw new InvalidOptionsError('option discovery must come from staticHosts(), fileHosts() or dnsHosts() (an object with list())');
+  }
+  const remoteOnly = hosts.length > 0 || options.discovery !== undefined;
+  const browsers =
+    remoteOnly && (options.browsers === undefined || (Array.isArray(options.browsers) && options.browsers.length === 0))
+      ? []
+      : listOf('browsers', options.browsers, BROWSER_KINDS, ['chromium']);
   const browserPreference = { ...DEFAULT_BROWSER_PREFERENCE };
   for (const type of MODEL_TYPES) {
     browserPreference[type] = listOf(`browserPreference.${type}`, options.browserPreference?.[type], BROWSER_KINDS, DEFAULT_BROWSER_PREFERENCE[type]);
   }
   const s = options.scaling ?? {};
-  const minConnections = intAtLeast('scaling.minConnections', s.minConnections, 1, browsers.length);
+  const minConnections = intAtLeast('scaling.minConnections', s.minConnections, 1, Math.max(1, browsers.length + hosts.length));
+  const r = options.reconnect ?? {};
+  const initialDelayMs = intAtLeast('reconnect.initialDelayMs', r.initialDelayMs, 1, 250);
   const b = options.breaker ?? {};
   return {
     browsers,
+    hosts,
+    discovery: options.discovery,
+    reconnect: { initialDelayMs, maxDelayMs: intAtLeast('reconnect.maxDelayMs', r.maxDelayMs, initialDelayMs, Math.max(initialDelayMs, 5000)) },
     browserPreference,
     catalogue: options.catalogue ?? ModelCatalogue.default(),
     backends: listOf('backends', options.backends, BACKENDS, ['webgpu', 'wasm']),

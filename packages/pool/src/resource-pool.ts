@@ -23,7 +23,10 @@ import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } f
 import type { BrowserRecommendation, PerformanceReportRequest, PoolDatabase, VisualizationRequest } from './database';
 import { Dispatcher } from './dispatcher';
 import type { PoolEvents } from './events';
-import { type EmitPoolEvent, Fleet } from './fleet';
+import { type EmitPoolEvent, Fleet, type HostInfo } from './fleet';
+import { HostSync } from './host-sync';
+import { type HostSpec, resolveHost } from './hosts';
+import { knownWrongHitsOf } from './kernel-guard';
 import { KnownAnswer } from './known-answer';
 import { Maintenance } from './maintenance';
 import { ModelHandle } from './model-handle';
@@ -44,13 +47,18 @@ export interface GetModelOptions {
   sessionOptions?: SessionOptionsWire;
   /** Send model bytes over the socket instead of letting pages fetch them from the page server. @default false */
   inline?: boolean;
+  /**
+   * Load even on a backend where the model hits a known-wrong kernel (KNOWN_WRONG_KERNELS in @browser-pool/models);
+   * for tests that re-measure a case. @default false: such backends are skipped (E_KNOWN_WRONG_KERNEL if none is left)
+   */
+  allowKnownWrongKernels?: boolean;
   signal?: AbortSignal;
 }
 
 type PoolState =
   | { kind: 'created' }
   | { kind: 'starting'; ready: Promise<void> }
-  | { kind: 'ready'; harness: BrowserHarness; fleet: Fleet; maintenance: Maintenance }
+  | { kind: 'ready'; harness: BrowserHarness; fleet: Fleet; maintenance: Maintenance; sync: HostSync | undefined }
   | { kind: 'closed' };
 
 interface ModelRecord {
@@ -81,7 +89,6 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       policy: this.policy,
       fleet: () => this.fleetOrUndefined(),
       emit: this.emitTyped,
-      events: this,
       onWorkerLost: (pc) => this.workerWatch.lost(pc),
     });
   }
@@ -139,11 +146,13 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     const explicit = options.backends === undefined ? undefined : listOf('backends', options.backends, BACKENDS, this.options.backends);
     const { preference, backends, routing } = routingFor(entry, explicit, this.options);
     const sessionOptions = options.sessionOptions ?? {};
-    const key = modelKey(entry.name, backends, sessionOptions, options.inline === true);
+    const allowWrong = options.allowKnownWrongKernels === true;
+    const key = modelKey(entry.name, backends, sessionOptions, options.inline === true) + (allowWrong ? '|known-wrong-allowed' : '');
     let record = this.models.get(key);
     if (record === undefined) {
       const pageSource = await this.pageSource(harness, entry, options.inline === true);
-      record = { model: { key, entry, backends, sessionOptions, pageSource, preference, routing }, handles: 0 };
+      const knownWrong = allowWrong ? [] : await knownWrongHitsOf(entry);
+      record = { model: { key, entry, backends, sessionOptions, pageSource, preference, routing, knownWrong }, handles: 0 };
       this.models.set(key, record);
     }
     const { model } = record;
@@ -196,6 +205,30 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     }
   }
 
+  /**
+   * Adds a remote browser host (or any driver) at runtime: its first connection opens now; if it cannot, the host
+   * is retried with backoff until it answers or is drained. Resolves after that first attempt.
+   * @throws InvalidOptionsError for a malformed spec
+   */
+  async addHost(spec: HostSpec): Promise<void> {
+    const source = resolveHost(spec, 'addHost');
+    await this.ready();
+    await this.fleetOrUndefined()?.addHost(source);
+  }
+
+  /**
+   * Takes a host out of the pool: no new requests go to it, reconnects stop, requests in flight there finish, then
+   * its connections close. Resolves when they have. Local browsers are hosts too (`local-chromium`, ...).
+   */
+  async drainHost(id: string, reason = 'drained by the application'): Promise<void> {
+    await this.fleetOrUndefined()?.drainHost(id, reason);
+  }
+
+  /** Every host with its connections, state, owed reconnects and last error. */
+  hosts(): HostInfo[] {
+    return this.fleetOrUndefined()?.hostList() ?? [];
+  }
+
   /** Connections, utilization, queue depth, distribution per browser and model, errors. */
   stats(): PoolStats {
     const fleet = this.fleetOrUndefined();
@@ -221,6 +254,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       // start() sees the closed state and shuts what it opened.
       await state.ready.catch(() => undefined);
     } else if (state.kind === 'ready') {
+      state.sync?.stop();
       state.maintenance.stop();
       await state.fleet.close();
       await state.harness.close();
@@ -254,15 +288,22 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     const emit = this.emitTyped;
     const fleet = new Fleet(harness, this.options, emit);
     const maintenance = new Maintenance(fleet, this.options, this.knownAnswer, () => this.dispatcher.admitted, emit, this.workerWatch);
+    const discovery = this.options.discovery;
+    const sync = discovery === undefined ? undefined : new HostSync(discovery, fleet, emit);
     try {
-      this.state = { kind: 'ready', harness, fleet, maintenance };
+      this.state = { kind: 'ready', harness, fleet, maintenance, sync };
       await this.options.database?.attach(this);
-      await fleet.start(this.options.browsers);
+      // Discovered hosts count too: the start fails only when nothing at all could be connected.
+      const [started] = await Promise.allSettled([fleet.start(this.options.browsers, this.options.hosts), sync?.start()]);
+      if (started.status === 'rejected' && fleet.all.length === 0) {
+        throw started.reason;
+      }
       if (this.state.kind !== 'ready') {
         throw new ClosedError('pool was closed while it started');
       }
       maintenance.start();
     } catch (error) {
+      sync?.stop();
       await fleet.close();
       await harness.close();
       if (this.state.kind !== 'closed') {

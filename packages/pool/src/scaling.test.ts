@@ -4,7 +4,7 @@ import { planScaling, type ScalingInput } from './scaling';
 
 const options = { minConnections: 1, maxConnections: 3, scaleUpQueueDepth: 8, idleTimeoutMs: 60_000, cooldownMs: 5000, recycleAfterInferences: 0, recycleAboveMemoryMB: 0, intervalMs: 1000, spareConnections: 0 };
 const conn = (id: string, over: Partial<ScalingInput['connections'][number]> = {}): ScalingInput['connections'][number] => ({
-  id, browser: 'chromium', ready: true, outstanding: 0, lastActivityAt: 100_000, memoryBytes: undefined, ...over,
+  id, browser: 'chromium', host: 'local-chromium', ready: true, outstanding: 0, lastActivityAt: 100_000, memoryBytes: undefined, ...over,
 });
 const input = (over: Partial<ScalingInput>): ScalingInput => ({ now: 100_000, lastDecisionAt: 0, options, admitted: 0, launching: 0, connections: [conn('a')], ...over });
 
@@ -23,6 +23,12 @@ describe('planScaling', () => {
     const two = [conn('a'), conn('b', { lastActivityAt: 10_000 })];
     expect(planScaling(input({ connections: two }))).toMatchObject({ action: 'down', connectionId: 'b' });
     expect(planScaling(input({ connections: [conn('b', { lastActivityAt: 10_000 })] }))).toBeUndefined();
+  });
+  it('never closes the last connection of a host, however idle (each host keeps one)', () => {
+    const twoHosts = [conn('a', { host: 'ws://10.0.0.1:3000/b' }), conn('b', { host: 'ws://10.0.0.2:3000/b', lastActivityAt: 10_000 })];
+    expect(planScaling(input({ connections: twoHosts }))).toBeUndefined();
+    const third = conn('c', { host: 'ws://10.0.0.2:3000/b', lastActivityAt: 20_000 });
+    expect(planScaling(input({ connections: [...twoHosts, third] }))).toMatchObject({ action: 'down', connectionId: 'b' });
   });
   it('recycles a connection whose page heap passed the limit, never one whose memory is unknown', () => {
     const o = { ...options, recycleAboveMemoryMB: 64 };

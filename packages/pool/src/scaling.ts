@@ -14,6 +14,8 @@ export interface ScalingInput {
   connections: readonly {
     id: string;
     browser: BrowserKind;
+    /** The host (capacity source) it runs on: the last ready connection of a host is never scaled down. */
+    host: string;
     ready: boolean;
     outstanding: number;
     lastActivityAt: number;
@@ -51,7 +53,9 @@ export function planScaling(input: ScalingInput): ScalingPlan | undefined {
     }
   }
   if (total > o.minConnections && input.admitted === 0) {
-    const idle = ready.find((c) => c.outstanding === 0 && now - c.lastActivityAt > o.idleTimeoutMs);
+    const idle = ready.find(
+      (c) => c.outstanding === 0 && now - c.lastActivityAt > o.idleTimeoutMs && ready.some((other) => other.id !== c.id && other.host === c.host),
+    );
     if (idle !== undefined) {
       return { action: 'down', browser: idle.browser, connectionId: idle.id, reason: `idle for ${Math.round((now - idle.lastActivityAt) / 1000)} s` };
     }

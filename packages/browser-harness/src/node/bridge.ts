@@ -10,6 +10,7 @@
  * opcode, invalid UTF-8, oversized frame) gets its socket closed with the matching close code, and nothing else.
  */
 import type http from 'node:http';
+import type https from 'node:https';
 import type { Duplex } from 'node:stream';
 
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -75,7 +76,7 @@ export class Bridge {
   private readonly maxPendingSockets: number;
 
   constructor(
-    server: http.Server,
+    server: http.Server | https.Server,
     private readonly identity: BridgeIdentity,
     private readonly options: BridgeOptions = {},
   ) {

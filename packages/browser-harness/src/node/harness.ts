@@ -79,7 +79,7 @@ export class BrowserHarness {
     return this.bridge.url(this.pageServer.origin);
   }
 
-  /** `ws://host:port` of the bridge, without the secret path: safe to log and record. */
+  /** `ws://host:port` (or `wss://`) of the bridge, without the secret path: safe to log and record. */
   get bridgeAddress(): string {
     return this.pageServer.origin.replace(/^http/, 'ws');
   }
@@ -89,9 +89,12 @@ export class BrowserHarness {
     return this.bridge.counters;
   }
 
-  /** Launches a browser of `kind`, opens the worker page and resolves once it is connected and probed. */
-  async launch(kind: BrowserKind): Promise<Connection> {
-    const driver = this.drivers[kind];
+  /**
+   * Launches a browser of `kind`, opens the worker page and resolves once it is connected and probed. `via` picks a
+   * driver other than the one configured for `kind` (one of several remote hosts of that kind).
+   */
+  async launch(kind: BrowserKind, via?: BrowserDriver): Promise<Connection> {
+    const driver = via ?? this.drivers[kind];
     if (driver === undefined) {
       throw new BrowserUnavailableError(`no driver configured for browser "${kind}"`, { details: { browser: kind } });
     }

@@ -8,9 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
+import { InvalidOptionsError } from '../protocol';
 import { secretMatches, splitSecretPath } from './admission';
 import { DEFAULT_PAGES_DIR, ortDistDir } from './paths';
 
@@ -40,10 +42,23 @@ export interface PageServerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one. @default 0 */
   port?: number;
+  /**
+   * Host name or address put in page URLs instead of the bound one, for browsers on other hosts (`host` may then be
+   * '0.0.0.0'). With `tls`, use a name the certificate covers. @default the bound address
+   */
+  advertisedHost?: string;
+  /**
+   * Serve pages and the bridge over TLS (https/wss): a page from a non-loopback address is a secure context (WebGPU,
+   * WASM threads) only over https. PEM strings or buffers. @default none (http/ws)
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
+/** A wildcard bind address cannot be put in a URL: pages need the address they can reach. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
 export class PageServer {
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   private readonly roots: Record<string, string>;
   private readonly files = new Map<string, string>();
   private address: AddressInfo | undefined;
@@ -53,9 +68,15 @@ export class PageServer {
     private readonly options: PageServerOptions = {},
   ) {
     this.roots = { '/pages/': options.pagesDir ?? DEFAULT_PAGES_DIR, '/ort/': ortDistDir() };
-    this.server = http.createServer((req, res) => {
+    if (options.advertisedHost === undefined && WILDCARD_HOSTS.has(options.host ?? '127.0.0.1')) {
+      throw new InvalidOptionsError(
+        `harness.host ${JSON.stringify(options.host)} binds every address, which pages cannot be sent to; set harness.advertisedHost to the name or address browsers reach this host by`,
+      );
+    }
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       void this.handle(req, res);
-    });
+    };
+    this.server = options.tls === undefined ? http.createServer(handler) : https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler);
   }
 
   async listen(): Promise<void> {
@@ -69,12 +90,13 @@ export class PageServer {
     this.address = this.server.address() as AddressInfo;
   }
 
-  /** `http://127.0.0.1:<port>` */
+  /** The origin pages are given: `http://127.0.0.1:<port>`, or `https://<advertisedHost>:<port>` and the like. */
   get origin(): string {
     if (this.address === undefined) {
       throw new Error('PageServer.origin read before listen()');
     }
-    return `http://${this.address.address}:${this.address.port}`;
+    const host = this.options.advertisedHost ?? this.address.address;
+    return `${this.options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${this.address.port}`;
   }
 
   /** Makes one file fetchable by pages at the returned URL (used to load models by URL rather than over the socket). */

@@ -1,5 +1,5 @@
 /** Adapts a Playwright browser (local or remote) to {@link openWorkerPage}. */
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 
 import type { LaunchedPage, LaunchRequest } from './types';
 import { openWorkerPage, pageOps } from './worker-page';
@@ -8,10 +8,18 @@ export async function openPlaywrightPage(
   browser: Browser,
   request: LaunchRequest,
   owned: { pid: number | undefined; shutdown: () => Promise<void> },
+  /** Prepares the page's context before the page opens (e.g. routes); the context gets `contextOptions`. */
+  setup?: { contextOptions?: { ignoreHTTPSErrors?: boolean }; prepare?: (context: BrowserContext) => Promise<void> },
 ): Promise<LaunchedPage> {
   let page;
   try {
-    page = await browser.newPage();
+    if (setup === undefined) {
+      page = await browser.newPage();
+    } else {
+      const context = await browser.newContext(setup.contextOptions);
+      await setup.prepare?.(context);
+      page = await context.newPage();
+    }
   } catch (error) {
     await owned.shutdown();
     throw error;
