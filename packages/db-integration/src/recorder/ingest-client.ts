@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { type IngestBatchInput, type IngestKind } from '../api/ingest-schema';
 import { DbError, DbErrorCode } from '../errors';
 import { compatibilityResultSchema, integrationResultSchema, performanceResultSchema } from '../tools/result-schemas';
-import { Spool } from './spool';
+import { Spool, type SpooledBatch } from './spool';
 
 export interface IngestClientOptions {
   /** The collector's base URL, e.g. `http://collector:8765`. */
@@ -23,7 +23,7 @@ export interface IngestClientOptions {
   token: string;
   /** Folder of batches not yet acknowledged (created when absent). */
   spoolDir: string;
-  /** Sent as `X-Ingest-Source` and kept with each batch. @default none */
+  /** Sent as `X-Ingest-Source` with the batches this client seals (kept with each in the spool and the database). @default none */
   source?: string;
   /** Results per batch. @default 500 */
   batchRows?: number;
@@ -42,7 +42,7 @@ export interface IngestClientStats {
   batchesSent: number;
   /** Of those, answered as a replay of an earlier delivery. */
   replays: number;
-  /** Rows the collector stored new. */
+  /** Rows the collector stored for these batches (a replay answers what the lost first delivery stored). */
   inserted: number;
   /** Failed attempts that will be retried. */
   retries: number;
@@ -141,7 +141,7 @@ export class IngestClient {
     const body = this.buffer;
     this.buffer = {};
     this.buffered = 0;
-    this.sealing = this.sealing.then(() => this.spool.put(randomUUID(), body)).then(() => {
+    this.sealing = this.sealing.then(() => this.spool.put(randomUUID(), this.o.source, body)).then(() => {
       if (this.wake?.idle === true) {
         this.wake.now();
       }
@@ -161,7 +161,7 @@ export class IngestClient {
           return;
         }
         const batch = await this.spool.read(name);
-        const attempt = await this.send(batch.key, batch.body);
+        const attempt = await this.send(batch);
         if (attempt.kind === 'retry') {
           this.stats.retries++;
           this.lastFailure = attempt.why;
@@ -197,7 +197,7 @@ export class IngestClient {
     });
   }
 
-  private async send(key: string, body: IngestBatchInput): Promise<Attempt> {
+  private async send({ key, source, body }: SpooledBatch): Promise<Attempt> {
     let res: Response;
     try {
       res = await fetch(`${this.o.url}/ingest`, {
@@ -206,7 +206,7 @@ export class IngestClient {
           'content-type': 'application/json',
           authorization: `Bearer ${this.o.token}`,
           'idempotency-key': key,
-          ...(this.o.source === undefined ? {} : { 'x-ingest-source': this.o.source }),
+          ...(source === undefined ? {} : { 'x-ingest-source': source }),
         },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.o.requestTimeoutMs),

@@ -1,5 +1,5 @@
 /**
- * A durable folder of batches waiting to be sent: each batch is one JSON file `{key, body}` written to a temp name,
+ * A durable folder of batches waiting to be sent: each batch is one JSON file `{key, source, body}` written to a temp name,
  * fsynced and renamed into place, so a file that is listed is complete. Names sort in the order batches were sealed.
  * A batch the collector refused for good moves to `rejected/` beside a note of why (kept, never deleted).
  */
@@ -12,6 +12,8 @@ export interface SpooledBatch {
   /** File name inside the spool folder. */
   name: string;
   key: string;
+  /** The sealer's name for itself, sent with every attempt. */
+  source: string | undefined;
   body: IngestBatchInput;
 }
 
@@ -26,12 +28,12 @@ export class Spool {
   }
 
   /** Writes the batch durably; resolves once it would survive a crash of this process or machine. */
-  async put(key: string, body: IngestBatchInput): Promise<void> {
+  async put(key: string, source: string | undefined, body: IngestBatchInput): Promise<void> {
     const name = `${String(Date.now()).padStart(15, '0')}-${String(this.seq++).padStart(6, '0')}-${key}.json`;
     const tmp = join(this.dir, `.${name}.tmp`);
     const file = await open(tmp, 'w');
     try {
-      await file.writeFile(JSON.stringify({ key, body }));
+      await file.writeFile(JSON.stringify({ key, source, body }));
       await file.sync();
     } finally {
       await file.close();
@@ -51,8 +53,8 @@ export class Spool {
   }
 
   async read(name: string): Promise<SpooledBatch> {
-    const { key, body } = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as { key: string; body: IngestBatchInput };
-    return { name, key, body };
+    const { key, source, body } = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as Omit<SpooledBatch, 'name'>;
+    return { name, key, source, body };
   }
 
   async remove(name: string): Promise<void> {
