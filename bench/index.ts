@@ -9,6 +9,7 @@ import { ModelCatalogue } from '@browser-pool/models';
 
 import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from './bridge';
 import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
+import { ingestBench } from './ingest';
 import { largeTensors } from './large-tensors';
 import { mixedWorkload, recoveryTime } from './pool';
 import { restThroughput, runnerOverhead } from './toolset';
@@ -16,8 +17,8 @@ import { restThroughput, runnerOverhead } from './toolset';
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'large', 'pool', 'db', 'toolset'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, db, toolset or all`);
+if (!['all', 'bridge', 'large', 'pool', 'db', 'toolset', 'ingest'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, db, toolset, ingest or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -47,6 +48,9 @@ try {
     await recorderIngest({ quick, record });
     await reportAndScanAtScale({ quick, record });
     detectorQuality({ quick, record });
+  }
+  if (suite === 'all' || suite === 'ingest') {
+    await ingestBench({ quick, record });
   }
   if (suite === 'all' || suite === 'toolset') {
     await runnerOverhead({ quick, record });
