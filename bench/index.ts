@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|large|pool|db|toolset]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -13,12 +13,13 @@ import { ingestBench } from './ingest';
 import { largeTensors } from './large-tensors';
 import { mixedWorkload, recoveryTime } from './pool';
 import { restThroughput, runnerOverhead } from './toolset';
+import { workersBench } from './workers';
 
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'large', 'pool', 'db', 'toolset', 'ingest'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, db, toolset, ingest or all`);
+if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -43,6 +44,9 @@ try {
   if (suite === 'all' || suite === 'pool') {
     await mixedWorkload({ quick, record });
     await recoveryTime({ quick, record });
+  }
+  if (suite === 'all' || suite === 'workers') {
+    await workersBench({ quick, record });
   }
   if (suite === 'all' || suite === 'db') {
     await recorderIngest({ quick, record });
