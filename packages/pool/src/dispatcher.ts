@@ -107,6 +107,7 @@ export class Dispatcher {
               endToEndMs: result.endToEndMs,
               totalMs: performance.now() - started,
               firstRun: result.firstRun,
+              computeStartedAt: result.computeStartedAt,
             },
           };
           this.deps.emit('inference:completed', {

@@ -41,6 +41,8 @@ export interface InferenceTimings {
   /** From `run()` being called to its result, queueing and retries included. */
   totalMs: number;
   firstRun: boolean;
+  /** When `session.run` began in the page (ms since the Unix epoch, by the page thread's or worker's clock). */
+  computeStartedAt?: number | undefined;
 }
 
 export interface InferenceResult {

@@ -20,6 +20,7 @@ import PQueue from 'p-queue';
 
 import { type Breaker, type BreakerState } from './breaker';
 import { ewma, healthScore } from './health';
+import { knownWrongFallback, knownWrongOnly } from './kernel-guard';
 import type { BackendFallback } from './model-handle';
 import type { PoolModel } from './pool-model';
 import type { ConnectionView } from './routing/policy';
@@ -91,6 +92,7 @@ export class PoolConnection implements ConnectionView {
   constructor(
     readonly connection: Connection,
     private readonly breakerImpl: Breaker,
+    /** Requests run at once per session thread (the page's workers, or its main thread). */
     concurrency: number,
     private readonly loadTimeoutMs: number,
     /** Replacements of this browser slot so far (health input). */
@@ -103,7 +105,7 @@ export class PoolConnection implements ConnectionView {
      */
     private readonly recycle: { afterInferences: number; onWorn: (reason: string) => void } = { afterInferences: 0, onWorn: () => undefined },
   ) {
-    this.queue = new PQueue({ concurrency });
+    this.queue = new PQueue({ concurrency: concurrency * this.capacity });
     const now = Date.now();
     this.stats = {
       completed: 0,
@@ -143,6 +145,10 @@ export class PoolConnection implements ConnectionView {
   }
   get outstanding(): number {
     return this.queue.size + this.queue.pending;
+  }
+  /** Session threads that run calls at the same time: the page's workers (harness.pageWorkers), else 1. */
+  get capacity(): number {
+    return Math.max(1, this.connection.capabilities.workers?.count ?? 0);
   }
   get healthScore(): number {
     const total = this.stats.completed + this.stats.failed;
@@ -315,6 +321,11 @@ export class PoolConnection implements ConnectionView {
   private async load(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
     const fallbacks: BackendFallback[] = [];
     for (const backend of model.backends) {
+      const wrong = knownWrongFallback(model, backend, this.capabilities.ortVersion);
+      if (wrong !== undefined) {
+        fallbacks.push(wrong);
+        continue;
+      }
       try {
         const session = await this.connection.load(model.entry.name, model.pageSource, backend, model.sessionOptions, {
           timeoutMs: this.loadTimeoutMs,
@@ -338,6 +349,10 @@ export class PoolConnection implements ConnectionView {
         }
         throw error;
       }
+    }
+    const wrongOnly = knownWrongOnly(model, this.browser, fallbacks);
+    if (wrongOnly !== undefined) {
+      throw wrongOnly;
     }
     throw new BackendUnavailableError(
       `model "${model.entry.name}" could not run on ${this.browser} with any of [${model.backends.join(', ')}]: ` +

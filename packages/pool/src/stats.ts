@@ -13,6 +13,8 @@ export interface ConnectionSnapshot {
   state: string;
   breaker: BreakerState;
   outstanding: number;
+  /** Calls the page runs at the same time: its session workers (harness.pageWorkers), else 1. */
+  capacity: number;
   completed: number;
   failed: number;
   healthScore: number;
@@ -27,7 +29,7 @@ export interface ConnectionSnapshot {
 
 export interface PoolStats {
   connections: ConnectionSnapshot[];
-  /** Busy connections / all ready connections (0..1). */
+  /** Busy session threads / all session threads of ready connections (0..1); a connection counts its workers. */
   utilization: number;
   /** Requests admitted (queued + running) across the pool, and the bound. */
   queueDepth: number;
@@ -63,6 +65,7 @@ export function poolStats(
     state: c.state.kind,
     breaker: c.breaker,
     outstanding: c.outstanding,
+    capacity: c.capacity,
     completed: c.stats.completed,
     failed: c.stats.failed,
     healthScore: c.healthScore,
@@ -86,7 +89,7 @@ export function poolStats(
   }
   return {
     connections,
-    utilization: ready.length === 0 ? 0 : ready.filter((c) => c.outstanding > 0).length / ready.length,
+    utilization: utilizationOf(ready),
     queueDepth: extra.admitted,
     maxQueuedRequests: extra.maxQueuedRequests,
     perBrowser,
@@ -96,4 +99,9 @@ export function poolStats(
     spares: extra.spares,
     bridge: extra.bridge,
   };
+}
+
+function utilizationOf(ready: readonly { outstanding: number; capacity: number }[]): number {
+  const threads = ready.reduce((n, c) => n + c.capacity, 0);
+  return threads === 0 ? 0 : ready.reduce((n, c) => n + Math.min(c.outstanding, c.capacity), 0) / threads;
 }

@@ -41,6 +41,11 @@ export interface RunResult {
   /** From the call in Node to its reply in Node: compute plus framing, socket and scheduling. */
   endToEndMs: number;
   firstRun: boolean;
+  /**
+   * When `session.run` began in the page (ms since the Unix epoch, by the clock of the page thread or worker that
+   * ran it); undefined from pages that do not report it.
+   */
+  computeStartedAt: number | undefined;
 }
 
 export class Connection {
@@ -139,8 +144,8 @@ export class Connection {
     for (const { name, tensor } of tensors) {
       outputs[name] = tensor;
     }
-    const { computeMs, handleMs, firstRun } = reply.timings;
-    return { outputs, computeMs, handleMs, endToEndMs, firstRun };
+    const { computeMs, handleMs, firstRun, computeStartedAt } = reply.timings;
+    return { outputs, computeMs, handleMs, endToEndMs, firstRun, computeStartedAt };
   }
 
   /** In-page tight loop over the same inputs; returns each measured iteration's ms (the no-bridge baseline). */

@@ -140,7 +140,12 @@ export class PageRpcServer {
       case 'run': {
         const outcome = await this.sessions.run(request.sessionId, tensors, request.outputNames, context);
         // handleMs stops before encoding the reply: encoding cost stays on the transport side of the ledger.
-        const timings = { computeMs: outcome.computeMs, handleMs: performance.now() - arrived, firstRun: outcome.firstRun };
+        const timings = {
+          computeMs: outcome.computeMs,
+          handleMs: performance.now() - arrived,
+          firstRun: outcome.firstRun,
+          computeStartedAt: outcome.computeStartedAt,
+        };
         return { message: { type: 'run.ok', id, timings }, tensors: outcome.outputs };
       }
       case 'loop': {

@@ -74,6 +74,8 @@ export type ModelSource = { kind: 'url'; url: string } | { kind: 'inline'; bytes
 export interface RunOutcome {
   outputs: NamedTensor[];
   computeMs: number;
+  /** When `session.run` began: ms since the Unix epoch by this thread's clock. */
+  computeStartedAt: number;
   firstRun: boolean;
 }
 
@@ -261,10 +263,12 @@ export class SessionManager implements SessionHost {
       }
     }
     let computeMs = 0;
+    let computeStartedAt = 0;
     let results: Ort.InferenceSession.ReturnType;
     try {
       results = await this.exclusive(async () => {
         const start = performance.now(); // inside the lock: compute only, not waiting for another run
+        computeStartedAt = performance.timeOrigin + start;
         const r = outputNames === undefined ? await held.session.run(feeds) : await held.session.run(feeds, [...outputNames]);
         computeMs = performance.now() - start;
         return r;
@@ -275,7 +279,7 @@ export class SessionManager implements SessionHost {
     const firstRun = !held.ranOnce;
     held.ranOnce = true;
     const outputs = Object.entries(results).map(([name, t]) => fromOrtTensor(name, t));
-    return { outputs, computeMs, firstRun };
+    return { outputs, computeMs, computeStartedAt, firstRun };
   }
 
   /** Runs the same inputs in a tight loop and returns each measured iteration's time (warm-up excluded). */

@@ -204,8 +204,10 @@ export const runReplySchema = z
     /**
      * In-page times: `computeMs` around `session.run`; `handleMs` from the request frame's arrival to the reply's
      * send (decode, checks, tensor conversion, compute, encode). `firstRun` marks the session's first run.
+     * `computeStartedAt`: when `session.run` began, in ms since the Unix epoch by the thread that ran it
+     * (`performance.timeOrigin + performance.now()`), so runs on different workers can be lined up.
      */
-    timings: z.object({ computeMs: z.number(), handleMs: z.number(), firstRun: z.boolean() }),
+    timings: z.object({ computeMs: z.number(), handleMs: z.number(), firstRun: z.boolean(), computeStartedAt: z.number().optional() }),
   })
   .strict();
 export const loopReplySchema = z.object({ type: z.literal('loop.ok'), id, samplesMs: z.array(z.number()) }).strict();

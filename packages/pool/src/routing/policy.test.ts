@@ -11,6 +11,7 @@ function view(id: string, browser: BrowserKind, over: Partial<ConnectionView> = 
     accepting: true,
     breaker: 'closed',
     outstanding: 0,
+    capacity: 1,
     healthScore: 100,
     latencyMs: undefined,
     hasModel: () => false,
@@ -56,6 +57,13 @@ describe('AffinityRoutingPolicy', () => {
     const warm = view('w', 'firefox', { outstanding: 1, hasModel: () => true });
     const cold = view('k', 'firefox', { outstanding: 0 });
     expect(policy.choose([cold, warm], request())?.connection.id).toBe('w');
+  });
+
+  it('counts load per session thread: a page with 4 workers and 4 calls is as free as a one-thread page with 1', () => {
+    const workers = view('w', 'firefox', { outstanding: 4, capacity: 4 });
+    const single = view('s', 'firefox', { outstanding: 2 });
+    expect(policy.choose([single, workers], request())?.connection.id).toBe('w');
+    expect(policy.choose([view('s1', 'firefox', { outstanding: 0 }), workers], request())?.connection.id).toBe('s1');
   });
 
   it('spreads load across many connections (power of two choices)', () => {

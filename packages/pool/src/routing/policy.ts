@@ -19,6 +19,8 @@ export interface ConnectionView {
   readonly breaker: BreakerState;
   /** Queued + running requests. */
   readonly outstanding: number;
+  /** Calls the page runs at the same time (its session workers, or 1 for a one-thread page). */
+  readonly capacity: number;
   readonly healthScore: number;
   /** EWMA of end-to-end latency (ms); undefined before the first inference. */
   readonly latencyMs: number | undefined;
@@ -55,7 +57,7 @@ export function eligible(c: ConnectionView, request: RoutingRequest): boolean {
 export function connectionScore(c: ConnectionView, modelKey: string): number {
   const warm = c.hasModel(modelKey) ? 30 : 0;
   const health = c.healthScore / 5; // 0..20
-  const load = 10 * c.outstanding;
+  const load = (10 * c.outstanding) / c.capacity; // a page with N workers takes N calls as one takes one
   const latency = c.latencyMs === undefined ? 0 : Math.min(20, c.latencyMs / 10);
   const probe = c.breaker === 'halfOpen' ? -25 : 0; // a half-open breaker gets only what others cannot take
   return warm + health - load - latency + probe;

@@ -9,7 +9,6 @@ import {
   deserializeError,
   type SessionInfo,
   SessionNotFoundError,
-  TimeoutError,
   WorkerLostError,
   type WorkerSnapshot,
 } from '../../protocol';
@@ -132,8 +131,11 @@ export class WorkerHost {
     }
     const { expiresAt } = options;
     if (expiresAt !== undefined && expiresAt <= performance.now()) {
-      // Expired while waiting for a respawn: this worker is not at fault, so it is not replaced for it.
-      throw new TimeoutError(`${op} reached its deadline while its page worker ${this.index} was being respawned`);
+      // Expired while waiting for a respawn: the new worker is not at fault, so it is not replaced for it. The call
+      // never started, and the loss is why: retryable, as the calls the lost worker held.
+      throw new WorkerLostError(`${op} reached its deadline while page worker ${this.index} was still being respawned; it never started`, {
+        details: { worker: this.index, reason: 'still being respawned' },
+      });
     }
     return new Promise<WorkerOps[K]['result']>((resolve, reject) => {
       const call = this.nextCall++;
