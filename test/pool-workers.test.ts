@@ -173,3 +173,48 @@ describe('a crashed page worker with no call in flight', () => {
     }
   }, 120_000);
 });
+
+describe('workers as routing capacity', () => {
+  it('two models on one page run at the same time on different workers through the public API (in-page timestamps overlap)', async () => {
+    const twoPool = new ResourcePool({
+      catalogue,
+      browsers: ['chromium'],
+      backends: ['wasm'],
+      health: { knownAnswerIntervalMs: 0 },
+      scaling: { maxConnections: 1 },
+      harness: { pageWorkers: 2 },
+    });
+    try {
+      await twoPool.initialize();
+      const names = ['bert-small', 'vit-small'] as const;
+      const [a, b] = await Promise.all([twoPool.getModel('text_embedding', names[0]), twoPool.getModel('vision', names[1])]);
+      const inputs = names.map((n) => catalogue.get(n).sampleInputs({ seed: 5 }));
+      const expected = await Promise.all(names.map(async (n, i) => runReference(await catalogue.get(n).source(), inputs[i]!)));
+      const pc = twoPool.connections[0]!;
+      expect(pc.capacity).toBe(2);
+      await Promise.all([a.run(inputs[0]!), b.run(inputs[1]!)]);
+      // Four of each at once: both models' calls are dispatched to the one connection together.
+      const results = await Promise.all([...Array.from({ length: 4 }, () => a.run(inputs[0]!)), ...Array.from({ length: 4 }, () => b.run(inputs[1]!))]);
+      results.forEach((r, i) => expect(worstDiff(r.outputs, expected[i < 4 ? 0 : 1]!)).toBeLessThanOrEqual(FP32_TOLERANCE));
+      const spans = results.map((r) => {
+        const start = r.timings.computeStartedAt!;
+        return { start, end: start + r.timings.computeMs };
+      });
+      // Within one model the worker runs its calls one after another; across models some pair overlaps in time.
+      const overlapMs = Math.max(
+        ...spans.slice(0, 4).flatMap((x) => spans.slice(4).map((y) => Math.min(x.end, y.end) - Math.max(x.start, y.start))),
+      );
+      console.log(`two models on one page: longest overlap of a ${names[0]} run and a ${names[1]} run ${overlapMs.toFixed(1)} ms (in-page clocks)`);
+      expect(overlapMs).toBeGreaterThan(0);
+      await pc.connection.workers(); // a fresh sample for stats()
+      const [snapshot] = twoPool.stats().connections;
+      expect(snapshot!.capacity).toBe(2);
+      const held = snapshot!.workers!.map((w) => w.sessions.map((s) => s.modelId));
+      expect(held.flat().sort()).toEqual([...names].sort());
+      expect(held.every((models) => models.length === 1)).toBe(true);
+      expect(snapshot!.workers!.every((w) => w.state === 'ready' && w.inFlight === 0)).toBe(true);
+    } finally {
+      await twoPool.close();
+    }
+  }, 120_000);
+});
