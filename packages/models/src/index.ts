@@ -2,6 +2,9 @@
 export { MODEL_SIZES, type ModelSize, SIZES, type SizeSpec } from './architectures/sizes';
 export { type CatalogueOptions, ModelCatalogue, userModel, type UserModelInit } from './catalogue';
 export { defaultCacheDir, GENERATOR_VERSION } from './generated';
+export { type ConstantTensor, type GraphNode, type GraphSummary, inspectGraph } from './kernels/graph';
+export { describeHits, hitsOn, inOrtRange, type KernelHit, KNOWN_WRONG_KERNELS, knownWrongHits,type KnownWrongKernel } from './kernels/known-wrong';
+export { buildSliceProbe, type SliceProbe } from './kernels/probes';
 export { BLOCK_BITS, type BlockBits, type BlockQuantized, dequantizeBlocks, quantizeBlocks } from './onnx/block-quant';
 export { BLOCK_SIZE, type BuildPrecision, GraphBuilder, toFloat16Bits, WEIGHT_PRECISIONS, type WeightPrecision } from './onnx/graph-builder';
 export { type Accuracy, accuracyOf, PRECISION_TOLERANCE, type Tolerance, withinTolerance } from './precision/accuracy';

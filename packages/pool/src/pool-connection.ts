@@ -20,6 +20,7 @@ import PQueue from 'p-queue';
 
 import { type Breaker, type BreakerState } from './breaker';
 import { ewma, healthScore } from './health';
+import { knownWrongFallback, knownWrongOnly } from './kernel-guard';
 import type { BackendFallback } from './model-handle';
 import type { PoolModel } from './pool-model';
 import type { ConnectionView } from './routing/policy';
@@ -320,6 +321,11 @@ export class PoolConnection implements ConnectionView {
   private async load(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
     const fallbacks: BackendFallback[] = [];
     for (const backend of model.backends) {
+      const wrong = knownWrongFallback(model, backend, this.capabilities.ortVersion);
+      if (wrong !== undefined) {
+        fallbacks.push(wrong);
+        continue;
+      }
       try {
         const session = await this.connection.load(model.entry.name, model.pageSource, backend, model.sessionOptions, {
           timeoutMs: this.loadTimeoutMs,
@@ -343,6 +349,10 @@ export class PoolConnection implements ConnectionView {
         }
         throw error;
       }
+    }
+    const wrongOnly = knownWrongOnly(model, this.browser, fallbacks);
+    if (wrongOnly !== undefined) {
+      throw wrongOnly;
     }
     throw new BackendUnavailableError(
       `model "${model.entry.name}" could not run on ${this.browser} with any of [${model.backends.join(', ')}]: ` +

@@ -1,5 +1,5 @@
 import type { Backend, BrowserKind, PageModelSource, SessionOptionsWire } from '@browser-pool/browser-harness';
-import type { ModelEntry } from '@browser-pool/models';
+import type { KernelHit, ModelEntry } from '@browser-pool/models';
 
 /** A model as the pool knows it: one catalogue entry with its load options; loaded lazily on each connection. */
 export interface PoolModel {
@@ -13,6 +13,8 @@ export interface PoolModel {
   /** Browser preference for this model, best first, decided once at `getModel`. */
   readonly preference: readonly BrowserKind[];
   readonly routing: RoutingSource;
+  /** Known-wrong-kernel cases the model's graph hits (any backend); connections skip the backends they name. */
+  readonly knownWrong?: readonly KernelHit[];
 }
 
 /** Which source decided a model's browser and backend order, and why. */

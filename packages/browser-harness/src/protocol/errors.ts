@@ -17,6 +17,7 @@ export const ErrorCode = {
   SessionNotFound: 'E_SESSION_NOT_FOUND',
   Inference: 'E_INFERENCE',
   BackendUnavailable: 'E_BACKEND_UNAVAILABLE',
+  KnownWrongKernel: 'E_KNOWN_WRONG_KERNEL',
   BrowserUnavailable: 'E_BROWSER_UNAVAILABLE',
   InvalidOptions: 'E_INVALID_OPTIONS',
   Closed: 'E_CLOSED',
@@ -122,6 +123,12 @@ export class BackendUnavailableError extends BrowserPoolError {
     super(ErrorCode.BackendUnavailable, message, options);
   }
 }
+/** Every allowed backend is one where the model hits a known-wrong kernel (details list the cases). */
+export class KnownWrongKernelError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.KnownWrongKernel, message, options);
+  }
+}
 /** The requested browser is not installed or could not be launched. */
 export class BrowserUnavailableError extends BrowserPoolError {
   constructor(message: string, options?: ErrorOptions) {
@@ -184,6 +191,7 @@ const classByCode: Record<ErrorCode, new (message: string, options?: ErrorOption
   E_SESSION_NOT_FOUND: SessionNotFoundError,
   E_INFERENCE: InferenceError,
   E_BACKEND_UNAVAILABLE: BackendUnavailableError,
+  E_KNOWN_WRONG_KERNEL: KnownWrongKernelError,
   E_BROWSER_UNAVAILABLE: BrowserUnavailableError,
   E_INVALID_OPTIONS: InvalidOptionsError,
   E_CLOSED: ClosedError,

@@ -187,6 +187,14 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An int64 vector as a Constant node (as exporters write parameters) rather than an initializer. */
+  constantNode(values: readonly number[]): string {
+    const out = `constant_${this.counter++}`;
+    const t = { dims: [values.length], dataType: ONNX_DTYPE.int64, rawData: new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer) };
+    this.nodes.push({ opType: 'Constant', name: out, output: [out], attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t }] });
+    return out;
+  }
+
   scalar(value: number): string {
     return this.constant(`c${this.counter++}`, new Float32Array([value]), []);
   }
