@@ -33,13 +33,14 @@ describe('writeSnapshot', () => {
     expect(JSON.parse(readFileSync(join(dir, 'snap', 'manifest.json'), 'utf8'))).toEqual(manifest);
     expect(manifest).toMatchObject({ format: 'browser-pool-snapshot', formatVersion: 1, schemaVersion: store.schemaVersion });
     const tables = await store.all<{ table_name: string }>("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1");
-    expect(manifest.tables.map((t) => t.name).sort()).toEqual([...tables.map((t) => t.table_name), 'recommendations'].sort());
-    for (const t of manifest.tables.filter((x) => x.name !== 'recommendations')) {
+    const derived = ['recommendations', 'result_limits', 'optimization_effects'];
+    expect(manifest.tables.map((t) => t.name).sort()).toEqual([...tables.map((t) => t.table_name), ...derived].sort());
+    for (const t of manifest.tables.filter((x) => !derived.includes(x.name))) {
       const n = (await store.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${t.name}"`))!.n;
       expect(t.rows, t.name).toBe(n);
       expect(readFileSync(join(dir, 'snap', t.file), 'utf8').split('\n')[0]).toBe(t.columns.map((c) => c.name).join(','));
     }
-    expect(manifest.tables.find((t) => t.name === 'performance_results')!.rows).toBe(24);
+    expect(manifest.tables.find((t) => t.name === 'performance_results')!.rows).toBe(46);
     expect(manifest.tables.find((t) => t.name === 'hardware_platforms')!.columns.find((c) => c.name === 'adapter_info')!.type).toBe('VARCHAR');
     expect(manifest.views.map((v) => v.name).slice(0, 2)).toEqual(['measurements', 'latest_performance']);
     expect(manifest.views.every((v) => v.sql.startsWith('CREATE VIEW'))).toBe(true);

@@ -44,10 +44,33 @@ export function rangeChart(bars: readonly RangeBar[]): SVGSVGElement {
   return svg;
 }
 
-export interface Point { t: number; v: number }
-export interface Marker { t: number; label: string }
+export interface Point {
+  t: number;
+  v: number;
+  /** What ran differs from what was requested (a backend fallback): drawn hollow, in the environment colour. */
+  fallback: boolean;
+}
 
-/** p50 over time with regression markers (red triangles at the change point, the finding in the tooltip). */
+/** What a marker stands for: the detector's finding kinds, and a browser version change seen in the rows. */
+export type MarkerKind = 'regression' | 'improvement' | 'drift' | 'backend_fallback' | 'adapter_change' | 'browser_version';
+export interface Marker { t: number; kind: MarkerKind; label: string; onClick: () => void }
+
+const MARK_CLASS: Record<MarkerKind, string> = {
+  regression: 'mark-regression', improvement: 'mark-improvement', drift: 'mark-drift',
+  backend_fallback: 'mark-environment', adapter_change: 'mark-environment', browser_version: 'mark-environment',
+};
+
+/** Glyph at (x, top): triangle up for a regression, down for an improvement, diamond for a drift, square for an environment change. */
+function glyph(kind: MarkerKind, x: number, top: number): string {
+  switch (kind) {
+    case 'regression': return `M${x - 6},${top + 12} L${x + 6},${top + 12} L${x},${top} Z`;
+    case 'improvement': return `M${x - 6},${top} L${x + 6},${top} L${x},${top + 12} Z`;
+    case 'drift': return `M${x},${top} L${x + 6},${top + 6} L${x},${top + 12} L${x - 6},${top + 6} Z`;
+    default: return `M${x - 5},${top + 1} L${x + 5},${top + 1} L${x + 5},${top + 11} L${x - 5},${top + 11} Z`;
+  }
+}
+
+/** p50 over time with findings marked (hover for the finding, click for the runs before and after it). */
 export function lineChart(points: readonly Point[], markers: readonly Marker[]): SVGSVGElement {
   const w = 480;
   const hgt = 180;
@@ -66,16 +89,48 @@ export function lineChart(points: readonly Point[], markers: readonly Marker[]):
   svg.append(el('text', { x: pad.l, y: hgt - 6 }, new Date(t0).toISOString().slice(0, 16).replace('T', ' ')));
   svg.append(el('text', { x: w - pad.r, y: hgt - 6, 'text-anchor': 'end' }, new Date(t1).toISOString().slice(0, 16).replace('T', ' ')));
   const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
-  svg.append(el('path', { d, class: 'series', stroke: '#3569c9' }));
+  svg.append(el('path', { d, class: 'series' }));
   for (const p of points) {
-    svg.append(el('circle', { cx: x(p.t), cy: y(p.v), r: 2.5, fill: '#3569c9' }));
+    svg.append(el('circle', { cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5, class: p.fallback ? 'point fallback' : 'point' }));
   }
   for (const m of markers) {
     const mx = x(m.t);
-    const tri = el('path', { d: `M${mx - 6},${pad.t + 12} L${mx + 6},${pad.t + 12} L${mx},${pad.t} Z`, class: 'regression', 'data-testid': 'regression-marker' });
-    tri.append(el('title', {}, m.label));
-    svg.append(el('line', { x1: mx, x2: mx, y1: pad.t + 12, y2: hgt - pad.b, stroke: '#b3261e', 'stroke-dasharray': '3 3' }));
-    svg.append(tri);
+    svg.append(el('line', { x1: mx, x2: mx, y1: pad.t + 12, y2: hgt - pad.b, class: `mark-line ${MARK_CLASS[m.kind]}` }));
+    const g = el('path', { d: glyph(m.kind, mx, pad.t), class: `marker ${MARK_CLASS[m.kind]}`, 'data-testid': 'finding-marker', 'data-kind': m.kind, tabindex: 0 });
+    g.append(el('title', {}, `${m.label} (click: runs before and after)`));
+    g.addEventListener('click', m.onClick);
+    g.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { m.onClick(); }
+    });
+    svg.append(g);
+  }
+  return svg;
+}
+
+export interface IntervalRow { label: string; value: number; low: number; high: number; verdict: string }
+
+/** One row per comparison: the on/off ratio as a dot, its 95 % interval as a line, and a dashed line at 1 (no effect). */
+export function intervalChart(rows: readonly IntervalRow[]): SVGSVGElement {
+  const w = 800;
+  const row = 22;
+  const left = 360;
+  const hgt = rows.length * row + 30;
+  const svg = el('svg', { viewBox: `0 0 ${w} ${hgt}`, width: '100%', style: 'max-width: 1000px', role: 'img', 'data-testid': 'impact-chart' }) as SVGSVGElement;
+  const lo = Math.min(...rows.map((r) => r.low), 1) * 0.95;
+  const hi = Math.max(...rows.map((r) => r.high), 1) * 1.05;
+  const x = (v: number): number => left + ((v - lo) / (hi - lo)) * (w - left - 20);
+  const colour = (v: string): string => (v === 'better' ? 'var(--ok)' : v === 'worse' ? 'var(--bad)' : 'var(--muted)');
+  svg.append(el('line', { x1: x(1), x2: x(1), y1: 4, y2: hgt - 20, class: 'axis', 'stroke-dasharray': '4 3' }));
+  rows.forEach((r, i) => {
+    const y = 10 + i * row + row / 2;
+    svg.append(el('text', { x: left - 6, y: y + 4, 'text-anchor': 'end' }, r.label));
+    svg.append(el('line', { x1: x(r.low), x2: x(r.high), y1: y, y2: y, stroke: colour(r.verdict), 'stroke-width': 3 }));
+    const dot = el('circle', { cx: x(r.value), cy: y, r: 5, fill: colour(r.verdict) });
+    dot.append(el('title', {}, `${r.label}: ratio ${r.value.toFixed(3)} (95 % interval ${r.low.toFixed(3)}–${r.high.toFixed(3)}), ${r.verdict}`));
+    svg.append(dot);
+  });
+  for (const v of [lo, 1, hi]) {
+    svg.append(el('text', { x: x(v), y: hgt - 4, 'text-anchor': v === lo ? 'start' : v === hi ? 'end' : 'middle' }, v === 1 ? '1 (no effect)' : v.toFixed(2)));
   }
   return svg;
 }

@@ -2,6 +2,7 @@
 import type { BrowserRecommendation } from '@browser-pool/pool';
 
 import { type CompatibilityCell, compatibilityMatrix } from '../analysis/compatibility';
+import { detectLimits, loadLimitRows, type ResultLimit } from '../analysis/limits';
 import { type FlagImpact, flagImpact, loadImpactRows } from '../analysis/optimization';
 import { loadCandidates, recommend } from '../analysis/recommend';
 import { type DetectionKind, FINDING_CLASS } from '../analysis/regression';
@@ -73,6 +74,8 @@ export interface ReportData {
   filter: Required<Pick<ReportFilter, 'days'>> & ReportFilter;
   gitCommit: string | undefined;
   recommendations: BrowserRecommendation[];
+  /** Results bound by something other than the model's work (timer, flat across batch sizes, software adapter). */
+  limits: ResultLimit[];
   performance: PerformanceRow[];
   regressions: RegressionRow[];
   trends: SeriesTrend[];
@@ -174,6 +177,7 @@ export async function gatherReport(store: Store, filter: ReportFilter = {}): Pro
     filter: f,
     gitCommit: gitInfo().commit,
     recommendations: recommend(await loadCandidates(store, f)),
+    limits: detectLimits(await loadLimitRows(store, f)),
     performance: await performanceRows(store, f),
     regressions: await regressionRows(store, f),
     trends: await loadTrends(store, f),

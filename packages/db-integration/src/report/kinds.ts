@@ -3,6 +3,7 @@
  * report, or the compatibility, regressions, recommendations or optimization-flag table alone. Also renders any query
  * result as a table.
  */
+import { explainRecommendation } from '../analysis/limits';
 import { DbError, DbErrorCode } from '../errors';
 import type { Row, Store } from '../store/store';
 import { optimizationChart } from './charts';
@@ -32,7 +33,7 @@ function oneOf<T extends string>(what: string, value: string, allowed: readonly 
 const TABLES: Record<Exclude<ReportKind, 'performance'>, { table: (d: ReportData) => Table; data: (d: ReportData) => unknown }> = {
   compatibility: { table: compatibilityTable, data: (d) => d.compatibility },
   regressions: { table: regressionsTable, data: (d) => d.regressions },
-  recommendations: { table: recommendationsTable, data: (d) => d.recommendations },
+  recommendations: { table: recommendationsTable, data: (d) => d.recommendations.map((r) => ({ ...r, boundBy: explainRecommendation(r, d.limits) })) },
   optimization: { table: optimizationTable, data: (d) => d.impact },
 };
 
@@ -52,7 +53,7 @@ export async function renderReport(store: Store, kind: string, format: string, f
     case 'md':
       return `# browser-pool ${k} report\n\n${meta.join('\n')}\n\n${mdTable(t)}`;
     case 'html':
-      return htmlPage(`browser-pool ${k} report`, meta, (k === 'optimization' ? `<div class="charts">${optimizationChart(data)}</div>` : '') + htmlTable(t));
+      return htmlPage(`browser-pool ${k} report`, meta, (k === 'optimization' && data.impact.length > 0 ? `<div class="charts">${optimizationChart(data)}</div>` : '') + htmlTable(t));
     case 'json':
       return JSON.stringify(pickData(data), null, 2);
     case 'csv':

@@ -1,4 +1,5 @@
 /** The report's tables as plain header + string cells, shared by the Markdown, HTML and CSV renderers. */
+import { explainRecommendation } from '../analysis/limits';
 import { MIN_RUNS_PER_ARM } from '../analysis/optimization';
 import type { RegressionRow, ReportData } from './data';
 
@@ -6,14 +7,19 @@ export interface Table {
   title: string;
   headers: string[];
   rows: string[][];
+  /** What an empty table lacks and how to produce it (one line in place of the table). */
+  empty?: string;
 }
+
+const MEASURE = 'run `browser-pool bench` (or `npm run demo`), or widen `--days`';
 
 const n = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
 export function recommendationsTable(d: ReportData): Table {
   return {
     title: 'Browser recommendations',
-    headers: ['model type', 'model', 'browser', 'backend', 'p50 ms', 'samples', 'confidence', 'real hardware', 'reason'],
+    empty: `no measurements in the last ${d.filter.days} days: ${MEASURE}`,
+    headers: ['model type', 'model', 'browser', 'backend', 'p50 ms', 'samples', 'confidence', 'real hardware', 'reason', 'bound by (not the model\'s work)'],
     rows: d.recommendations.map((r) => [
       r.modelType,
       r.model ?? '(all of type)',
@@ -24,6 +30,7 @@ export function recommendationsTable(d: ReportData): Table {
       r.confidence,
       r.isRealHardware ? 'yes' : 'no (software adapter)',
       r.reason,
+      explainRecommendation(r, d.limits).join('; '),
     ]),
   };
 }
@@ -31,6 +38,7 @@ export function recommendationsTable(d: ReportData): Table {
 export function performanceTable(d: ReportData): Table {
   return {
     title: 'Performance by model, browser, backend and batch size',
+    empty: `no measurements in the last ${d.filter.days} days: ${MEASURE}`,
     headers: ['model', 'type', 'browser', 'backend', 'batch', 'samples', 'p50 ms', 'p90 ms', 'p99 ms', 'items/s', 'init ms', 'first run ms', 'memory MiB', 'real hardware'],
     rows: d.performance.map((p) => [
       p.model,
@@ -62,6 +70,7 @@ export function regressionsTable(d: ReportData): Table {
   };
   return {
     title: 'Regressions, improvements, drifts and environment changes',
+    empty: 'no findings stored: `browser-pool db scan` looks for them in the stored series (a pool with the DuckDB recorder scans on close)',
     headers: ['id', 'severity', 'finding', 'metric', 'model', 'browser', 'backend', 'batch', 'change %', '95 % interval', 'baseline', 'current', 'commits', 'change at', 'status', 'evidence', 'detail', 'detector'],
     rows: d.regressions.map((r) => [
       String(r.id),
@@ -93,6 +102,7 @@ export function regressionsTable(d: ReportData): Table {
 export function optimizationTable(d: ReportData): Table {
   return {
     title: `Optimization flags (on/off ratio of medians over runs, 95 % bootstrap interval; a verdict needs ${MIN_RUNS_PER_ARM} runs per arm)`,
+    empty: `no configuration measured with a flag both on and off: \`browser-pool bench --flags compute-shaders,precompile,parallel-loading --repeats ${MIN_RUNS_PER_ARM}\``,
     headers: ['flag', 'other flags', 'metric', 'model', 'browser', 'backend', 'batch', 'on', 'off', 'ratio', 'interval', 'runs on/off', 'verdict', 'note'],
     rows: d.impact.map((i) => [
       i.name,
@@ -116,6 +126,7 @@ export function optimizationTable(d: ReportData): Table {
 export function compatibilityTable(d: ReportData): Table {
   return {
     title: 'Compatibility matrix',
+    empty: `no load outcomes stored: ${MEASURE}`,
     headers: ['model', 'browser', 'backend', 'status', 'error'],
     rows: d.compatibility.map((c) => [c.model, c.browser, c.backend, c.status, c.error ?? '']),
   };
@@ -124,6 +135,7 @@ export function compatibilityTable(d: ReportData): Table {
 export function trendsTable(d: ReportData): Table {
   return {
     title: 'Trends and anomalies',
+    empty: 'no series with enough points over time: repeat `browser-pool bench` on later days, or run a pool with the DuckDB recorder',
     headers: ['model', 'browser', 'backend', 'batch', 'points', 'baseline p50 ms', 'trend %/day', 'anomalies'],
     rows: d.trends.map((t) => [t.model, t.browser, t.backend, String(t.batchSize), String(t.points.length), n(t.baselineMs), n(t.trendPctPerDay, 2), String(t.anomalies.length)]),
   };

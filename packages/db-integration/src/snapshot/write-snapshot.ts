@@ -8,6 +8,8 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import { detectLimits, explainRecommendation, loadLimitRows, type ResultLimit } from '../analysis/limits';
+import { type FlagImpact, flagImpact, loadImpactRows } from '../analysis/optimization';
 import { loadCandidates, recommend } from '../analysis/recommend';
 import { DbError, DbErrorCode } from '../errors';
 import type { Store } from '../store/store';
@@ -65,7 +67,10 @@ export async function writeSnapshot(store: Store, dir: string): Promise<Snapshot
   await mkdir(join(staging, 'tables'), { recursive: true });
   try {
     store.flushAll();
+    // the report's analyses with the report's defaults (last 30 days), so the page shows the numbers `report` prints
     const recommendations = recommend(await loadCandidates(store));
+    const limits = detectLimits(await loadLimitRows(store));
+    const impact = flagImpact(await loadImpactRows(store));
     const manifest = await store.withConnection(async (connection) => {
       const q = async <T>(sql: string): Promise<T[]> => (await connection.runAndReadAll(sql)).getRowObjectsJS() as T[];
       await connection.run('BEGIN TRANSACTION');
@@ -99,7 +104,7 @@ export async function writeSnapshot(store: Store, dir: string): Promise<Snapshot
         await connection.run('COMMIT');
       }
     });
-    manifest.tables.push(await writeRecommendations(staging, recommendations));
+    manifest.tables.push(await writeRecommendations(staging, recommendations, limits), await writeLimits(staging, limits), await writeImpact(staging, impact));
     await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
@@ -121,19 +126,39 @@ const csvCell = (v: string | number | boolean | undefined): string => {
   return /[",\n\r]/.test(s) || s === '' ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
+async function writeDerived(staging: string, name: string, columns: SnapshotColumn[], rows: readonly (string | number | boolean | undefined)[][]): Promise<SnapshotTable> {
+  const file = `tables/${name}.csv`;
+  await writeFile(join(staging, file), `${[columns.map((c) => c.name).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n')}\n`);
+  return { name, file, rows: rows.length, columns };
+}
+
+/** Results bound by something other than the model's work (`report recommendations` prints them beside each one). */
+function writeLimits(staging: string, limits: readonly ResultLimit[]): Promise<SnapshotTable> {
+  const columns: SnapshotColumn[] = [{ name: 'kind', type: 'VARCHAR' }, { name: 'browser', type: 'VARCHAR' }, { name: 'backend', type: 'VARCHAR' },
+    { name: 'model_name', type: 'VARCHAR' }, { name: 'model_types', type: 'VARCHAR' }, { name: 'detail', type: 'VARCHAR' }];
+  return writeDerived(staging, 'result_limits', columns, limits.map((l) => [l.kind, l.browser, l.backend, l.model, l.modelTypes.join(','), l.detail]));
+}
+
+/** `report optimization`'s rows: each flag's on/off ratio of medians with its 95 % bootstrap interval (seeded: the same numbers). */
+function writeImpact(staging: string, impact: readonly FlagImpact[]): Promise<SnapshotTable> {
+  const columns: SnapshotColumn[] = [
+    { name: 'flag', type: 'VARCHAR' }, { name: 'other_flags', type: 'VARCHAR' }, { name: 'metric', type: 'VARCHAR' }, { name: 'model_name', type: 'VARCHAR' },
+    { name: 'browser', type: 'VARCHAR' }, { name: 'backend', type: 'VARCHAR' }, { name: 'batch_size', type: 'INTEGER' }, { name: 'on_value', type: 'DOUBLE' },
+    { name: 'off_value', type: 'DOUBLE' }, { name: 'ratio', type: 'DOUBLE' }, { name: 'ratio_low', type: 'DOUBLE' }, { name: 'ratio_high', type: 'DOUBLE' },
+    { name: 'runs_on', type: 'INTEGER' }, { name: 'runs_off', type: 'INTEGER' }, { name: 'verdict', type: 'VARCHAR' }, { name: 'note', type: 'VARCHAR' },
+  ];
+  return writeDerived(staging, 'optimization_effects', columns, impact.map((i) => [i.name, i.otherFlags, i.metric, i.model, i.browser, i.backend, i.batchSize,
+    i.on, i.off, i.ratio, i.interval[0], i.interval[1], i.nOn, i.nOff, i.verdict, i.note]));
+}
+
 /** The report's recommendations (same analysis, same defaults), as a table the page can query like any other. */
-async function writeRecommendations(staging: string, recs: ReturnType<typeof recommend>): Promise<SnapshotTable> {
+function writeRecommendations(staging: string, recs: ReturnType<typeof recommend>, limits: readonly ResultLimit[]): Promise<SnapshotTable> {
   const columns: SnapshotColumn[] = [
     { name: 'model_type', type: 'VARCHAR' }, { name: 'model_name', type: 'VARCHAR' }, { name: 'browser', type: 'VARCHAR' },
     { name: 'backend', type: 'VARCHAR' }, { name: 'p50_latency_ms', type: 'DOUBLE' }, { name: 'throughput', type: 'DOUBLE' },
     { name: 'samples', type: 'BIGINT' }, { name: 'confidence', type: 'VARCHAR' }, { name: 'is_real_hardware', type: 'BOOLEAN' },
-    { name: 'reason', type: 'VARCHAR' },
+    { name: 'reason', type: 'VARCHAR' }, { name: 'bound_by', type: 'VARCHAR' },
   ];
-  const lines = [columns.map((c) => c.name).join(',')];
-  for (const r of recs) {
-    lines.push([r.modelType, r.model, r.browser, r.backend, r.p50LatencyMs, r.throughput, r.samples, r.confidence, r.isRealHardware, r.reason].map(csvCell).join(','));
-  }
-  const file = 'tables/recommendations.csv';
-  await writeFile(join(staging, file), `${lines.join('\n')}\n`);
-  return { name: 'recommendations', file, rows: recs.length, columns };
+  return writeDerived(staging, 'recommendations', columns, recs.map((r) => [r.modelType, r.model, r.browser, r.backend, r.p50LatencyMs, r.throughput, r.samples,
+    r.confidence, r.isRealHardware, r.reason, explainRecommendation(r, limits).join('\n')]));
 }

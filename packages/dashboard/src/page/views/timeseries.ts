@@ -1,44 +1,120 @@
-/** Did a model get slower over time on a browser/backend? p50 per window, stored regressions marked. */
+/**
+ * Did a model get slower over time on a browser/backend, and did what ran change? p50 per stored window or run, one
+ * chart per series (source x model x browser x requested backend x batch size), with the detector's findings
+ * (regressions, improvements, drifts, backend fallbacks, adapter changes) and browser version changes marked. A click
+ * on a mark lists the runs before and after it.
+ */
 import type { Db, Row } from '../db';
-import { h, hardwareBadge, section } from '../dom';
-import { lineChart } from '../svg';
+import { fmtMs, h, hardwareBadge, section, table, text } from '../dom';
+import { lineChart, type Marker, type MarkerKind } from '../svg';
 import { type Filter, whereOf } from './filters';
 
-// Pool windows and benchmark runs of the same series are different measurements (window p50 vs run p50): one line each.
-const seriesSql = (f: Filter): string => `SELECT source, model_name, browser, backend, batch_size, is_real_hardware, epoch_ms(recorded_at) AS t, p50_ms
-FROM measurements WHERE ${whereOf(f)} ORDER BY model_name, browser, backend, batch_size, source, recorded_at`;
+/** Most charts drawn; most points per chart (longer series are shown as bucket medians, in SQL). */
+export const MAX_SERIES = 24;
+export const MAX_POINTS = 400;
 
-// Regressions are keyed by the requested backend; a fallback is itself a finding (kind backend_fallback).
-const REGRESSIONS_SQL = `SELECT source, model_name, browser, requested_backend, batch_size, epoch_ms(change_at) AS t, kind, severity, metric,
-  baseline_value, current_value, change_pct, status FROM performance_regression`;
+const KEY = ['source', 'model_name', 'browser', 'requested_backend', 'batch_size'];
+const str = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
-const keyOf = (r: Row, backendCol: string): string => `${String(r.source)}|${String(r.model_name)}|${String(r.browser)}|${String(r[backendCol])}|${String(r.batch_size)}`;
+// Every stored measurement with what ran (backend, browser version): benchmark rows from their hardware row, pool
+// windows from the browser connection of their run that was up at the time (ASOF join).
+const pointsCte = (f: Filter): string => `pts AS (
+  SELECT * FROM (
+    SELECT 'time_series' AS source, t.recorded_at, t.run_id, t.model_name, t.browser, t.requested_backend, t.backend, t.batch_size, t.p50_ms,
+           t.is_real_hardware, t.adapter_architecture, t.git_commit, c.browser_version,
+           t.compute_shader_optimized, t.precompile_shaders, t.parallel_loading, t.mixed_precision
+    FROM time_series_performance t
+    ASOF LEFT JOIN (SELECT run_id, browser, recorded_at, browser_version FROM browser_connections WHERE event = 'up') c
+      ON c.run_id = t.run_id AND c.browser = t.browser AND t.recorded_at >= c.recorded_at
+    UNION ALL
+    SELECT 'benchmark', r.created_at, r.run_id, m.model_name, hw.browser, coalesce(r.requested_backend, hw.backend), hw.backend, r.batch_size, r.p50_latency_ms,
+           hw.is_real_hardware, hw.adapter_architecture, tr.git_commit, hw.browser_version,
+           r.compute_shader_optimized, r.precompile_shaders, r.parallel_loading, r.mixed_precision
+    FROM performance_results r JOIN models m USING (model_id) JOIN hardware_platforms hw USING (hardware_id) LEFT JOIN test_runs tr USING (run_id)
+  ) WHERE ${whereOf(f)})`;
+
+export const seriesSql = (f: Filter): string => `WITH ${pointsCte(f)},
+ranked AS (SELECT *, row_number() OVER w AS rn, count(*) OVER w AS n FROM pts WINDOW w AS (PARTITION BY ${KEY.join(', ')} ORDER BY recorded_at))
+SELECT ${KEY.join(', ')}, any_value(n) AS n, median(epoch_ms(recorded_at)) AS t, median(p50_ms) AS p50_ms,
+  bool_or(backend <> requested_backend) AS fallback, bool_and(is_real_hardware) AS is_real_hardware
+FROM ranked GROUP BY ${KEY.join(', ')}, floor((rn - 1) * ${MAX_POINTS} / n)
+ORDER BY ${KEY.join(', ')}, t`;
+
+const VERSIONS_SQL = (f: Filter): string => `WITH ${pointsCte(f)},
+v AS (SELECT ${KEY.join(', ')}, recorded_at, browser_version, lag(browser_version) OVER (PARTITION BY ${KEY.join(', ')} ORDER BY recorded_at) AS prev
+      FROM pts WHERE browser_version IS NOT NULL)
+SELECT ${KEY.join(', ')}, epoch_ms(recorded_at) AS t, prev, browser_version FROM v WHERE prev <> browser_version`;
+
+const FINDINGS_SQL = `SELECT id, ${KEY.join(', ')}, epoch_ms(change_at) AS t, kind, severity, metric, baseline_value, current_value, change_pct, status
+FROM performance_regression ORDER BY change_at`;
+
+/** The runs of one series before and after `t` (at most 10 each side), oldest first. */
+export const aroundSql = (f: Filter, key: Row, t: number): string => {
+  const same = KEY.map((k) => `${k} = ${typeof key[k] === 'number' ? String(key[k]) : str(String(key[k]))}`).join(' AND ');
+  const cols = 'recorded_at, run_id, p50_ms, backend, browser_version, adapter_architecture, is_real_hardware, git_commit';
+  return `WITH ${pointsCte(f)}
+SELECT * FROM (
+  (SELECT 'before' AS side, ${cols} FROM pts WHERE ${same} AND epoch_ms(recorded_at) < ${t} ORDER BY recorded_at DESC LIMIT 10)
+  UNION ALL
+  (SELECT 'after' AS side, ${cols} FROM pts WHERE ${same} AND epoch_ms(recorded_at) >= ${t} ORDER BY recorded_at LIMIT 10)
+) ORDER BY recorded_at`;
+};
+
+const keyOf = (r: Row): string => KEY.map((k) => String(r[k])).join('|');
+const num = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+function findingLabel(r: Row): string {
+  return `${String(r.kind).replace('_', ' ')} (${String(r.severity)}, ${String(r.status)}): ${String(r.metric)} ${num(r.baseline_value)} → ${num(r.current_value)} (${num(r.change_pct, 1)} %)`;
+}
 
 export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): Promise<void> } {
-  const s = section('timeseries', 'Time series', 'Did a model get slower over time? p50 per stored window or run; red marks are stored regressions (hover for the finding).');
+  const s = section('timeseries', 'Time series', 'Did a model get slower over time, and did what ran change? Marks: ▲ regression, ▼ improvement, ◆ drift, ■ environment change (backend fallback, adapter, browser version); hollow points ran on a fallback backend. Click a mark for the runs before and after.');
   const body = h('div', { class: 'charts' });
-  s.append(body);
+  const note = h('p', { class: 'empty' });
+  const around = h('div', { class: 'around', 'data-testid': 'finding-detail' });
+  s.append(note, body, around);
   return {
     el: s,
     async update(db, f) {
-      const points = await db.all(seriesSql(f));
-      const findings = await db.all(REGRESSIONS_SQL);
+      const [points, findings, versions] = await Promise.all([db.all(seriesSql(f)), db.all(FINDINGS_SQL), db.all(VERSIONS_SQL(f))]);
       const series = new Map<string, Row[]>();
       for (const p of points) {
-        const k = keyOf(p, 'backend');
+        const k = keyOf(p);
         series.set(k, [...(series.get(k) ?? []), p]);
       }
+      const show = async (first: Row, t: number, title: string): Promise<void> => {
+        const rows = await db.all(aroundSql(f, first, t));
+        around.replaceChildren(h('h3', {}, title),
+          table('finding-runs', ['', 'recorded at', 'run', 'p50 ms', 'backend', 'browser version', 'adapter', 'hardware', 'commit'], rows, (r) => [
+            h('td', { 'data-side': String(r.side), class: `side-${String(r.side)}` }, String(r.side)),
+            new Date(Number(r.recorded_at)).toISOString().replace('T', ' ').slice(0, 19), text(r.run_id),
+            h('td', { class: 'num', 'data-testid': 'around-p50' }, fmtMs(r.p50_ms)),
+            text(r.backend), text(r.browser_version), text(r.adapter_architecture), hardwareBadge(r.is_real_hardware), text(r.git_commit),
+          ]));
+        around.scrollIntoView({ block: 'nearest' });
+      };
       const charts: HTMLElement[] = [];
-      for (const [k, ps] of series) {
+      for (const ps of [...series.values()].slice(0, MAX_SERIES)) {
         const first = ps[0]!;
-        const marks = findings.filter((r) => keyOf(r, 'requested_backend') === k).map((r) => ({
-          t: Number(r.t),
-          label: `${String(r.kind)} (${String(r.severity)}, ${String(r.status)}): ${String(r.metric)} ${Number(r.baseline_value).toFixed(2)} → ${Number(r.current_value).toFixed(2)} (${Number(r.change_pct).toFixed(1)} %)`,
-        }));
-        charts.push(h('figure', { 'data-testid': 'series', style: 'margin:0' },
-          h('figcaption', {}, `${String(first.model_name)} · ${String(first.browser)}/${String(first.backend)} · batch ${String(first.batch_size)} · ${String(first.source).replace('_', ' ')} `, hardwareBadge(first.is_real_hardware), ` · ${ps.length} points, ${marks.length} regression(s)`),
-          lineChart(ps.map((p) => ({ t: Number(p.t), v: Number(p.p50_ms) })), marks)));
+        const name = `${String(first.model_name)} · ${String(first.browser)}/${String(first.requested_backend)} · batch ${String(first.batch_size)} · ${String(first.source).replace('_', ' ')}`;
+        const marks: Marker[] = [
+          ...findings.filter((r) => keyOf(r) === keyOf(first)).map((r) => ({
+            t: Number(r.t), kind: String(r.kind) as MarkerKind, label: findingLabel(r),
+            onClick: () => void show(first, Number(r.t), `${findingLabel(r)} — ${name}`),
+          })),
+          ...versions.filter((r) => keyOf(r) === keyOf(first)).map((r) => ({
+            t: Number(r.t), kind: 'browser_version' as const, label: `browser version ${String(r.prev)} → ${String(r.browser_version)}`,
+            onClick: () => void show(first, Number(r.t), `browser version ${String(r.prev)} → ${String(r.browser_version)} — ${name}`),
+          })),
+        ];
+        const total = Number(first.n);
+        charts.push(h('figure', { 'data-testid': 'series' },
+          h('figcaption', {}, `${name} `, hardwareBadge(first.is_real_hardware),
+            ` · ${total} points${total > ps.length ? ` (${ps.length} bucket medians)` : ''}, ${marks.length} mark(s)`),
+          lineChart(ps.map((p) => ({ t: Number(p.t), v: Number(p.p50_ms), fallback: p.fallback === true })), marks)));
       }
+      note.textContent = series.size > MAX_SERIES ? `Showing ${MAX_SERIES} of ${series.size} series; filter to see the others.` : '';
+      around.replaceChildren();
       body.replaceChildren(...(charts.length === 0 ? [h('p', { class: 'empty' }, 'No measurements match this filter.')] : charts));
     },
   };
