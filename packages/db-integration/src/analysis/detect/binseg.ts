@@ -1,8 +1,9 @@
 /**
- * Binary segmentation with calibrated cut-offs: the strongest split of a stretch is a change point when its rank
- * statistic or its t statistic exceeds the critical value for that stretch length (each at 0.2 %, so a stretch
- * without a change is split with probability <= 0.4 % whatever its length) and the medians differ by at least
- * `minEffect`; both sides are then searched again.
+ * Binary segmentation with calibrated cut-offs: the strongest split of a stretch is a change point when its rank z
+ * or the t of its normal scores exceeds the critical value for that stretch length (each at 0.2 %, so a stretch
+ * without a change is split with probability <= 0.4 % whatever its length and noise shape: both are rank statistics),
+ * or, on stretches under 40 points, the t of the values does (Gaussian-calibrated, 0.2 %), and the medians differ by
+ * at least `minEffect`; both sides are then searched again.
  *
  * Plain binary segmentation misses a short box (a regression fixed a few points later) in the middle of a long
  * stretch: no single split separates it well. When the best single split fails, the strongest box (t statistic of
@@ -10,8 +11,8 @@
  * each passes the single-split test on the stretch that contains that edge alone (start to the box's end, box's
  * start to the stretch end), so the calibrated cut-offs still decide.
  */
-import { criticalValues } from './critical-values';
-import { MIN_SEGMENT, scanSplits } from './split-stats';
+import { criticalValues, valueTCritical } from './critical-values';
+import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 
 export interface Cut {
   /** Offset of the first point at the new level. */
@@ -43,31 +44,37 @@ function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEff
     return undefined;
   }
   const c = criticalValues(b - a);
-  // Strict: for short stretches the rank cut-off equals the largest attainable z, so ranks alone never fire there.
-  const rankStrength = Math.abs(scan.rankZ) / c.rank;
-  const tStrength = Math.abs(scan.t) / c.t;
-  if (!(rankStrength > 1 || tStrength > 1)) {
+  // Strict: for short stretches the rank cut-offs equal the largest attainable values, so they never fire there.
+  const strengths: [number, number][] = [
+    [Math.abs(scan.rankZ) / c.rank, scan.rankAt],
+    [Math.abs(scan.t) / c.t, scan.tAt],
+    [Math.abs(scan.valueT) / valueTCritical(b - a), scan.valueAt],
+  ];
+  const [strength, offset] = strengths.reduce((x, y) => (y[0] > x[0] ? y : x));
+  if (!(strength > 1)) {
     return undefined;
   }
-  const at = a + (rankStrength >= tStrength ? scan.rankAt : scan.tAt);
+  const at = a + offset;
   const effect = Math.abs(medianOf(ys, at, b) - medianOf(ys, a, at));
-  return effect < minLogEffect ? undefined : { at, strength: Math.max(rankStrength, tStrength) };
+  return effect < minLogEffect ? undefined : { at, strength };
 }
 
 /** Narrowest box proposed: 3 clustered outliers of skewed noise must not pass for a regression and its fix. */
 const MIN_BOX = 5;
 
-/** [start, end) of the box whose mean differs most from the rest of ys[a, b) (t statistic), on a grid; O(G^2 + n). */
+/** [start, end) of the box whose mean normal score differs most from the rest of ys[a, b) (t statistic), on a grid; O(G^2 + n log n). */
 function strongestBox(ys: ArrayLike<number>, a: number, b: number): { box: [number, number]; t: number } | undefined {
   const n = b - a;
   if (n < 2 * MIN_SEGMENT + MIN_BOX) {
     return undefined;
   }
+  // On normal scores, as the split test: a few outliers in a row do not make a box.
+  const scores = normalScores(ranksOf(ys, a, b));
   const cs = new Float64Array(n + 1);
   const cs2 = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) {
-    cs[i + 1] = cs[i]! + ys[a + i]!;
-    cs2[i + 1] = cs2[i]! + ys[a + i]! * ys[a + i]!;
+    cs[i + 1] = cs[i]! + scores[i]!;
+    cs2[i + 1] = cs2[i]! + scores[i]! * scores[i]!;
   }
   const stride = Math.max(1, Math.ceil(n / 40));
   let best: [number, number] | undefined;

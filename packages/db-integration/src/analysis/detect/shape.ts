@@ -121,17 +121,27 @@ export function fitLine(ys: ArrayLike<number>): Fit & { slope: number; intercept
   return { ...f, intercept: f.coef[0]!, slope: f.coef[1]! };
 }
 
-/** Flat until `start`, then a line: the best start on a grid of at most 10 candidates. */
+/** Flat until `start`, then a line: the best start on a grid of at most 10 candidates, refined once. */
 export function fitHinge(ys: ArrayLike<number>): Fit & { slope: number; start: number } {
   const n = ys.length;
   const one = column(n, () => 1);
   let best: (Fit & { slope: number; start: number }) | undefined;
-  const candidates = Math.min(10, Math.max(1, Math.floor(n / 4)));
-  for (let c = 0; c < candidates; c++) {
-    const start = Math.floor((c * 0.75 * n) / candidates);
+  const tryStart = (start: number): void => {
     const f = fitBasis(ys, [one, column(n, (i) => Math.max(0, i - start))], 3);
     if (best === undefined || f.cost < best.cost) {
       best = { ...f, slope: f.coef[1]!, start };
+    }
+  };
+  const candidates = Math.min(10, Math.max(1, Math.floor(n / 4)));
+  const spacing = (0.75 * n) / candidates;
+  for (let c = 0; c < candidates; c++) {
+    tryStart(Math.floor(c * spacing));
+  }
+  // Then halfway to each neighbour of the best grid start.
+  const coarse = best!.start;
+  for (const start of [Math.floor(coarse - spacing / 2), Math.floor(coarse + spacing / 2)]) {
+    if (start > 0 && start < n - 3) {
+      tryStart(start);
     }
   }
   return best!;
@@ -145,12 +155,16 @@ export function fitCubic(ys: ArrayLike<number>): Fit {
 
 const sineBases = new Map<string, Float64Array[]>();
 
-/** Basis of a line plus one sine wave of the given period (cached: the scan fits the same lengths again and again). */
-export function sineBasis(n: number, period: number): Float64Array[] {
-  const key = `${n}|${period}`;
+/**
+ * Basis of one sine wave of the given period around a level, plus a line when `line` (cached: the scan fits the same
+ * lengths again and again).
+ */
+export function sineBasis(n: number, period: number, line = true): Float64Array[] {
+  const key = `${n}|${period}|${line}`;
   let basis = sineBases.get(key);
   if (basis === undefined) {
-    basis = [column(n, () => 1), column(n, (i) => i / n), column(n, (i) => Math.sin((2 * Math.PI * i) / period)), column(n, (i) => Math.cos((2 * Math.PI * i) / period))];
+    const wave = [column(n, () => 1), column(n, (i) => Math.sin((2 * Math.PI * i) / period)), column(n, (i) => Math.cos((2 * Math.PI * i) / period))];
+    basis = line ? [...wave, column(n, (i) => i / n)] : wave;
     if (sineBases.size < 1000) {
       sineBases.set(key, basis);
     }
@@ -158,17 +172,21 @@ export function sineBasis(n: number, period: number): Float64Array[] {
   return basis;
 }
 
+/** Periods tried, as multiples of the stretch length: 0.65 to 1.25 in steps of 0.05 (a coarser grid leaves a wave in the residuals). */
+const PERIOD_RATIOS = Array.from({ length: 13 }, (_, i) => 0.65 + 0.05 * i);
+
 /**
- * A line plus one sine wave, the period chosen among 0.65-1.25x the stretch length: at least most of a full wave, since
- * half a wave of a longer period is an S-curve that would pass for a smoothed step, and not much shorter, since a
- * regression, its fix and a revert evenly spaced are a square wave of half the length.
+ * One sine wave (plus a line when `line`), the period chosen among 0.65-1.25x the stretch length: at least most of a
+ * full wave, since half a wave of a longer period is an S-curve that would pass for a smoothed step, and not much
+ * shorter, since a regression, its fix and a revert evenly spaced are a square wave of half the length. Without the
+ * line a wave must come back to where it started, which a step does not: that is what tells seasonality from a step.
  */
-export function fitSine(ys: ArrayLike<number>): Fit & { period: number } {
+export function fitSine(ys: ArrayLike<number>, ratios: readonly number[] = PERIOD_RATIOS, line = true): Fit & { period: number } {
   const n = ys.length;
   let best: (Fit & { period: number }) | undefined;
-  for (const r of [0.65, 0.8, 1, 1.25]) {
+  for (const r of ratios) {
     const period = r * n;
-    const f = fitBasis(ys, sineBasis(n, period), 5);
+    const f = fitBasis(ys, sineBasis(n, period, line), line ? 5 : 4);
     if (best === undefined || f.cost < best.cost) {
       best = { ...f, period };
     }
@@ -176,9 +194,9 @@ export function fitSine(ys: ArrayLike<number>): Fit & { period: number } {
   return best!;
 }
 
-/** The sine fit plus a level change at each cut: do the steps add anything to a smooth wave? */
-export function fitSineWithSteps(ys: ArrayLike<number>, period: number, cuts: readonly number[]): Fit {
+/** A wave without a line (see `fitSine`) plus a level change at each cut; the step terms' coefficients follow the wave's three. */
+export function fitWaveWithSteps(ys: ArrayLike<number>, period: number, cuts: readonly number[]): Fit & { coef: number[] } {
   const n = ys.length;
   const steps = cuts.map((c) => column(n, (i) => (i >= c ? 1 : 0)));
-  return fitBasis(ys, [...sineBasis(n, period), ...steps], 5 + 2 * cuts.length, 20);
+  return fitBasis(ys, [...sineBasis(n, period, false), ...steps], 4 + 2 * cuts.length, 20);
 }
