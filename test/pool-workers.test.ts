@@ -5,11 +5,11 @@
  * the pool reports the loss and the replacement as `worker:down` / `worker:respawned`, and the DuckDB recorder
  * stores them in `page_worker_events`.
  */
-import { ErrorCode, type TensorMap } from '@browser-pool/browser-harness';
+import { BrowserHarness, ErrorCode, type TensorMap } from '@browser-pool/browser-harness';
 import { PoolRecorder, Store } from '@browser-pool/db-integration';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
 import { type PoolEvents, ResourcePool } from '@browser-pool/pool';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
 
@@ -175,8 +175,12 @@ describe('a crashed page worker with no call in flight', () => {
 });
 
 describe('workers as routing capacity', () => {
-  it('two models on one page run at the same time on different workers through the public API (in-page timestamps overlap)', async () => {
-    const twoPool = new ResourcePool({
+  let twoPool: ResourcePool;
+  const names = ['bert-small', 'vit-small'] as const;
+  const inputs = names.map((n) => catalogue.get(n).sampleInputs({ seed: 5 }));
+  let expected: TensorMap[];
+  beforeAll(async () => {
+    twoPool = new ResourcePool({
       catalogue,
       browsers: ['chromium'],
       backends: ['wasm'],
@@ -184,37 +188,76 @@ describe('workers as routing capacity', () => {
       scaling: { maxConnections: 1 },
       harness: { pageWorkers: 2 },
     });
+    await twoPool.initialize();
+    expected = await Promise.all(names.map(async (n, i) => runReference(await catalogue.get(n).source(), inputs[i]!)));
+  }, 120_000);
+  afterAll(async () => {
+    await twoPool.close();
+  });
+
+  /** In-page [start, end] of each run, by the clock of the worker that ran it. */
+  const spansOf = (results: { timings: { computeStartedAt?: number | undefined; computeMs: number } }[]): { start: number; end: number }[] =>
+    results.map((r) => ({ start: r.timings.computeStartedAt!, end: r.timings.computeStartedAt! + r.timings.computeMs }));
+  const longestOverlap = (xs: { start: number; end: number }[], ys: { start: number; end: number }[]): number =>
+    Math.max(...xs.flatMap((x) => ys.filter((y) => y !== x).map((y) => Math.min(x.end, y.end) - Math.max(x.start, y.start))));
+
+  it('two models on one page run at the same time on different workers through the public API (in-page timestamps overlap)', async () => {
+    const [a, b] = await Promise.all([twoPool.getModel('text_embedding', names[0]), twoPool.getModel('vision', names[1])]);
+    const pc = twoPool.connections[0]!;
+    expect(pc.capacity).toBe(2);
+    await Promise.all([a.run(inputs[0]!), b.run(inputs[1]!)]);
+    // Four of each at once: both models' calls are dispatched to the one connection together.
+    const results = await Promise.all([...Array.from({ length: 4 }, () => a.run(inputs[0]!)), ...Array.from({ length: 4 }, () => b.run(inputs[1]!))]);
+    results.forEach((r, i) => expect(worstDiff(r.outputs, expected[i < 4 ? 0 : 1]!)).toBeLessThanOrEqual(FP32_TOLERANCE));
+    const spans = spansOf(results);
+    const overlapMs = longestOverlap(spans.slice(0, 4), spans.slice(4));
+    console.log(`two models on one page: longest overlap of a ${names[0]} run and a ${names[1]} run ${overlapMs.toFixed(1)} ms (in-page clocks)`);
+    expect(overlapMs).toBeGreaterThan(0);
+    await pc.connection.workers(); // a fresh sample for stats()
+    const [snapshot] = twoPool.stats().connections;
+    expect(snapshot!.capacity).toBe(2);
+    // Each model's own session sits on its own worker (replicas, if its queue made one, come on top).
+    const held = snapshot!.workers!.map((w) => w.sessions.filter((s) => s.replica !== true).map((s) => s.modelId));
+    expect(held.flat().sort()).toEqual([...names].sort());
+    expect(held.every((models) => models.length === 1)).toBe(true);
+    expect(snapshot!.workers!.every((w) => w.state === 'ready')).toBe(true);
+  }, 120_000);
+
+  it('one model under load gets a replica on the idle worker: its own calls then overlap in time, outputs still exact', async () => {
+    const a = await twoPool.getModel('text_embedding', names[0]);
+    const pc = twoPool.connections[0]!;
+    let replicated = false;
+    let overlapMs = 0;
+    for (let round = 0; round < 10 && !(replicated && overlapMs > 0); round++) {
+      const results = await Promise.all(Array.from({ length: 6 }, () => a.run(inputs[0]!)));
+      results.forEach((r) => expect(worstDiff(r.outputs, expected[0]!)).toBeLessThanOrEqual(FP32_TOLERANCE));
+      const workers = await pc.connection.workers();
+      replicated = workers.filter((w) => w.sessions.some((s) => s.modelId === names[0])).length === 2;
+      const spans = spansOf(results);
+      overlapMs = replicated ? longestOverlap(spans, spans) : 0;
+    }
+    const holders = (await pc.connection.workers()).map((w) => w.sessions.filter((s) => s.modelId === names[0]));
+    console.log(`one model under load: held by ${holders.filter((h) => h.length > 0).length} workers, longest overlap of two of its runs ${overlapMs.toFixed(1)} ms`);
+    expect(holders.flat().filter((s) => s.replica === true)).toHaveLength(1);
+    expect(overlapMs).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe('replica budget', () => {
+  it('a model larger than pageReplicaBudgetMB is never copied, however long its queue', async () => {
+    const harness = await BrowserHarness.start({ pageWorkers: 2, pageReplicaBudgetMB: 1 });
     try {
-      await twoPool.initialize();
-      const names = ['bert-small', 'vit-small'] as const;
-      const [a, b] = await Promise.all([twoPool.getModel('text_embedding', names[0]), twoPool.getModel('vision', names[1])]);
-      const inputs = names.map((n) => catalogue.get(n).sampleInputs({ seed: 5 }));
-      const expected = await Promise.all(names.map(async (n, i) => runReference(await catalogue.get(n).source(), inputs[i]!)));
-      const pc = twoPool.connections[0]!;
-      expect(pc.capacity).toBe(2);
-      await Promise.all([a.run(inputs[0]!), b.run(inputs[1]!)]);
-      // Four of each at once: both models' calls are dispatched to the one connection together.
-      const results = await Promise.all([...Array.from({ length: 4 }, () => a.run(inputs[0]!)), ...Array.from({ length: 4 }, () => b.run(inputs[1]!))]);
-      results.forEach((r, i) => expect(worstDiff(r.outputs, expected[i < 4 ? 0 : 1]!)).toBeLessThanOrEqual(FP32_TOLERANCE));
-      const spans = results.map((r) => {
-        const start = r.timings.computeStartedAt!;
-        return { start, end: start + r.timings.computeMs };
-      });
-      // Within one model the worker runs its calls one after another; across models some pair overlaps in time.
-      const overlapMs = Math.max(
-        ...spans.slice(0, 4).flatMap((x) => spans.slice(4).map((y) => Math.min(x.end, y.end) - Math.max(x.start, y.start))),
-      );
-      console.log(`two models on one page: longest overlap of a ${names[0]} run and a ${names[1]} run ${overlapMs.toFixed(1)} ms (in-page clocks)`);
-      expect(overlapMs).toBeGreaterThan(0);
-      await pc.connection.workers(); // a fresh sample for stats()
-      const [snapshot] = twoPool.stats().connections;
-      expect(snapshot!.capacity).toBe(2);
-      const held = snapshot!.workers!.map((w) => w.sessions.map((s) => s.modelId));
-      expect(held.flat().sort()).toEqual([...names].sort());
-      expect(held.every((models) => models.length === 1)).toBe(true);
-      expect(snapshot!.workers!.every((w) => w.state === 'ready' && w.inFlight === 0)).toBe(true);
+      const page = await harness.launch('chromium');
+      const source = (await catalogue.get('bert-small').source()) as { path: string };
+      const { sessionId } = await page.load('bert-small', { kind: 'url', url: harness.serveFile(source.path) }, 'wasm');
+      const input = catalogue.get('bert-small').sampleInputs({ seed: 5 });
+      for (let round = 0; round < 4; round++) {
+        await Promise.all(Array.from({ length: 6 }, () => page.run(sessionId, input)));
+      }
+      const workers = await page.workers();
+      expect(workers.flatMap((w) => w.sessions)).toEqual([{ sessionId, modelId: 'bert-small' }]);
     } finally {
-      await twoPool.close();
+      await harness.close();
     }
   }, 120_000);
 });

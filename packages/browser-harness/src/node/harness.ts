@@ -39,7 +39,17 @@ export interface HarnessOptions extends PageServerOptions, BridgeOptions {
    * @default 0
    */
   pageWorkers?: number;
+  /**
+   * Pages with 2 or more workers: model bytes (serialized size, in MB) that replicas may hold in all on one page. When a
+   * session's calls queue up on its worker (2 or more waiting) while another worker is idle, the page copies the session
+   * there and spreads its calls over both; replicas unused for 30 s are dropped, and ones idle for 2 s give way to a
+   * new replica that would not fit. 0 turns replicas off. @default 256
+   */
+  pageReplicaBudgetMB?: number;
 }
+
+/** harness.pageReplicaBudgetMB when not given. */
+const DEFAULT_REPLICA_BUDGET_MB = 256;
 
 /** The local drivers: Chromium and Edge through Playwright, Firefox ESR through puppeteer-core over WebDriver BiDi. */
 export function defaultDrivers(): Record<BrowserKind, BrowserDriver> {
@@ -62,6 +72,10 @@ export class BrowserHarness {
     const workers = options.pageWorkers;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
       throw new InvalidOptionsError(`harness.pageWorkers must be an integer from 0 to 64, got ${String(workers)} (${typeof workers})`);
+    }
+    const budget = options.pageReplicaBudgetMB;
+    if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0 || budget > 1_048_576)) {
+      throw new InvalidOptionsError(`harness.pageReplicaBudgetMB must be a number of MB from 0 to 1048576, got ${String(budget)} (${typeof budget})`);
     }
     const secret = newSecret();
     const maxTensorBytes = options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
@@ -106,6 +120,7 @@ export class BrowserHarness {
     }
     if ((this.options.pageWorkers ?? 0) > 0) {
       params.set('workers', String(this.options.pageWorkers));
+      params.set('replicaMB', String(this.options.pageReplicaBudgetMB ?? DEFAULT_REPLICA_BUDGET_MB));
     }
     if (this.options.pageTransport === 'direct') {
       params.set('transport', 'direct');

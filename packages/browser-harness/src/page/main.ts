@@ -38,6 +38,7 @@ async function start(): Promise<void> {
       // Written out here so vite bundles the worker entry (it recognises this exact form).
       () => new Worker(new URL('./worker/entry.ts', import.meta.url), { type: 'module', name: `session-worker ${connectionId}` }),
       { kind: 'init', ortBase: ORT_BASE, numThreads: Number(ort.env.wasm.numThreads ?? 1), transport: transport.kind },
+      { budgetBytes: Math.max(0, Number(params.get('replicaMB') ?? 0)) * 1024 * 1024 },
     );
     sessions = workers;
     capabilities = () =>

@@ -36,6 +36,8 @@ interface HeldSession {
   info: SessionInfo;
   inputs: Map<string, InputMeta>;
   ranOnce: boolean;
+  /** Size of the serialized model: what a copy of it costs, as replica budgets count it. */
+  modelBytes: number;
 }
 
 /** Long stretches of ORT work yield to the event loop this often so the page keeps answering heartbeats. */
@@ -243,8 +245,13 @@ export class SessionManager implements SessionHost {
       outputNames: [...session.outputNames],
       timings: { fetchMs, createMs },
     };
-    this.sessions.set(sessionId, { session, info, inputs: new Map(inputs.map((m) => [m.name, m])), ranOnce: false });
+    this.sessions.set(sessionId, { session, info, inputs: new Map(inputs.map((m) => [m.name, m])), ranOnce: false, modelBytes: bytes.byteLength });
     return info;
+  }
+
+  /** Bytes of the model a session was loaded from. */
+  modelBytes(sessionId: string): number {
+    return this.get(sessionId).modelBytes;
   }
 
   async run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[]): Promise<RunOutcome> {

@@ -168,7 +168,8 @@ export const WORKER_STATES = ['starting', 'ready', 'respawning'] as const;
 export const workerSnapshotSchema = z.object({
   index: z.number().int().nonnegative(),
   state: z.enum(WORKER_STATES),
-  sessions: z.array(z.object({ sessionId: z.string(), modelId: z.string() })),
+  /** `replica`: an extra copy of a session another worker holds, made while its calls queued (see pageReplicaBudgetMB). */
+  sessions: z.array(z.object({ sessionId: z.string(), modelId: z.string(), replica: z.boolean().optional() })),
   /** Calls sent to the worker and not yet answered. */
   inFlight: z.number().int().nonnegative(),
   respawns: z.number().int().nonnegative(),

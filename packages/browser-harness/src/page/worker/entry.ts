@@ -47,7 +47,8 @@ async function perform(message: CallMessage, { manager, capabilities }: Loaded):
   switch (message.op) {
     case 'load': {
       const r = message.request;
-      return { result: await manager.loadAs(r.sessionId, r.modelId, r.source, r.backend, r.options), tensors: [] };
+      const info = await manager.loadAs(r.sessionId, r.modelId, r.source, r.backend, r.options);
+      return { result: { ...info, modelBytes: manager.modelBytes(r.sessionId) }, tensors: [] };
     }
     case 'run': {
       const r = message.request;

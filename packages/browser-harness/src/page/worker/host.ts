@@ -7,7 +7,6 @@
  */
 import {
   deserializeError,
-  type SessionInfo,
   SessionNotFoundError,
   WorkerLostError,
   type WorkerSnapshot,
@@ -23,6 +22,8 @@ export interface PlacedSession {
   /** The original load's deadline, reused for reloads; undefined: no watchdog. */
   loadDeadlineMs: number | undefined;
   loaded: boolean;
+  /** An extra copy of a session another worker holds (made for a growing queue; dropped when cold). */
+  replica?: boolean;
 }
 
 interface InFlight {
@@ -49,6 +50,8 @@ export class WorkerHost {
   private generation = 0;
   private readonly inFlight = new Map<number, InFlight>();
   private nextCall = 1;
+  /** Calls made and not settled (counted synchronously, before any wait, so routing sees them at once). */
+  private pending = 0;
   private state: HostState = { kind: 'starting' };
   private respawns = 0;
   private failedStarts = 0;
@@ -71,7 +74,16 @@ export class WorkerHost {
     return this.sessions.size * 1000 + this.inFlight.size;
   }
 
-  async loadSession(placed: PlacedSession, expiresAt: number | undefined): Promise<SessionInfo> {
+  /** Calls made to this worker and not answered yet, those still waiting for a respawn included. */
+  get busy(): number {
+    return this.pending;
+  }
+
+  get ready(): boolean {
+    return this.state.kind === 'ready';
+  }
+
+  async loadSession(placed: PlacedSession, expiresAt: number | undefined): Promise<WorkerOps['load']['result']> {
     this.sessions.set(placed.request.sessionId, placed);
     try {
       const info = await this.call('load', placed.request, { expiresAt });
@@ -114,7 +126,11 @@ export class WorkerHost {
     return {
       index: this.index,
       state: this.state.kind,
-      sessions: [...this.sessions.values()].map((s) => ({ sessionId: s.request.sessionId, modelId: s.request.modelId })),
+      sessions: [...this.sessions.values()].map((s) => ({
+        sessionId: s.request.sessionId,
+        modelId: s.request.modelId,
+        ...(s.replica === true ? { replica: true } : {}),
+      })),
       inFlight: this.inFlight.size,
       respawns: this.respawns,
       ...(this.lastLoss === undefined ? {} : { lastLoss: { ...this.lastLoss } }),
@@ -122,6 +138,15 @@ export class WorkerHost {
   }
 
   private async call<K extends WorkerOp>(op: K, request: WorkerOps[K]['request'], options: CallOptions = {}): Promise<WorkerOps[K]['result']> {
+    this.pending++;
+    try {
+      return await this.send(op, request, options);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private async send<K extends WorkerOp>(op: K, request: WorkerOps[K]['request'], options: CallOptions): Promise<WorkerOps[K]['result']> {
     if (options.restoring !== true) {
       // A respawn may itself be replaced by another: wait until the latest one is done.
       for (let waited: Promise<void> | undefined; waited !== this.restored; ) {

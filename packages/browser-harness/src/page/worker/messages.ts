@@ -8,7 +8,8 @@ import type { ModelSource, RunOutcome } from '../sessions';
 export interface WorkerOps {
   load: {
     request: { sessionId: string; modelId: string; source: ModelSource; backend: Backend; options: SessionOptionsWire };
-    result: SessionInfo;
+    /** `modelBytes`: the serialized model's size (replica budgets count it). */
+    result: SessionInfo & { modelBytes: number };
   };
   run: { request: { sessionId: string; inputs: NamedTensor[]; outputNames?: string[] }; result: RunOutcome };
   loop: { request: { sessionId: string; inputs: NamedTensor[]; warmup: number; iterations: number }; result: number[] };

@@ -1,6 +1,9 @@
 /**
  * Routes the page's sessions to its session workers: a load goes to the least-loaded worker, every later call to
- * the worker holding that session. Calls to different workers run at the same time; tensors are transferred.
+ * the least busy worker holding that session. Calls to different workers run at the same time; tensors are
+ * transferred. When a session's calls queue up on its worker while another worker sits idle, the session is copied
+ * there (a replica, under the same id) so its independent calls run side by side, as long as the page's replica
+ * budget allows; replicas unused for a while are dropped, the coldest first when a new one needs room.
  */
 import {
   type Backend,
@@ -18,15 +21,51 @@ import type { InitMessage } from './messages';
 import { SpareWorker } from './spare';
 import { ownCopies } from './transfer';
 
+/** Calls waiting on a session's least busy copy before another copy is made on an idle worker. */
+const REPLICA_QUEUE = 2;
+/** A replica unused this long is dropped (its memory back to the page). */
+const REPLICA_COLD_MS = 30_000;
+/** A replica unused this long may be dropped to make room for another session's replica. */
+const REPLICA_EVICTABLE_MS = 2_000;
+
+interface Replica {
+  host: WorkerHost;
+  lastUsed: number;
+}
+
+interface Placed {
+  primary: WorkerHost;
+  replicas: Replica[];
+  /** The serialized model's size: what each replica is charged against the budget. */
+  modelBytes: number;
+  /** A replica is being loaded (one at a time per session). */
+  growing: boolean;
+}
+
+export interface ReplicaOptions {
+  /** Bytes of model (serialized size) that replicas may hold in all on this page; 0 turns replicas off. */
+  budgetBytes: number;
+}
+
 export class WorkerSessions implements SessionHost {
   readonly concurrent = true;
   private readonly hosts: WorkerHost[];
-  private readonly placement = new Map<string, WorkerHost>();
+  private readonly placement = new Map<string, Placed>();
   private nextId = 1;
+  /** Budget charged to replicas being loaded, so two growing sessions cannot both take the last room. */
+  private reservedBytes = 0;
 
-  constructor(count: number, spawn: () => Worker, init: InitMessage) {
+  constructor(
+    count: number,
+    spawn: () => Worker,
+    init: InitMessage,
+    private readonly replicas: ReplicaOptions = { budgetBytes: 0 },
+  ) {
     const spares = new SpareWorker(spawn, init);
     this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, init, spares));
+    if (replicas.budgetBytes > 0 && count > 1) {
+      setInterval(() => this.dropCold(REPLICA_COLD_MS), REPLICA_COLD_MS / 3);
+    }
     // The spare starts once worker 0 has ORT (and the page its probe), not competing with the page's start-up.
     void this.hosts[0]!.probe().then(
       () => spares.replenish(),
@@ -42,9 +81,12 @@ export class WorkerSessions implements SessionHost {
     const kept: ModelSource = source.kind === 'inline' ? { kind: 'inline', bytes: source.bytes.slice() } : source;
     const { expiresAt } = context;
     const loadDeadlineMs = expiresAt === undefined ? undefined : Math.max(1, expiresAt - performance.now());
-    this.placement.set(sessionId, host);
+    const placed: Placed = { primary: host, replicas: [], modelBytes: 0, growing: false };
+    this.placement.set(sessionId, placed);
     try {
-      return await host.loadSession({ request: { sessionId, modelId, source: kept, backend, options }, loadDeadlineMs, loaded: false }, expiresAt);
+      const { modelBytes, ...info } = await host.loadSession({ request: { sessionId, modelId, source: kept, backend, options }, loadDeadlineMs, loaded: false }, expiresAt);
+      placed.modelBytes = modelBytes;
+      return info;
     } catch (error) {
       this.placement.delete(sessionId);
       throw error;
@@ -64,9 +106,12 @@ export class WorkerSessions implements SessionHost {
   }
 
   async release(sessionId: string): Promise<void> {
-    const host = this.hostOf(sessionId);
+    const placed = this.placement.get(sessionId);
+    if (placed?.primary.sessions.has(sessionId) !== true) {
+      throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
+    }
     this.placement.delete(sessionId);
-    await host.release(sessionId);
+    await Promise.all([placed.primary.release(sessionId), ...placed.replicas.map((r) => r.host.release(sessionId).catch(() => undefined))]);
   }
 
   workers(): WorkerSnapshot[] {
@@ -80,17 +125,95 @@ export class WorkerSessions implements SessionHost {
 
   /** Fault hooks: makes the worker holding `sessionId` spin forever or crash. False when no worker holds it. */
   inject(sessionId: string, fault: 'spin' | 'crash'): boolean {
-    const host = this.placement.get(sessionId);
+    const host = this.placement.get(sessionId)?.primary;
     host?.inject(fault);
     return host !== undefined;
   }
 
+  /** The least busy worker holding the session (its first worker, or a loaded replica); may start a new replica. */
   private hostOf(sessionId: string): WorkerHost {
-    const host = this.placement.get(sessionId);
-    if (host?.sessions.has(sessionId) !== true) {
+    const placed = this.placement.get(sessionId);
+    if (placed?.primary.sessions.has(sessionId) !== true) {
       throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
     }
+    placed.replicas = placed.replicas.filter((r) => r.host.sessions.get(sessionId)?.loaded === true);
+    const best = placed.replicas.reduce<Replica | undefined>((b, r) => (r.host.busy < (b?.host.busy ?? placed.primary.busy) ? r : b), undefined);
+    const host = best?.host ?? placed.primary;
+    if (best !== undefined) {
+      best.lastUsed = performance.now();
+    }
+    if (host.busy >= REPLICA_QUEUE) {
+      void this.grow(sessionId, placed);
+    }
     return host;
+  }
+
+  /** Copies a session whose calls are queueing onto an idle worker that does not hold it, within the budget. */
+  private async grow(sessionId: string, placed: Placed): Promise<void> {
+    const original = placed.primary.sessions.get(sessionId);
+    if (placed.growing || original === undefined || this.replicas.budgetBytes === 0) {
+      return;
+    }
+    const holders = new Set([placed.primary, ...placed.replicas.map((r) => r.host)]);
+    const target = this.hosts.filter((h) => !holders.has(h) && h.ready && h.busy === 0).sort((a, b) => a.load - b.load)[0];
+    if (target === undefined || !this.makeRoom(placed.modelBytes)) {
+      return;
+    }
+    placed.growing = true;
+    this.reservedBytes += placed.modelBytes;
+    try {
+      await target.loadSession({ request: original.request, loadDeadlineMs: original.loadDeadlineMs, loaded: false, replica: true }, undefined);
+      if (this.placement.get(sessionId) === placed) {
+        placed.replicas.push({ host: target, lastUsed: performance.now() });
+      } else {
+        await target.release(sessionId); // released while the copy loaded
+      }
+    } catch {
+      // No replica this time (the worker was lost, the load failed): calls keep going to the copies there are.
+    } finally {
+      placed.growing = false;
+      this.reservedBytes -= placed.modelBytes;
+    }
+  }
+
+  private replicaBytes(): number {
+    let bytes = this.reservedBytes;
+    for (const placed of this.placement.values()) {
+      bytes += placed.replicas.length * placed.modelBytes;
+    }
+    return bytes;
+  }
+
+  /** Whether `bytes` more fit in the budget, after dropping replicas idle long enough, coldest first, if needed. */
+  private makeRoom(bytes: number): boolean {
+    const budget = this.replicas.budgetBytes;
+    while (this.replicaBytes() + bytes > budget) {
+      const now = performance.now();
+      const coldest = [...this.placement.entries()]
+        .flatMap(([sessionId, placed]) => placed.replicas.map((replica) => ({ sessionId, placed, replica })))
+        .filter((c) => now - c.replica.lastUsed >= REPLICA_EVICTABLE_MS)
+        .sort((a, b) => a.replica.lastUsed - b.replica.lastUsed)[0];
+      if (coldest === undefined) {
+        return false;
+      }
+      this.drop(coldest.sessionId, coldest.placed, coldest.replica);
+    }
+    return true;
+  }
+
+  private dropCold(idleMs: number): void {
+    const now = performance.now();
+    for (const [sessionId, placed] of this.placement) {
+      for (const replica of placed.replicas.filter((r) => now - r.lastUsed >= idleMs)) {
+        this.drop(sessionId, placed, replica);
+      }
+    }
+  }
+
+  private drop(sessionId: string, placed: Placed, replica: Replica): void {
+    placed.replicas = placed.replicas.filter((r) => r !== replica);
+    // Calls already sent to it finish first: the worker answers in order, the release comes after them.
+    void replica.host.release(sessionId).catch(() => undefined);
   }
 }
 
