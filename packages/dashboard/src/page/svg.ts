@@ -129,7 +129,9 @@ export function intervalChart(rows: readonly IntervalRow[]): SVGSVGElement {
     dot.append(el('title', {}, `${r.label}: ratio ${r.value.toFixed(3)} (95 % interval ${r.low.toFixed(3)}–${r.high.toFixed(3)}), ${r.verdict}`));
     svg.append(dot);
   });
-  for (const v of [lo, 1, hi]) {
+  // the axis ends are labelled only where they do not run into the label at 1
+  const far = (v: number): boolean => Math.abs(x(v) - x(1)) > 90;
+  for (const v of [lo, 1, hi].filter((t) => t === 1 || far(t))) {
     svg.append(el('text', { x: x(v), y: hgt - 4, 'text-anchor': v === lo ? 'start' : v === hi ? 'end' : 'middle' }, v === 1 ? '1 (no effect)' : v.toFixed(2)));
   }
   return svg;

@@ -34,7 +34,7 @@ const pointsCte = (f: Filter): string => `pts AS (
   ) WHERE ${whereOf(f)})`;
 
 export const seriesSql = (f: Filter): string => `WITH ${pointsCte(f)},
-ranked AS (SELECT *, row_number() OVER w AS rn, count(*) OVER w AS n FROM pts WINDOW w AS (PARTITION BY ${KEY.join(', ')} ORDER BY recorded_at))
+ranked AS (SELECT *, row_number() OVER (PARTITION BY ${KEY.join(', ')} ORDER BY recorded_at) AS rn, count(*) OVER (PARTITION BY ${KEY.join(', ')}) AS n FROM pts)
 SELECT ${KEY.join(', ')}, any_value(n) AS n, median(epoch_ms(recorded_at)) AS t, median(p50_ms) AS p50_ms,
   bool_or(backend <> requested_backend) AS fallback, bool_and(is_real_hardware) AS is_real_hardware
 FROM ranked GROUP BY ${KEY.join(', ')}, floor((rn - 1) * ${MAX_POINTS} / n)
@@ -61,6 +61,8 @@ SELECT * FROM (
 };
 
 const keyOf = (r: Row): string => KEY.map((k) => String(r[k])).join('|');
+/** A cell of the runs table: nothing stored reads as a dash, not as SQL's NULL. */
+const shown = (v: unknown): string => (v === null || v === undefined ? '–' : text(v));
 const num = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 
 function findingLabel(r: Row): string {
@@ -89,7 +91,7 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
             h('td', { 'data-side': String(r.side), class: `side-${String(r.side)}` }, String(r.side)),
             new Date(Number(r.recorded_at)).toISOString().replace('T', ' ').slice(0, 19), text(r.run_id),
             h('td', { class: 'num', 'data-testid': 'around-p50' }, fmtMs(r.p50_ms)),
-            text(r.backend), text(r.browser_version), text(r.adapter_architecture), hardwareBadge(r.is_real_hardware), text(r.git_commit),
+            shown(r.backend), shown(r.browser_version), shown(r.adapter_architecture), hardwareBadge(r.is_real_hardware), shown(r.git_commit),
           ]));
         around.scrollIntoView({ block: 'nearest' });
       };
