@@ -80,15 +80,18 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
       const poolRate = work.length / (Math.min(...poolMs) / 1000);
       const oracleRate = work.length / (Math.min(...oracleMs) / 1000);
       single ??= poolRate;
-      const spread = pool.stats().connections.map((c) => c.completed).join('/');
-      rows.push([String(n), poolRate.toFixed(0), oracleRate.toFixed(0), `${(poolRate / oracleRate).toFixed(2)}x`, `${(poolRate / single).toFixed(2)}x`, spread]);
-      opts.record(`pool.mixed.${n}`, { poolRate, oracleRate, ratio: poolRate / oracleRate, scaling: poolRate / single });
+      const stats = pool.stats();
+      const spread = stats.connections.map((c) => c.completed).join('/');
+      // Models the pool placed on each connection (the oracle's own sessions are on every page and not counted).
+      const placed = stats.connections.map((c) => c.models.length).join('/');
+      rows.push([String(n), poolRate.toFixed(0), oracleRate.toFixed(0), `${(poolRate / oracleRate).toFixed(2)}x`, `${(poolRate / single).toFixed(2)}x`, spread, placed]);
+      opts.record(`pool.mixed.${n}`, { poolRate, oracleRate, ratio: poolRate / oracleRate, scaling: poolRate / single, modelsPerConnection: placed, perModel: stats.perModel });
     } finally {
       await pool.close();
     }
   }
   console.log(`\n## Mixed workload: ${MODELS.map((m) => m[1]).join(' + ')} concurrently, ${perModel} requests each (wasm)  target: pool/oracle >= 0.9\n`);
-  console.log(formatTable(['connections', 'pool req/s', 'oracle req/s', 'pool / oracle', 'vs 1 connection', 'requests per connection'], rows));
+  console.log(formatTable(['connections', 'pool req/s', 'oracle req/s', 'pool / oracle', 'vs 1 connection', 'requests per connection', 'pool models per connection'], rows));
 }
 
 async function measureRecovery(spares: number, kills: number): Promise<{ detect: number[]; total: number[] }> {

@@ -166,6 +166,9 @@ export class PoolConnection implements ConnectionView {
   get latencyMs(): number | undefined {
     return this.stats.latencyMs;
   }
+  get modelCount(): number {
+    return this.sessions.size;
+  }
   get modelKeys(): string[] {
     return [...this.sessions.keys()];
   }
@@ -202,6 +205,9 @@ export class PoolConnection implements ConnectionView {
       this.stateValue = { kind: 'draining', reason };
       this.recycle.onWorn(reason);
     }
+    // Placed here as soon as routed (not when a queue slot frees): the next routing decision, in this same turn,
+    // sees the model on this connection and keeps its calls together. The request itself awaits the load below.
+    this.ensureModel(model).catch(() => undefined);
     return this.enqueue(model, inputs, options);
   }
 

@@ -1,7 +1,7 @@
 import type { BrowserKind, Capabilities } from '@browser-pool/browser-harness';
 import { describe, expect, it } from 'vitest';
 
-import { AffinityRoutingPolicy, type ConnectionView, type RoutingRequest } from './policy';
+import { AffinityRoutingPolicy, COLD_START_QUEUE, type ConnectionView, type RoutingRequest } from './policy';
 
 function view(id: string, browser: BrowserKind, over: Partial<ConnectionView> = {}): ConnectionView {
   return {
@@ -12,6 +12,7 @@ function view(id: string, browser: BrowserKind, over: Partial<ConnectionView> = 
     breaker: 'closed',
     outstanding: 0,
     capacity: 1,
+    modelCount: 0,
     healthScore: 100,
     latencyMs: undefined,
     hasModel: () => false,
@@ -64,6 +65,37 @@ describe('AffinityRoutingPolicy', () => {
     const single = view('s', 'firefox', { outstanding: 2 });
     expect(policy.choose([single, workers], request())?.connection.id).toBe('w');
     expect(policy.choose([view('s1', 'firefox', { outstanding: 0 }), workers], request())?.connection.id).toBe('s1');
+  });
+
+  it('multiplexes: a model stays on the connection holding it until that one is COLD_START_QUEUE calls per thread busier', () => {
+    const warm = view('w', 'chromium', { outstanding: COLD_START_QUEUE - 1, hasModel: (k) => k === 'm' });
+    const cold = view('k', 'chromium', { outstanding: 0 });
+    expect(policy.choose([cold, warm], request({ preference: ['chromium'] }))?.connection.id).toBe('w');
+    const busier = view('w', 'chromium', { outstanding: COLD_START_QUEUE, hasModel: (k) => k === 'm' });
+    expect(policy.choose([cold, busier], request({ preference: ['chromium'] }))?.connection.id).toBe('k');
+    // Per session thread: a warm page with 4 workers and 4 calls is not busy at all.
+    const workers = view('w4', 'chromium', { outstanding: COLD_START_QUEUE, capacity: 4, hasModel: (k) => k === 'm' });
+    expect(policy.choose([cold, workers], request({ preference: ['chromium'] }))?.connection.id).toBe('w4');
+  });
+
+  it('places a new model on the idle connection holding the fewest models', () => {
+    const conns = [view('a', 'chromium', { modelCount: 2 }), view('b', 'chromium', { modelCount: 1 }), view('c', 'chromium', { modelCount: 1, outstanding: 1 })];
+    expect(policy.choose(conns, request({ preference: ['chromium'] }))?.connection.id).toBe('b');
+  });
+
+  it('three models on four connections: each is placed once, not everywhere, while load is light', () => {
+    const held = new Map<string, Set<string>>();
+    const conns = Array.from({ length: 4 }, (_, i) => {
+      const id = `c${i}`;
+      held.set(id, new Set());
+      return { ...view(id, 'chromium'), hasModel: (k: string) => held.get(id)!.has(k), get modelCount() { return held.get(id)!.size; } };
+    });
+    for (let n = 0; n < 30; n++) {
+      const modelKey = `m${n % 3}`;
+      const d = policy.choose(conns, request({ preference: ['chromium'], modelKey }))!;
+      held.get(d.connection.id)!.add(modelKey);
+    }
+    expect([...held.values()].map((s) => s.size).sort()).toEqual([0, 1, 1, 1]);
   });
 
   it('spreads load across many connections (power of two choices)', () => {

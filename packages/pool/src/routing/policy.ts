@@ -1,8 +1,11 @@
 /**
  * Where a request runs. The policy sees read-only views of connections and returns one, or none. The default walks
  * the model type's browser preference chain: the first browser with an eligible connection wins (later browsers are
- * the fallback chain, and the decision says why it fell back); within it, power of two choices on a score of
- * warm model, health, outstanding requests and observed latency.
+ * the fallback chain, and the decision says why it fell back). Within it, models are multiplexed onto as few
+ * connections as their load needs (as Ray Serve multiplexes models onto replicas): a request goes to a connection
+ * that already holds its model (power of two choices on health, outstanding requests per session thread and observed
+ * latency), and to a connection without it only when that one's queue is shorter by {@link COLD_START_QUEUE} calls
+ * per thread, or none holds it; a first placement picks the least loaded connection holding the fewest models.
  */
 import type { BrowserKind, Capabilities } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
@@ -21,6 +24,8 @@ export interface ConnectionView {
   readonly outstanding: number;
   /** Calls the page runs at the same time (its session workers, or 1 for a one-thread page). */
   readonly capacity: number;
+  /** Models loaded (or loading) on this connection. */
+  readonly modelCount: number;
   readonly healthScore: number;
   /** EWMA of end-to-end latency (ms); undefined before the first inference. */
   readonly latencyMs: number | undefined;
@@ -48,6 +53,12 @@ export interface RoutingDecision {
 export interface RoutingPolicy {
   choose(candidates: readonly ConnectionView[], request: RoutingRequest): RoutingDecision | undefined;
 }
+
+/**
+ * Outstanding calls per session thread by which a connection holding the model must be busier than one without it
+ * before the model is placed there too (a load costs more than a short wait).
+ */
+export const COLD_START_QUEUE = 4;
 
 export function eligible(c: ConnectionView, request: RoutingRequest): boolean {
   return c.accepting && c.breaker !== 'open' && !request.exclude.has(c.id);
@@ -82,12 +93,33 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
         continue;
       }
       return {
-        connection: this.twoChoices(pool, request.modelKey),
+        connection: this.place(pool, request.modelKey),
         preferredBrowser: request.preference[0],
         fallbackReason: skipped.length === 0 ? undefined : `fell back past ${skipped.join('; ')}`,
       };
     }
     return undefined;
+  }
+
+  /** A connection holding the model, unless one without it is idle enough to be worth a load (see the class doc). */
+  private place(pool: readonly ConnectionView[], modelKey: string): ConnectionView {
+    const warm = pool.filter((c) => c.hasModel(modelKey));
+    const cold = pool.filter((c) => !c.hasModel(modelKey));
+    const perThread = (c: ConnectionView): number => c.outstanding / c.capacity;
+    const bestCold = cold.reduce<ConnectionView | undefined>(
+      (best, c) =>
+        best === undefined ||
+        perThread(c) < perThread(best) ||
+        (perThread(c) === perThread(best) && (c.modelCount < best.modelCount || (c.modelCount === best.modelCount && connectionScore(c, modelKey) > connectionScore(best, modelKey))))
+          ? c
+          : best,
+      undefined,
+    );
+    if (warm.length === 0) {
+      return bestCold!;
+    }
+    const bestWarm = this.twoChoices(warm, modelKey);
+    return bestCold !== undefined && perThread(bestWarm) - perThread(bestCold) >= COLD_START_QUEUE ? bestCold : bestWarm;
   }
 
   /** Power of two choices: sample two distinct connections, keep the better score. */
