@@ -268,7 +268,7 @@ describe('OpenAPI states the limits', () => {
   it('lists body, batch, depth, integer and /query limits', async () => {
     const doc = (await send('GET', '/openapi.json')).json as unknown as { info: { 'x-limits': Record<string, number>; description: string }; paths: Record<string, { post?: { description?: string } }> };
     expect(doc.info['x-limits']).toEqual({
-      bodyBytes: 300_000, batchResults: 10_000, bodyJsonDepth: 32, jsonFieldDepth: 8, jsonFieldBytes: 65_536, integerColumnsMax: 2_147_483_647,
+      bodyBytes: 300_000, batchResults: 10_000, ingestBatchResults: 5_000, bodyJsonDepth: 32, jsonFieldDepth: 8, jsonFieldBytes: 65_536, integerColumnsMax: 2_147_483_647,
       queryRows: 10_000, queryAnswerBytes: 32 * 1024 * 1024, queryTimeoutMs: 10_000, sqlChars: 100_000,
     });
     expect(doc.info.description).toContain('bodyBytes 300000');
