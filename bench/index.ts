@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset|precision]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,14 +12,15 @@ import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
 import { ingestBench } from './ingest';
 import { largeTensors } from './large-tensors';
 import { mixedWorkload, recoveryTime } from './pool';
+import { precisionSweep } from './precision';
 import { restThroughput, runnerOverhead } from './toolset';
 import { workersBench } from './workers';
 
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest or all`);
+if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest', 'precision'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest, precision or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -40,6 +41,9 @@ try {
     }
     await largeTensors(ctx);
     await connection.close();
+  }
+  if (suite === 'all' || suite === 'precision') {
+    await precisionSweep({ harness, quick, record });
   }
   if (suite === 'all' || suite === 'pool') {
     await mixedWorkload({ quick, record });

@@ -9,6 +9,7 @@ export { backoffDelay, type HostSpec, type ReconnectOptions } from './hosts';
 export * from './model-handle';
 export type { ModelSpec } from './model-spec';
 export * from './options';
+export { ModelPipeline, type PipelineOptions, type PipelineResult } from './pipeline';
 export type { RoutingSource } from './pool-model';
 export { type GetModelOptions, ResourcePool } from './resource-pool';
 export * from './routing/policy';

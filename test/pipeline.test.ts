@@ -1,0 +1,62 @@
+/**
+ * One model across connections, in real Chromium: bert-small cut into 2 and 3 stages (models package graph cut),
+ * the stages loaded through the pool on two pages and a backend mix, requests run with several in flight; every
+ * output equals the whole model's onnxruntime-node reference within 1e-4.
+ */
+import { inspectGraph, loadModelBytes, ModelCatalogue, runReference } from '@browser-pool/models';
+import { ModelPipeline, ResourcePool } from '@browser-pool/pool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { FP32_TOLERANCE, worstDiff } from './helpers';
+
+const catalogue = ModelCatalogue.default();
+const entry = catalogue.get('bert-small');
+let pool: ResourcePool;
+let bytes: Uint8Array;
+let cuts: string[][];
+
+beforeAll(async () => {
+  pool = new ResourcePool({ catalogue, browsers: ['chromium', 'chromium'], health: { knownAnswerIntervalMs: 0 }, scaling: { minConnections: 2, maxConnections: 2 } });
+  await pool.initialize();
+  bytes = await loadModelBytes(await entry.source());
+  // the model's LayerNormalization outputs, found by reading the graph: [ln1, ln2] of each layer, then the final one
+  cuts = inspectGraph(bytes).nodes.filter((n) => n.opType === 'LayerNormalization').map((n) => [n.outputs[0]!]);
+}, 120_000);
+
+afterAll(async () => {
+  await pool?.close();
+});
+
+describe('ModelPipeline', () => {
+  it('2 stages on wasm: 8 requests, 3 in flight, each equal to the whole model', async () => {
+    const pipeline = await ModelPipeline.load(pool, bytes, { name: 'bert-small-2', cuts: [cuts[2]!], modelType: 'text_embedding', backends: [['wasm'], ['wasm']] });
+    expect(pipeline.stages).toHaveLength(2);
+    const requests = Array.from({ length: 8 }, (_, i) => entry.sampleInputs({ batch: 1 + (i % 2), seed: 10 + i }));
+    const results = await pipeline.runAll(requests, 3);
+    for (const [i, r] of results.entries()) {
+      expect(Object.keys(r.outputs)).toEqual(['embedding']);
+      expect(r.stageMs).toHaveLength(2);
+      expect(worstDiff(r.outputs, await runReference(await entry.source(), requests[i]!))).toBeLessThanOrEqual(FP32_TOLERANCE);
+    }
+    await pipeline.release();
+  });
+
+  it('3 stages, the middle one on webgpu (a backend mix), equal to the whole model', async (ctx) => {
+    if (!pool.connections[0]!.capabilities.webgpu.available) {
+      ctx.skip('no WebGPU adapter in this Chromium');
+    }
+    const pipeline = await ModelPipeline.load(pool, bytes, { name: 'bert-small-3', cuts: [cuts[1]!, cuts[3]!], backends: [['wasm'], ['webgpu'], ['wasm']] });
+    expect(pipeline.placements.map((p) => p.backend)).toEqual(['wasm', 'webgpu', 'wasm']);
+    const inputs = entry.sampleInputs({ batch: 2, seed: 4 });
+    const { outputs } = await pipeline.run(inputs);
+    expect(worstDiff(outputs, await runReference(await entry.source(), inputs))).toBeLessThanOrEqual(FP32_TOLERANCE);
+    await pipeline.release();
+  });
+
+  it('refuses no cuts and a missing input with E_INVALID_INPUT', async () => {
+    await expect(ModelPipeline.load(pool, bytes, { name: 'none', cuts: [] })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+    const pipeline = await ModelPipeline.load(pool, bytes, { name: 'bert-small-bad', cuts: [cuts[2]!], backends: [['wasm'], ['wasm']] });
+    await expect(pipeline.run({})).rejects.toMatchObject({ code: 'E_INVALID_INPUT', message: expect.stringMatching(/input "input_ids" missing/) as unknown });
+    await pipeline.release();
+  });
+});
