@@ -20,6 +20,7 @@ import {
   detectFindings,
   type Detection,
   environmentChanges,
+  FINDING_CLASS,
   legacyDetectRegressions,
   type Metric,
   peltDetector,
@@ -53,7 +54,7 @@ export const DETECTORS: Record<string, DetectorFn> = {
 };
 
 type Class = Truth['kind'];
-const classOf = (d: Detection): Class => (d.kind === 'backend_fallback' || d.kind === 'adapter_change' ? 'environment' : d.kind);
+const classOf = (d: Detection): Class => (FINDING_CLASS[d.kind] === 'environment change' ? 'environment' : (d.kind as Class));
 
 export const marginFor = (length: number): number => Math.max(2, Math.ceil(0.05 * length));
 

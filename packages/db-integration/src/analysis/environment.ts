@@ -1,8 +1,9 @@
 /**
- * Environment changes: what actually ran (backend, adapter, real or software hardware) changed. They are reported as
- * `backend_fallback` / `adapter_change` wherever they happen, index 0 included (a series that starts on WASM and
- * then runs on the requested WebGPU fell back at its start), and detectors search for code changes only within
- * stretches where the environment is constant, so an environment change is never blamed on the code.
+ * Environment changes: what actually ran (backend, adapter, real or software hardware, browser version) changed. They
+ * are reported as `backend_fallback` / `adapter_change` / `browser_version` wherever they happen, index 0 included (a
+ * series that starts on WASM and then runs on the requested WebGPU fell back at its start), and detectors search for
+ * code changes only within stretches where the environment is constant, so an environment change is never blamed on
+ * the code. A point without a recorded browser version (older rows) continues the version before it.
  */
 import { shiftInterval, thin } from './detect/intervals';
 import { type Detection, type Metric, type SeriesPoint, severityOf } from './regression';
@@ -13,23 +14,31 @@ export function environmentOf(p: SeriesPoint): string {
   return `${p.backend}|${p.adapter ?? '-'}|${p.isRealHardware}`;
 }
 
-/** Whether two points ran in the same environment (field by field: the scan calls this for every point). */
+/** Whether two points ran on the same backend and adapter (field by field: the scan calls this for every point). */
 export function sameEnvironment(a: SeriesPoint, b: SeriesPoint): boolean {
   return a.backend === b.backend && a.adapter === b.adapter && a.isRealHardware === b.isRealHardware;
 }
 
-/** [start, end) ranges where the environment is constant. */
+/** [start, end) ranges where the environment is constant (a version change needs both versions known). */
 export function segmentByEnvironment(points: readonly SeriesPoint[]): [number, number][] {
   const out: [number, number][] = [];
   let start = 0;
+  let version = points[0]?.browserVersion;
   for (let i = 1; i <= points.length; i++) {
-    if (i === points.length || !sameEnvironment(points[i]!, points[i - 1]!)) {
+    const v = points[i]?.browserVersion;
+    if (i === points.length || !sameEnvironment(points[i]!, points[i - 1]!) || (v !== undefined && version !== undefined && v !== version)) {
       out.push([start, i]);
       start = i;
+      version = v;
+    } else {
+      version ??= v;
     }
   }
   return out;
 }
+
+/** The browser version of a stretch: its first recorded one. */
+const versionOf = (points: readonly SeriesPoint[], [s, e]: [number, number]): string | undefined => points.slice(s, e).find((p) => p.browserVersion !== undefined)?.browserVersion;
 
 const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefined ? '' : ` on ${p.adapter}`}${p.isRealHardware ? '' : ' (software)'}`;
 
@@ -47,6 +56,7 @@ export function environmentChanges(points: readonly SeriesPoint[], requestedBack
     const cur = points[s]!;
     let other: [number, number] | undefined;
     let backendChanged: boolean;
+    let versionOnly = false;
     if (k === 0) {
       if (cur.backend === requestedBackend) {
         continue;
@@ -57,6 +67,7 @@ export function environmentChanges(points: readonly SeriesPoint[], requestedBack
     } else {
       const prev = points[stretches[k - 1]![0]]!;
       backendChanged = prev.backend !== cur.backend;
+      versionOnly = sameEnvironment(prev, cur);
       if (backendChanged && cur.backend === requestedBackend) {
         continue;
       }
@@ -74,11 +85,12 @@ export function environmentChanges(points: readonly SeriesPoint[], requestedBack
       interval = [Math.expm1(hl.low), Math.expm1(hl.high)];
     }
     const from = other === undefined ? 'nothing else' : describe(points[other[0]]!);
+    const browser = (r: [number, number]): string => `${points[r[0]]!.backend} on browser ${versionOf(points, r) ?? 'of unknown version'}`;
     out.push({
       index: s,
       endIndex: e,
       detector: 'environment',
-      kind: backendChanged ? 'backend_fallback' : 'adapter_change',
+      kind: backendChanged ? 'backend_fallback' : versionOnly ? 'browser_version' : 'adapter_change',
       severity: Number.isFinite(change) ? severityOf(metric, change) : 'low',
       baseline,
       current,
@@ -88,7 +100,9 @@ export function environmentChanges(points: readonly SeriesPoint[], requestedBack
       evidence: other === undefined ? undefined : { before: other, after: [s, e] },
       detail: backendChanged
         ? `points ${s}-${e - 1} ran on ${describe(cur)} instead of ${requestedBackend} (compared with ${from}): an environment change, not a code regression`
-        : `adapter changed to ${describe(cur)} from ${from} at point ${s}`,
+        : versionOnly
+          ? `browser updated at point ${s}: ${browser([s, e])}, was ${browser(other!)}: an environment change, not a code regression`
+          : `adapter changed to ${describe(cur)} from ${from} at point ${s}`,
     });
   }
   return out;

@@ -69,4 +69,24 @@ describe('scanRegressions', () => {
       ]),
     );
   });
+
+  it('reads the browser version with each point and stores a browser update (15 % slower, same backend) as an environment change, not a regression', async () => {
+    store = await Store.open({ path: ':memory:' });
+    await store.run(`
+      INSERT INTO time_series_performance (id, recorded_at, window_start, run_id, model_name, model_type, browser, browser_version, requested_backend,
+        backend, batch_size, samples, mean_ms, p50_ms, p90_ms, p99_ms, stdev_ms, compute_p50_ms, is_real_hardware, is_simulated, adapter_architecture, git_commit)
+      SELECT p + 1, ts, ts, 1, 'resnet', 'vision', 'chromium', CASE WHEN p < 30 THEN '130.0.1' ELSE '131.0.2' END, 'webgpu', 'webgpu', 1, 50,
+             lat, lat, lat, lat, 0.1, lat, true, false, 'ampere', 'c0'
+      FROM (SELECT p, (now() - INTERVAL 1 HOUR - to_hours(59 - p))::TIMESTAMP AS ts,
+                   10 * (1 + 0.04 * ((hash(p) % 10000) / 10000.0 - 0.5)) * CASE WHEN p >= 30 THEN 1.15 ELSE 1 END AS lat
+            FROM range(60) t(p))`);
+    await scanRegressions(store, { metrics: ['latency'] });
+    const rows = await store.all<{ kind: string; change_pct: number; details: string }>('SELECT kind, change_pct, details FROM performance_regression');
+    expect(rows.map((r) => r.kind)).toEqual(['browser_version']);
+    expect(rows[0]!.change_pct).toBeCloseTo(15, -1);
+    const details = JSON.parse(rows[0]!.details) as FindingDetails;
+    expect(details.findingClass).toBe('environment change');
+    expect(details.detail).toContain('131.0.2');
+    expect(details.detail).toContain('130.0.1');
+  });
 });

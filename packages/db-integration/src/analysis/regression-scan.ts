@@ -116,7 +116,7 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
       }
       const points: SeriesPoint[] = idx.map((i) => {
         const env = data.environments[series.env[i]!]!;
-        return { at: series.at[i]!, value: col[i]!, backend: env.backend, adapter: env.adapter, isRealHardware: env.isRealHardware };
+        return { at: series.at[i]!, value: col[i]!, backend: env.backend, adapter: env.adapter, isRealHardware: env.isRealHardware, browserVersion: env.browserVersion };
       });
       const pointCommit = (j: number): string | null => commitAt(idx[j]!);
       const found = new Map<string, Detection>();

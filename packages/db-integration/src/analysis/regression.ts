@@ -15,10 +15,10 @@ export type Metric = 'latency' | 'throughput' | 'memory';
 export type Severity = 'low' | 'medium' | 'high';
 /**
  * What a finding is. `regression` is a step regression (a new, worse level); `improvement` a step to a better level;
- * `drift` a gradual change over many points (one finding, with its slope); `backend_fallback` / `adapter_change` an
- * environment change (what ran changed: never blamed on the code).
+ * `drift` a gradual change over many points (one finding, with its slope); `backend_fallback` / `adapter_change` /
+ * `browser_version` an environment change (what ran changed: never blamed on the code).
  */
-export type DetectionKind = 'regression' | 'improvement' | 'drift' | 'backend_fallback' | 'adapter_change';
+export type DetectionKind = 'regression' | 'improvement' | 'drift' | 'backend_fallback' | 'adapter_change' | 'browser_version';
 
 /** The four classes users see, by kind. */
 export const FINDING_CLASS: Record<DetectionKind, 'step regression' | 'improvement' | 'drift' | 'environment change'> = {
@@ -27,6 +27,7 @@ export const FINDING_CLASS: Record<DetectionKind, 'step regression' | 'improveme
   drift: 'drift',
   backend_fallback: 'environment change',
   adapter_change: 'environment change',
+  browser_version: 'environment change',
 };
 
 /** Relative change that counts as a regression (medium) and as a high-severity one; `sign` +1 when up is worse. */
@@ -43,6 +44,8 @@ export interface SeriesPoint {
   backend: string;
   adapter: string | undefined;
   isRealHardware: boolean;
+  /** The browser's version, where it was recorded (a change of it is an environment change). */
+  browserVersion?: string | undefined;
 }
 
 export type DetectorId = 'threshold' | 'zscore' | 'cusum' | 'pelt' | 'rank-changepoint' | 'environment';

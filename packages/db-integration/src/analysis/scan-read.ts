@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlTimestamp, type Store } from '../store/store';
 
 const KEY = ['source', 'model_name', 'browser', 'requested_backend', 'batch_size', 'compute_shader_optimized', 'precompile_shaders', 'parallel_loading', 'mixed_precision', 'precision_bits'];
-const ENV = ['backend', 'adapter_architecture', 'is_real_hardware'];
+const ENV = ['backend', 'adapter_architecture', 'is_real_hardware', 'browser_version'];
 const hashParts = (cols: readonly string[], name: string): string =>
   `(hash(${cols.join(', ')}) >> 32)::DOUBLE AS ${name}_hi, (hash(${cols.join(', ')}) & 4294967295)::DOUBLE AS ${name}_lo`;
 
@@ -28,6 +28,7 @@ export interface Environment {
   backend: string;
   adapter: string | undefined;
   isRealHardware: boolean;
+  browserVersion: string | undefined;
 }
 
 /** One series, oldest point first; `env` and `commit` index `ScanData.environments` / `ScanData.commits`. */
@@ -149,7 +150,7 @@ export async function readScanData(store: Store, days: number, maxPoints: number
       metas.push({ ...m, key: [m.source, m.model_name, m.browser, m.requested_backend, m.batch_size, flags].join('|') });
     } else if (r.g_env === 0) {
       envIds.id(r.e_hi as number, r.e_lo as number);
-      environments.push({ backend: (r.backend as string | null) ?? 'unknown', adapter: (r.adapter_architecture as string | null) ?? undefined, isRealHardware: r.is_real_hardware === true });
+      environments.push({ backend: (r.backend as string | null) ?? 'unknown', adapter: (r.adapter_architecture as string | null) ?? undefined, isRealHardware: r.is_real_hardware === true, browserVersion: (r.browser_version as string | null) ?? undefined });
     } else {
       commitIds.id(r.c_hi as number, r.c_lo as number);
       commits.push((r.git_commit as string | null) ?? null);

@@ -272,6 +272,7 @@ export class PoolRecorder {
       model: e.model,
       modelType: e.modelType,
       browser: e.browser,
+      browserVersion: this.connections.get(e.connectionId)?.browserVersion,
       requestedBackend: e.requestedBackend,
       backend: e.backend,
       batchSize: e.batchSize,

@@ -1,6 +1,6 @@
 /**
  * Aggregates inference samples into `time_series_performance` rows: one row per model x browser x requested
- * backend x actual backend x batch x flags x adapter per window. Raw samples stay in `webnn_webgpu_performance`;
+ * backend x actual backend x batch x flags x adapter x browser version per window. Raw samples stay in `webnn_webgpu_performance`;
  * these rows are the points that trend and regression analysis read.
  */
 import { mean, quantileSorted, stdev } from '../analysis/stats';
@@ -11,6 +11,8 @@ export interface SeriesSample {
   model: string;
   modelType: string;
   browser: string;
+  /** What the connection's browser reported, when it did: an update is an environment change for the scan. */
+  browserVersion: string | undefined;
   requestedBackend: string;
   backend: string;
   batchSize: number;
@@ -36,7 +38,7 @@ interface Bucket {
 }
 
 function keyOf(s: SeriesSample): string {
-  return [s.model, s.browser, s.requestedBackend, s.backend, s.batchSize, s.adapterArchitecture ?? '-', String(s.computeShaderOptimized)].join('|');
+  return [s.model, s.browser, s.browserVersion ?? '-', s.requestedBackend, s.backend, s.batchSize, s.adapterArchitecture ?? '-', String(s.computeShaderOptimized)].join('|');
 }
 
 export class SeriesAggregator {
@@ -86,6 +88,7 @@ export class SeriesAggregator {
         model_name: s.model,
         model_type: s.modelType,
         browser: s.browser,
+        browser_version: s.browserVersion ?? null,
         requested_backend: s.requestedBackend,
         backend: s.backend,
         batch_size: s.batchSize,

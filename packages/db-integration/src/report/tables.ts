@@ -75,7 +75,7 @@ export function regressionsTable(d: ReportData): Table {
     rows: d.regressions.map((r) => [
       String(r.id),
       r.severity,
-      r.kind === 'backend_fallback' || r.kind === 'adapter_change' ? `${r.findingClass} (${r.kind.replace('_', ' ')})` : r.findingClass,
+      r.kind === 'backend_fallback' || r.kind === 'adapter_change' || r.kind === 'browser_version' ? `${r.findingClass} (${r.kind.replace('_', ' ')})` : r.findingClass,
       r.metric,
       r.model,
       r.browser,

@@ -385,6 +385,29 @@ CREATE TABLE ingest_batches (
   outcome JSON NOT NULL              -- the answer sent the first time
 );`;
 
+// The browser's version with every pool time-series row, and in the measurements view for both sources (benchmark results
+// have it from their hardware row): the regression scan reports a browser update as an environment change.
+const BROWSER_VERSION = `
+ALTER TABLE time_series_performance ADD COLUMN browser_version VARCHAR;
+CREATE OR REPLACE VIEW measurements AS
+SELECT 'time_series' AS source, t.recorded_at, t.run_id, t.model_name, t.model_type, t.browser, t.requested_backend,
+       t.backend, t.batch_size, t.samples, t.mean_ms, t.p50_ms, t.p90_ms, t.p99_ms, t.throughput, t.memory_mb,
+       t.init_ms, t.first_run_ms, t.is_real_hardware, t.simulation_reason, t.adapter_architecture,
+       t.compute_shader_optimized, t.precompile_shaders, t.parallel_loading, t.mixed_precision, t.precision_bits,
+       t.git_commit, t.browser_version
+FROM time_series_performance t
+UNION ALL
+SELECT 'benchmark', r.created_at, r.run_id, m.model_name, m.model_type, h.browser, coalesce(r.requested_backend, h.backend),
+       h.backend, r.batch_size, r.iterations, r.mean_latency_ms, r.p50_latency_ms, r.p90_latency_ms, r.p99_latency_ms,
+       r.throughput_items_per_s, r.memory_peak_mb, r.init_ms, r.first_run_ms, h.is_real_hardware,
+       coalesce(r.simulation_reason, h.software_reason), h.adapter_architecture,
+       r.compute_shader_optimized, r.precompile_shaders, r.parallel_loading, r.mixed_precision, r.precision_bits,
+       tr.git_commit, h.browser_version
+FROM performance_results r
+JOIN models m USING (model_id)
+JOIN hardware_platforms h USING (hardware_id)
+LEFT JOIN test_runs tr USING (run_id);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
@@ -394,6 +417,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'legacy result fields: metadata, compatibility status/score, power and availability keys', sql: LEGACY_FIELDS },
   { version: 6, name: 'page worker events', sql: PAGE_WORKER_EVENTS },
   { version: 7, name: 'ingest batch idempotency keys', sql: INGEST_BATCHES },
+  { version: 8, name: 'browser version in time series and measurements', sql: BROWSER_VERSION },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

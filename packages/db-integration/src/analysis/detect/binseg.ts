@@ -63,13 +63,13 @@ function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEff
 const MIN_BOX = 5;
 
 /** [start, end) of the box whose mean normal score differs most from the rest of ys[a, b) (t statistic), on a grid; O(G^2 + n log n). */
-function strongestBox(ys: ArrayLike<number>, a: number, b: number): { box: [number, number]; t: number } | undefined {
+function strongestBox(ys: ArrayLike<number>, a: number, b: number, ranks?: Float64Array): { box: [number, number]; t: number } | undefined {
   const n = b - a;
   if (n < 2 * MIN_SEGMENT + MIN_BOX) {
     return undefined;
   }
   // On normal scores, as the split test: a few outliers in a row do not make a box.
-  const scores = normalScores(ranksOf(ys, a, b));
+  const scores = normalScores(ranks ?? ranksOf(ys, a, b));
   const cs = new Float64Array(n + 1);
   const cs2 = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) {
@@ -103,13 +103,14 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
   const maxCuts = options.maxCuts ?? 20;
   while (stack.length > 0 && found.length < maxCuts) {
     const [a, b] = stack.pop()!;
-    const single = significantSplit(ys, a, b, options.minLogEffect, a === s && b === e ? options.ranks : undefined);
+    const ranks = a === s && b === e ? options.ranks : undefined;
+    const single = significantSplit(ys, a, b, options.minLogEffect, ranks);
     if (single !== undefined) {
       found.push(single);
       stack.push([a, single.at], [single.at, b]);
       continue;
     }
-    const proposal = strongestBox(ys, a, b);
+    const proposal = strongestBox(ys, a, b, ranks);
     // A box that does not stand out even by the single-split cut-off is noise: skip the two confirming searches.
     if (proposal === undefined || proposal.t <= criticalValues(b - a).t) {
       continue;

@@ -172,24 +172,31 @@ export function sineBasis(n: number, period: number, line = true): Float64Array[
   return basis;
 }
 
-/** Periods tried, as multiples of the stretch length: 0.65 to 1.25 in steps of 0.05 (a coarser grid leaves a wave in the residuals). */
-const PERIOD_RATIOS = Array.from({ length: 13 }, (_, i) => 0.65 + 0.05 * i);
+/** Periods tried first, as multiples of the stretch length; the best is then refined to the nearest 0.05. */
+const PERIOD_RATIOS = [0.65, 0.8, 1, 1.25];
 
 /**
  * One sine wave (plus a line when `line`), the period chosen among 0.65-1.25x the stretch length: at least most of a
  * full wave, since half a wave of a longer period is an S-curve that would pass for a smoothed step, and not much
  * shorter, since a regression, its fix and a revert evenly spaced are a square wave of half the length. Without the
  * line a wave must come back to where it started, which a step does not: that is what tells seasonality from a step.
+ * Without `ratios`, the best of PERIOD_RATIOS is refined by trying 0.05 either side (a period off by more leaves a
+ * wave in the residuals that a step search then splits).
  */
-export function fitSine(ys: ArrayLike<number>, ratios: readonly number[] = PERIOD_RATIOS, line = true): Fit & { period: number } {
+export function fitSine(ys: ArrayLike<number>, ratios?: readonly number[], line = true): Fit & { period: number } {
   const n = ys.length;
   let best: (Fit & { period: number }) | undefined;
-  for (const r of ratios) {
+  const tryRatio = (r: number): void => {
     const period = r * n;
     const f = fitBasis(ys, sineBasis(n, period, line), line ? 5 : 4);
     if (best === undefined || f.cost < best.cost) {
       best = { ...f, period };
     }
+  };
+  (ratios ?? PERIOD_RATIOS).forEach(tryRatio);
+  if (ratios === undefined) {
+    const r = best!.period / n;
+    [r - 0.05, r + 0.05].filter((x) => x >= 0.6 && x <= 1.3).forEach(tryRatio);
   }
   return best!;
 }

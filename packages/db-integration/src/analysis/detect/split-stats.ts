@@ -46,12 +46,29 @@ export function ranksOf(xs: ArrayLike<number>, s: number, e: number): Float64Arr
   return ranks;
 }
 
+const scoreTables = new Map<number, Float64Array>();
+
+/** Normal scores of ranks 1..n (cached per n: the scan ranks stretches of the same few lengths again and again). */
+function scoreTable(n: number): Float64Array {
+  let table = scoreTables.get(n);
+  if (table === undefined) {
+    table = Float64Array.from({ length: n }, (_, i) => normalQuantile((i + 1 - 0.375) / (n + 0.25)));
+    if (scoreTables.size < 2000) {
+      scoreTables.set(n, table);
+    }
+  }
+  return table;
+}
+
 /** Normal scores of midranks of n points (Blom): a rank-only stand-in for the values, Gaussian-shaped. */
 export function normalScores(ranks: Float64Array): Float64Array {
   const n = ranks.length;
+  const table = scoreTable(n);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    out[i] = normalQuantile((ranks[i]! - 0.375) / (n + 0.25));
+    const r = ranks[i]!;
+    // Tied values share a half-integer midrank, off the table.
+    out[i] = Number.isInteger(r) ? table[r - 1]! : normalQuantile((r - 0.375) / (n + 0.25));
   }
   return out;
 }

@@ -174,7 +174,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   let stepCuts = kept;
   let stepCutsBic = stepsBic;
   let overWave = false;
-  if (wave !== undefined) {
+  // A single cut matters against a wave only if the wave alone is about as good; two or more may be a wave's staircase.
+  if (wave !== undefined && (kept.length >= 2 || bic(wave, m) < stepsBic + margin)) {
     const found = stepsOverWave(zs, wave.period, kept, options.minLogEffect, margin);
     const foundBic = found.length === 0 ? bic(wave, m) : bic(fitWaveWithSteps(zs, wave.period, found), m);
     // A single cut is a wave's half or a step: there the wave must be better outright (a step is no less likely).
