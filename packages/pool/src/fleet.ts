@@ -42,8 +42,8 @@ export interface HostInfo {
   browser: BrowserKind;
   state: 'active' | 'draining';
   remote: boolean;
-  /** Open connections routing may use (any state), spares excluded. */
-  connections: number;
+  /** Ids of its open connections routing may use (any state), spares excluded. */
+  connectionIds: string[];
   spares: number;
   /** Connections lost and not yet replaced (reconnect attempts continue while > 0). */
   owed: number;
@@ -155,7 +155,7 @@ export class Fleet {
       browser: h.source.browser,
       state: h.state.kind,
       remote: h.source.remote,
-      connections: this.all.filter((c) => this.hostOf.get(c.id) === h).length,
+      connectionIds: this.all.filter((c) => this.hostOf.get(c.id) === h).map((c) => c.id),
       spares: this.spares.filter((c) => this.hostOf.get(c.id) === h).length,
       owed: h.owed.length,
       failures: h.failures,

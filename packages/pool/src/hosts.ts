@@ -25,7 +25,7 @@ export type HostSpec =
       browser?: 'chromium' | 'firefox';
       /** Stable name used by `drainHost()` and events. @default the endpoint */
       id?: string;
-      /** Chromium only: how the remote page reaches this host (see README "Scale-out"). @default 'tunnel' */
+      /** Chromium only: how the remote page reaches this host (see README "Scale-out"). @default 'auto' */
       pageAccess?: PageAccess;
       /** Accept a self-signed page-server certificate (`harness.tls`). @default false */
       ignoreHTTPSErrors?: boolean;
@@ -69,8 +69,8 @@ export function resolveHost(spec: unknown, field: string): HostSource {
   if (s.id !== undefined && (typeof s.id !== 'string' || s.id === '')) {
     throw new InvalidOptionsError(`${field}.id must be a non-empty string, got ${JSON.stringify(s.id)}`);
   }
-  if (s.pageAccess !== undefined && s.pageAccess !== 'tunnel' && s.pageAccess !== 'direct') {
-    throw new InvalidOptionsError(`${field}.pageAccess must be "tunnel" or "direct", got ${JSON.stringify(s.pageAccess)}`);
+  if (s.pageAccess !== undefined && s.pageAccess !== 'auto' && s.pageAccess !== 'tunnel' && s.pageAccess !== 'direct') {
+    throw new InvalidOptionsError(`${field}.pageAccess must be "auto", "tunnel" or "direct", got ${JSON.stringify(s.pageAccess)}`);
   }
   if (browser === 'firefox' && s.pageAccess === 'tunnel') {
     throw new InvalidOptionsError(`${field}.pageAccess "tunnel" needs Playwright request routing, which remote Firefox (BiDi) lacks; use "direct" with harness.advertisedHost`);
