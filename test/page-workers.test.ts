@@ -188,3 +188,35 @@ describe('page workers', () => {
     await page.release(session);
   });
 });
+
+describe('page workers in Firefox ESR', () => {
+  it('runs WASM sessions in workers with reference outputs; a spun worker is replaced in the same browser', async () => {
+    const ff = await BrowserHarness.start({ pageWorkers: 2 });
+    try {
+      const fox = await ff.launch('firefox');
+      expect(fox.capabilities.workers?.count).toBe(2);
+      const source = (await catalogue.get('bert-tiny').source()) as { path: string };
+      const { sessionId, backend } = await fox.load('bert-tiny', { kind: 'url', url: ff.serveFile(source.path) }, 'wasm', {}, { timeoutMs: 60_000 });
+      expect(backend).toBe('wasm');
+      const entry = catalogue.get('bert-tiny');
+      const inputs = entry.sampleInputs({ batch: 1, seed: 7 });
+      const reference = await runReference(await entry.source(), inputs);
+      expect(worstDiff((await fox.run(sessionId, inputs, { timeoutMs: 30_000 })).outputs, reference)).toBeLessThanOrEqual(FP32_TOLERANCE);
+      expect((await fox.workers()).flatMap((w) => w.sessions.map((s) => s.sessionId))).toEqual([sessionId]);
+      const pid = fox.pid;
+      await fox.faults.faultWorker(sessionId, 'spin');
+      const failed = await fox.run(sessionId, inputs, { timeoutMs: 2000 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failed).toMatchObject({ code: ErrorCode.WorkerLost });
+      expect(worstDiff((await fox.run(sessionId, inputs, { timeoutMs: 30_000 })).outputs, reference)).toBeLessThanOrEqual(FP32_TOLERANCE);
+      const replaced = (await fox.workers()).find((w) => w.respawns === 1)!;
+      console.log(`firefox ${fox.browserVersion}: worker WebGPU ${fox.capabilities.workers?.webgpu.available ? 'available' : 'unavailable'}; spun worker respawned in ${replaced.lastLoss?.respawnMs?.toFixed(0)} ms (${replaced.lastLoss?.replacement})`);
+      expect(replaced.lastLoss?.reason).toMatch(/missed the deadline/);
+      expect(fox.pid).toBe(pid);
+    } finally {
+      await ff.close();
+    }
+  }, 120_000);
+});
