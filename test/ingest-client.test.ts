@@ -2,9 +2,9 @@
  * IngestClient against a real collector (`createApi` on a loopback port over a temp-file DuckDB) and real faults:
  * the collector down (batches wait in the spool, a later client on the same spool sends them all), answers lost after
  * the collector stored the batch (a proxy that cuts the connection: the retry is a replay, rows stored once), a batch
- * refused for good (kept in rejected/), and an invalid result refused when added.
+ * refused for good, a spool folder that vanished (results kept and sealed again), and a spool file that is no batch (both kept in rejected/), and an invalid result refused when added.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,8 +99,27 @@ describe('IngestClient', () => {
     expect(await stored('lost')).toBe(20);
   });
 
-  it('moves a batch the collector refuses for good to rejected/ and reports it; refuses an invalid result when added', async () => {
+  it('keeps the results of a batch whose spool write failed and seals them again once the folder is back', async () => {
+    const spoolDir = join(dir, 'spool-gone');
+    const url = `http://127.0.0.1:${(app?.server.address() as AddressInfo).port}`;
+    const client = await IngestClient.open({ url, token: TOKEN, spoolDir, batchRows: 10, flushIntervalMs: 50 });
+    rmSync(spoolDir, { recursive: true }); // the folder disappears under the client: writes fail with ENOENT
+    for (let i = 0; i < 10; i++) {
+      client.add('performance', perf('gone', i));
+    }
+    await expect.poll(() => client.errors.length, { timeout: 5000 }).toBeGreaterThan(0);
+    expect(client.errors[0]?.code).toBe('E_INGEST_SPOOL');
+    mkdirSync(join(spoolDir, 'rejected'), { recursive: true });
+    client.add('performance', perf('gone', 10));
+    await client.flush();
+    await client.close();
+    expect(await stored('gone')).toBe(11);
+  });
+
+  it('moves a batch the collector refuses for good, and a spool file that is no batch, to rejected/ and reports them; refuses an invalid result when added', async () => {
     const spoolDir = join(dir, 'spool-rejected');
+    mkdirSync(spoolDir, { recursive: true });
+    writeFileSync(join(spoolDir, '000-not-a-batch.json'), '{"key": "x", "body": ');
     const url = `http://127.0.0.1:${(app?.server.address() as AddressInfo).port}`;
     const client = await IngestClient.open({ url, token: TOKEN, spoolDir, batchRows: 60 });
     expect(() => client.add('performance', { ...perf('rej', 0), batch_size: 0 })).toThrow(expect.objectContaining({ code: 'E_DB_INVALID_ARGUMENT' }) as Error);
@@ -110,9 +129,10 @@ describe('IngestClient', () => {
     await client.flush();
     await client.close();
     expect(client.stats.rejected).toBe(1);
-    expect(client.errors[0]?.code).toBe('E_INGEST_REJECTED');
-    expect(client.errors[0]?.message).toContain('E_BATCH_TOO_LARGE');
-    expect(readdirSync(join(spoolDir, 'rejected')).sort()).toHaveLength(2); // the batch and the answer beside it
+    expect(client.errors.map((e) => e.code)).toEqual(['E_INGEST_SPOOL', 'E_INGEST_REJECTED']);
+    expect(client.errors[1]?.message).toContain('E_BATCH_TOO_LARGE');
+    expect(readdirSync(join(spoolDir, 'rejected'))).toHaveLength(4); // each file and the reason beside it
+    expect(readdirSync(spoolDir).filter((n) => n.endsWith('.json'))).toEqual([]);
     expect(await stored('rej')).toBe(0);
   });
 });

@@ -29,6 +29,8 @@ export const DbErrorCode = {
   Snapshot: 'E_DB_SNAPSHOT',
   /** A collector refused an ingest batch for good (400, 409, 413); the batch is kept in the spool's rejected/ folder. */
   IngestRejected: 'E_INGEST_REJECTED',
+  /** An ingest client's spool folder could not be written, or holds a file that is not a batch (moved to rejected/). */
+  IngestSpool: 'E_INGEST_SPOOL',
 } as const;
 export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
 

@@ -141,49 +141,82 @@ export class IngestClient {
     const body = this.buffer;
     this.buffer = {};
     this.buffered = 0;
-    this.sealing = this.sealing.then(() => this.spool.put(randomUUID(), this.o.source, body)).then(() => {
-      if (this.wake?.idle === true) {
-        this.wake.now();
-      }
-    });
+    this.sealing = this.sealing.then(() => this.spool.put(randomUUID(), this.o.source, body)).then(
+      () => {
+        if (this.wake?.idle === true) {
+          this.wake.now();
+        }
+      },
+      (error: unknown) => {
+        // not lost: back into the buffer, sealed again with the next batch
+        for (const kind of Object.keys(body) as IngestKind[]) {
+          const rows = body[kind] ?? [];
+          (this.buffer[kind] ??= []).push(...(rows as never[]));
+          this.buffered += rows.length;
+        }
+        this.lastFailure = `spool write failed: ${(error as Error).message}`;
+        this.errors.push(new DbError(DbErrorCode.IngestSpool, `cannot write a batch to the spool ${this.spool.dir} (${(error as Error).message}); its results stay buffered and are sealed again`, { cause: error }));
+      },
+    );
   }
 
+  /** The sender: never rejects (a failing spool folder is retried with backoff and reported in `lastFailure`). */
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
-      const names = await this.spool.list();
-      if (names.length === 0) {
-        await this.sleep(this.o.flushIntervalMs, true);
-        continue;
-      }
-      for (const name of names) {
-        if (this.stopped) {
-          return;
-        }
-        const batch = await this.spool.read(name);
-        const attempt = await this.send(batch);
-        if (attempt.kind === 'retry') {
-          this.stats.retries++;
-          this.lastFailure = attempt.why;
-          failures++;
-          const cap = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(failures - 1, 30));
-          await this.sleep(Math.random() * cap, false);
-          break;
-        }
-        failures = 0;
-        this.lastFailure = undefined;
-        if (attempt.kind === 'stored') {
-          this.stats.batchesSent++;
-          this.stats.replays += attempt.replayed ? 1 : 0;
-          this.stats.inserted += attempt.inserted;
-          await this.spool.remove(name);
-        } else {
-          this.stats.rejected++;
-          this.errors.push(new DbError(DbErrorCode.IngestRejected, `collector refused batch ${batch.key} (${attempt.status}): ${attempt.body.slice(0, 500)}; kept in ${this.spool.dir}/rejected/${name}`));
-          await this.spool.reject(name, { status: attempt.status, body: attempt.body });
-        }
+      try {
+        failures = await this.sendSpooled(failures);
+      } catch (error) {
+        failures++;
+        this.lastFailure = `spool: ${(error as Error).message}`;
+        await this.sleep(Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(failures - 1, 30)), false);
       }
     }
+  }
+
+  /** One pass over the spool, oldest first, until it is empty, a send must be retried, or the client stops; returns the failure count. */
+  private async sendSpooled(failuresBefore: number): Promise<number> {
+    const names = await this.spool.list();
+    if (names.length === 0) {
+      await this.sleep(this.o.flushIntervalMs, true);
+      return failuresBefore;
+    }
+    for (const name of names) {
+      if (this.stopped) {
+        break;
+      }
+      let batch: SpooledBatch;
+      try {
+        batch = await this.spool.read(name);
+      } catch (error) {
+        // a file this client cannot read (not a batch, edited by hand): set aside, never retried, never fatal
+        this.errors.push(new DbError(DbErrorCode.IngestSpool, `spool file ${name} is not a readable batch (${(error as Error).message}); moved to ${this.spool.dir}/rejected/`, { cause: error }));
+        await this.spool.reject(name, { status: 0, body: (error as Error).message });
+        continue;
+      }
+      const attempt = await this.send(batch);
+      if (attempt.kind === 'retry') {
+        this.stats.retries++;
+        this.lastFailure = attempt.why;
+        const failures = failuresBefore + 1;
+        const cap = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(failures - 1, 30));
+        await this.sleep(Math.random() * cap, false);
+        return failures;
+      }
+      failuresBefore = 0;
+      this.lastFailure = undefined;
+      if (attempt.kind === 'stored') {
+        this.stats.batchesSent++;
+        this.stats.replays += attempt.replayed ? 1 : 0;
+        this.stats.inserted += attempt.inserted;
+        await this.spool.remove(name);
+      } else {
+        this.stats.rejected++;
+        this.errors.push(new DbError(DbErrorCode.IngestRejected, `collector refused batch ${batch.key} (${attempt.status}): ${attempt.body.slice(0, 500)}; kept in ${this.spool.dir}/rejected/${name}`));
+        await this.spool.reject(name, { status: attempt.status, body: attempt.body });
+      }
+    }
+    return 0;
   }
 
   private sleep(ms: number, idle: boolean): Promise<void> {
