@@ -46,9 +46,16 @@ const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefi
  * One finding per environment stretch that differs from what came before it, plus a first stretch that did not run
  * the requested backend (a fallback at the start). A return to the requested backend ends a fallback stretch and
  * is not a finding of its own. Each finding compares its stretch with the neighbouring stretch it left (or, at the
- * start, the one that follows), with a Hodges-Lehmann interval when both have at least 2 points.
+ * start, the one that follows), with a Hodges-Lehmann interval when both have at least 2 points. `codeChanges`
+ * (indices of steps found within stretches) clip both to the part next to the change, so a later code change inside
+ * a stretch does not count towards the environment change's size.
  */
-export function environmentChanges(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric): Detection[] {
+export function environmentChanges(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, codeChanges: readonly number[] = []): Detection[] {
+  // The part of [a, b) next to `edge` (its start or its end) up to the nearest code change.
+  const near = ([a, b]: [number, number], edge: 'start' | 'end'): [number, number] => {
+    const inside = codeChanges.filter((c) => c > a && c < b);
+    return edge === 'start' ? [a, inside.length === 0 ? b : Math.min(...inside)] : [inside.length === 0 ? a : Math.max(...inside), b];
+  };
   const stretches = segmentByEnvironment(points);
   const out: Detection[] = [];
   for (let k = 0; k < stretches.length; k++) {
@@ -74,8 +81,10 @@ export function environmentChanges(points: readonly SeriesPoint[], requestedBack
       other = stretches[k - 1];
     }
     const values = (r: [number, number]): number[] => thin(r[0], r[1], 60).map((i) => points[i]!.value);
-    const here = values([s, e]);
-    const there = other === undefined ? [] : values(other);
+    const hereRange = k === 0 ? near([s, e], 'end') : near([s, e], 'start');
+    const thereRange = other === undefined ? undefined : k === 0 ? near(other, 'start') : near(other, 'end');
+    const here = values(hereRange);
+    const there = thereRange === undefined ? [] : values(thereRange);
     const baseline = there.length > 0 ? median(there) : NaN;
     const current = median(here);
     const change = (current - baseline) / baseline;
@@ -97,7 +106,7 @@ export function environmentChanges(points: readonly SeriesPoint[], requestedBack
       changePct: change,
       pValue: undefined,
       interval,
-      evidence: other === undefined ? undefined : { before: other, after: [s, e] },
+      evidence: thereRange === undefined ? undefined : { before: thereRange, after: hereRange },
       detail: backendChanged
         ? `points ${s}-${e - 1} ran on ${describe(cur)} instead of ${requestedBackend} (compared with ${from}): an environment change, not a code regression`
         : versionOnly

@@ -9,14 +9,15 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
 }
 
-type Noise = 'gaussian' | 'bimodal';
+type Noise = 'gaussian' | 'bimodal' | 'lognormal';
 
 /** level(i) * exp(cv * e_i), e standardized (sd 1): the shape of the labelled bench, in small. */
 function series(n: number, logLevel: (i: number) => number, cv: number, seed: number, noise: Noise = 'gaussian', backendAt: (i: number) => string = () => 'webgpu'): SeriesPoint[] {
   const r = seededRandom(seed);
   const gap = Math.sqrt((1 - 0.15 ** 2) / 0.25);
   return Array.from({ length: n }, (_, i) => {
-    const e = noise === 'gaussian' ? gaussian(r) : ((r() < 0.5 ? 1 : 0) - 0.5) * gap + 0.15 * gaussian(r);
+    const skewed = (): number => (Math.exp(0.8 * gaussian(r)) - Math.exp(0.32)) / Math.sqrt((Math.exp(0.64) - 1) * Math.exp(0.64));
+    const e = noise === 'gaussian' ? gaussian(r) : noise === 'lognormal' ? skewed() : ((r() < 0.5 ? 1 : 0) - 0.5) * gap + 0.15 * gaussian(r);
     const backend = backendAt(i);
     return { at: i * 3_600_000, value: 10 * Math.exp(logLevel(i) + cv * e), backend, adapter: backend === 'webgpu' ? 'ampere' : undefined, isRealHardware: true };
   });
@@ -153,3 +154,49 @@ describe('detectFindings: long series (searched on block medians, placed on the 
     expect(drift[0]!.changePct).toBeLessThan(0.32);
   });
 });
+
+describe('detectFindings: each family of the labelled bench, in small', () => {
+  it('reports a late, large drift (flat for 70 points, then +40 % over 130) as one drift, not steps', () => {
+    for (const seed of [41, 42]) {
+      const found = detectFindings(series(200, (i) => (i < 70 ? 0 : (Math.log(1.4) * (i - 70)) / 129), 0.03, seed), 'webgpu', 'latency');
+      expect(found.map((d) => d.kind)).toEqual(['drift']);
+      expect(Math.abs(found[0]!.index - 70)).toBeLessThanOrEqual(20);
+      expect(found[0]!.changePct).toBeGreaterThan(0.3);
+    }
+  });
+
+  it('raises nothing on a 120-point wave of period 0.8-1.2x the series and finds a 5 sd step on top of one at its place', () => {
+    let alarms = 0;
+    let hits = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const wave = (i: number): number => 1.5 * 0.04 * Math.sin((2 * Math.PI * i) / (96 + 4.8 * seed) + seed);
+      alarms += detectFindings(series(120, wave, 0.04, 100 + seed), 'webgpu', 'latency').length;
+      const stepped = detectFindings(series(120, (i) => wave(i) + (i >= 70 ? 5 * 0.04 : 0), 0.04, 200 + seed), 'webgpu', 'latency');
+      hits += stepped.some((d) => d.kind === 'regression' && Math.abs(d.index - 70) <= 3) ? 1 : 0;
+    }
+    expect(alarms).toBeLessThanOrEqual(1);
+    expect(hits).toBeGreaterThanOrEqual(9);
+  });
+
+  it('raises nothing on skewed (lognormal) noise without a change: the split tests use ranks only from 40 points', () => {
+    let alarms = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      alarms += detectFindings(series(120, () => 0, 0.08, 300 + seed, 'lognormal'), 'webgpu', 'latency').length;
+    }
+    expect(alarms).toBe(0);
+  });
+
+  it('reports a browser update as an environment change at the point it happened, and the code step after it as a regression', () => {
+    const points = series(80, (i) => (i >= 30 ? Math.log(1.2) : 0) + (i >= 55 ? Math.log(1.25) : 0), 0.02, 51).map((p, i) => ({ ...p, browserVersion: i < 30 ? '130.0' : '131.0' }));
+    const found = detectFindings(points, 'webgpu', 'latency');
+    expect(kinds(found)).toEqual([['browser_version', 30], ['regression', 55]]);
+    expect(found[0]!.detail).toContain('131.0');
+    expect(found[0]!.changePct).toBeCloseTo(0.2, 1);
+  });
+
+  it('does not split at a point without a recorded browser version (older rows) nor report it', () => {
+    const points = series(40, () => 0, 0.02, 52).map((p, i) => ({ ...p, browserVersion: i < 10 ? undefined : '131.0' }));
+    expect(detectFindings(points, 'webgpu', 'latency')).toEqual([]);
+  });
+});
+

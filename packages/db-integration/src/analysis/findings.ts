@@ -79,7 +79,7 @@ function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: num
 /** Every finding in one series: environment changes, then steps (regressions and improvements) and drifts. */
 export function detectFindings(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, options: FindingOptions = {}): Detection[] {
   const minLogEffect = Math.log1p(options.minEffect ?? 0.02);
-  const out = environmentChanges(points, requestedBackend, metric);
+  const out: Detection[] = [];
   for (const [s, e] of segmentByEnvironment(points)) {
     const ys = new Float64Array(e - s);
     let positive = true;
@@ -99,6 +99,8 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
       );
     }
   }
+  // Environment changes are sized on the points next to them, up to the nearest code change found above.
+  out.push(...environmentChanges(points, requestedBackend, metric, out.map((d) => d.index)));
   return out.sort((a, b) => a.index - b.index);
 }
 
