@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset|precision]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset|precision|pipeline]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from '
 import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
 import { ingestBench } from './ingest';
 import { largeTensors } from './large-tensors';
+import { pipelineBench } from './pipeline';
 import { mixedWorkload, recoveryTime } from './pool';
 import { precisionSweep } from './precision';
 import { restThroughput, runnerOverhead } from './toolset';
@@ -19,8 +20,8 @@ import { workersBench } from './workers';
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest', 'precision'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest, precision or all`);
+if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest', 'precision', 'pipeline'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest, precision, pipeline or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -44,6 +45,9 @@ try {
   }
   if (suite === 'all' || suite === 'precision') {
     await precisionSweep({ harness, quick, record });
+  }
+  if (suite === 'all' || suite === 'pipeline') {
+    await pipelineBench({ quick, record });
   }
   if (suite === 'all' || suite === 'pool') {
     await mixedWorkload({ quick, record });
