@@ -12,6 +12,7 @@ import type { PoolEvents, PoolStats } from '@browser-pool/pool';
 
 import { gridQuality } from './detector-quality';
 import { FAMILIES, LENGTHS, STEP_SIGMAS } from './labelled-series';
+import { publicSeriesQuality } from './public-series';
 import { formatTable } from './table';
 
 interface Ctx {
@@ -203,5 +204,12 @@ export function detectorQuality(ctx: Ctx): void {
       `(1 % false alarms, 95 % found); ours, which scans every split and estimates the noise from the same points, needs ${smallestDetectableStep(20, 0.05).sigmas.toFixed(1)} ` +
       `and ${smallestDetectableStep(20, 0.05, 5).sigmas.toFixed(1)} sd: k = 2 steps at 20 points are mostly missed, which caps F1 there near 0.85-0.9`,
   );
-  ctx.record('db.detectors', cells);
+  const tcpd = process.env.TCPD_DIR === undefined ? undefined : publicSeriesQuality(process.env.TCPD_DIR);
+  if (tcpd === undefined) {
+    console.log('public annotated series (TCPD): skipped; set TCPD_DIR to a checkout of github.com/alan-turing-institute/TCPD to score them');
+  } else {
+    console.log(`\npublic annotated series: TCPD, ${tcpd.series} univariate positive series, mean F1 by its own rule (margin 5, bench/public-series.ts):`);
+    console.log(formatTable(Object.keys(tcpd.meanF1), [Object.values(tcpd.meanF1).map((f) => f.toFixed(3))]));
+  }
+  ctx.record('db.detectors', { cells, tcpd });
 }
