@@ -31,13 +31,21 @@ export interface Db {
 const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
 const str = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
+/**
+ * Runs one query. Each is a User Timing measure named `sql` with the statement as its detail (`npm run bench --
+ * --suite dashboard` reads them and runs the same statements in Node's DuckDB).
+ */
 async function rows(conn: AsyncDuckDBConnection, sql: string): Promise<Row[]> {
+  const start = performance.now();
   const result = await conn.query(sql);
-  return result.toArray().map((r: { toJSON(): Row }) => r.toJSON());
+  const out = result.toArray().map((r: { toJSON(): Row }) => r.toJSON());
+  performance.measure('sql', { start, detail: sql });
+  return out;
 }
 
 /** Loads the snapshot at `base` (a folder URL holding manifest.json). */
 export async function openSnapshot(base: URL): Promise<Db> {
+  const started = performance.now();
   const response = await fetch(new URL('manifest.json', base));
   if (!response.ok) {
     throw new Error(`E_DASHBOARD_NO_SNAPSHOT: ${response.status} for ${new URL('manifest.json', base).href}`);
@@ -70,6 +78,7 @@ export async function openSnapshot(base: URL): Promise<Db> {
   for (const v of manifest.views) {
     await conn.query(v.sql);
   }
+  performance.measure('snapshot-load', { start: started });
   return {
     manifest,
     all: (sql) => rows(conn, sql),

@@ -23,12 +23,17 @@ async function boot(): Promise<void> {
   };
   const bar = await filterBar(db, (f) => {
     status.dataset.state = 'filtering';
-    apply(f).then(() => { status.dataset.state = 'ready'; }, (e: unknown) => fail(e));
+    const start = performance.now();
+    apply(f).then(() => {
+      performance.measure('filter', { start });
+      status.dataset.state = 'ready';
+    }, (e: unknown) => fail(e));
   });
   views.append(await recommendationsView(db), await compatibilityView(db), bar, latency.el, series.el, impact.el, await sqlView(db));
   await apply(NO_FILTER);
   const rows = db.manifest.tables.reduce((a, t) => a + t.rows, 0);
   status.textContent = `Snapshot of ${db.manifest.createdAt} (schema v${db.manifest.schemaVersion}): ${db.manifest.tables.length} tables, ${rows} rows, loaded in ${Math.round(performance.now() - started)} ms.`;
+  performance.measure('first-view', { start: started });
   status.dataset.state = 'ready';
 }
 

@@ -55,7 +55,8 @@ export interface Point {
 export type MarkerKind = 'regression' | 'improvement' | 'drift' | 'backend_fallback' | 'adapter_change' | 'browser_version';
 export interface Marker { t: number; kind: MarkerKind; label: string; onClick: () => void }
 
-const MARK_CLASS: Record<MarkerKind, string> = {
+// a kind this page does not know yet (a newer detector) is drawn as an environment change, not dropped
+const MARK_CLASS: Partial<Record<string, string>> = {
   regression: 'mark-regression', improvement: 'mark-improvement', drift: 'mark-drift',
   backend_fallback: 'mark-environment', adapter_change: 'mark-environment', browser_version: 'mark-environment',
 };
@@ -95,8 +96,8 @@ export function lineChart(points: readonly Point[], markers: readonly Marker[]):
   }
   for (const m of markers) {
     const mx = x(m.t);
-    svg.append(el('line', { x1: mx, x2: mx, y1: pad.t + 12, y2: hgt - pad.b, class: `mark-line ${MARK_CLASS[m.kind]}` }));
-    const g = el('path', { d: glyph(m.kind, mx, pad.t), class: `marker ${MARK_CLASS[m.kind]}`, 'data-testid': 'finding-marker', 'data-kind': m.kind, tabindex: 0 });
+    svg.append(el('line', { x1: mx, x2: mx, y1: pad.t + 12, y2: hgt - pad.b, class: `mark-line ${MARK_CLASS[m.kind] ?? 'mark-environment'}` }));
+    const g = el('path', { d: glyph(m.kind, mx, pad.t), class: `marker ${MARK_CLASS[m.kind] ?? 'mark-environment'}`, 'data-testid': 'finding-marker', 'data-kind': m.kind, tabindex: 0 });
     g.append(el('title', {}, `${m.label} (click: runs before and after)`));
     g.addEventListener('click', m.onClick);
     g.addEventListener('keydown', (e) => {

@@ -33,17 +33,24 @@ const pointsCte = (f: Filter): string => `pts AS (
     FROM performance_results r JOIN models m USING (model_id) JOIN hardware_platforms hw USING (hardware_id) LEFT JOIN test_runs tr USING (run_id)
   ) WHERE ${whereOf(f)})`;
 
+// Only the first MAX_SERIES series are grouped (their keys chosen from a 1-row-per-series aggregate), and long ones
+// are drawn as medians of MAX_POINTS equal time buckets: GROUP BY only, no sort of every row (a window with ORDER BY
+// over a million rows cost seconds in duckdb-wasm's single thread, and grouping every series' buckets, most never
+// drawn, cost more).
 export const seriesSql = (f: Filter): string => `WITH ${pointsCte(f)},
-ranked AS (SELECT *, row_number() OVER (PARTITION BY ${KEY.join(', ')} ORDER BY recorded_at) AS rn, count(*) OVER (PARTITION BY ${KEY.join(', ')}) AS n FROM pts)
-SELECT ${KEY.join(', ')}, any_value(n) AS n, median(epoch_ms(recorded_at)) AS t, median(p50_ms) AS p50_ms,
+span AS (SELECT ${KEY.join(', ')}, count(*) AS n, count(*) OVER () AS series, min(epoch_ms(recorded_at)) AS t0,
+                greatest(max(epoch_ms(recorded_at)) - min(epoch_ms(recorded_at)), 1) AS width
+         FROM pts GROUP BY ALL ORDER BY ${KEY.join(', ')} LIMIT ${MAX_SERIES})
+SELECT ${KEY.join(', ')}, any_value(n) AS n, any_value(series) AS series, median(epoch_ms(recorded_at)) AS t, median(p50_ms) AS p50_ms,
   bool_or(backend <> requested_backend) AS fallback, bool_and(is_real_hardware) AS is_real_hardware
-FROM ranked GROUP BY ${KEY.join(', ')}, floor((rn - 1) * ${MAX_POINTS} / n)
+FROM pts JOIN span USING (${KEY.join(', ')})
+GROUP BY ${KEY.join(', ')}, CASE WHEN n <= ${MAX_POINTS} THEN epoch_ms(recorded_at) ELSE floor((epoch_ms(recorded_at) - t0) * ${MAX_POINTS} / width) END
 ORDER BY ${KEY.join(', ')}, t`;
 
-const VERSIONS_SQL = (f: Filter): string => `WITH ${pointsCte(f)},
-v AS (SELECT ${KEY.join(', ')}, recorded_at, browser_version, lag(browser_version) OVER (PARTITION BY ${KEY.join(', ')} ORDER BY recorded_at) AS prev
-      FROM pts WHERE browser_version IS NOT NULL)
-SELECT ${KEY.join(', ')}, epoch_ms(recorded_at) AS t, prev, browser_version FROM v WHERE prev <> browser_version`;
+// When each browser version was first seen in each series (a GROUP BY, not a sort); the page marks each version after
+// the first. A version that comes back after another is not marked again.
+const VERSIONS_SQL = (f: Filter): string => `WITH ${pointsCte(f)}
+SELECT ${KEY.join(', ')}, browser_version, min(epoch_ms(recorded_at)) AS t FROM pts WHERE browser_version IS NOT NULL GROUP BY ALL ORDER BY t`;
 
 const FINDINGS_SQL = `SELECT id, ${KEY.join(', ')}, epoch_ms(change_at) AS t, kind, severity, metric, baseline_value, current_value, change_pct, status
 FROM performance_regression ORDER BY change_at`;
@@ -78,7 +85,19 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
   return {
     el: s,
     async update(db, f) {
-      const [points, findings, versions] = await Promise.all([db.all(seriesSql(f)), db.all(FINDINGS_SQL), db.all(VERSIONS_SQL(f))]);
+      // one after another: duckdb-wasm runs one statement at a time anyway, and each one's timing stays its own
+      const points = await db.all(seriesSql(f));
+      const findings = await db.all(FINDINGS_SQL);
+      const firstSeen = await db.all(VERSIONS_SQL(f));
+      const versions: Row[] = [];
+      const lastVersion = new Map<string, unknown>();
+      for (const r of firstSeen) {
+        const previous = lastVersion.get(keyOf(r));
+        if (previous !== undefined) {
+          versions.push({ ...r, prev: previous });
+        }
+        lastVersion.set(keyOf(r), r.browser_version);
+      }
       const series = new Map<string, Row[]>();
       for (const p of points) {
         const k = keyOf(p);
@@ -96,7 +115,7 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
         around.scrollIntoView({ block: 'nearest' });
       };
       const charts: HTMLElement[] = [];
-      for (const ps of [...series.values()].slice(0, MAX_SERIES)) {
+      for (const ps of series.values()) {
         const first = ps[0]!;
         const name = `${String(first.model_name)} · ${String(first.browser)}/${String(first.requested_backend)} · batch ${String(first.batch_size)} · ${String(first.source).replace('_', ' ')}`;
         const marks: Marker[] = [
@@ -104,7 +123,8 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
             t: Number(r.t), kind: String(r.kind) as MarkerKind, label: findingLabel(r),
             onClick: () => void show(first, Number(r.t), `${findingLabel(r)} — ${name}`),
           })),
-          ...versions.filter((r) => keyOf(r) === keyOf(first)).map((r) => ({
+          // the scan stores browser version changes itself (kind browser_version) where it has run: no second mark then
+          ...versions.filter((r) => keyOf(r) === keyOf(first) && !findings.some((x) => keyOf(x) === keyOf(first) && x.kind === 'browser_version')).map((r) => ({
             t: Number(r.t), kind: 'browser_version' as const, label: `browser version ${String(r.prev)} → ${String(r.browser_version)}`,
             onClick: () => void show(first, Number(r.t), `browser version ${String(r.prev)} → ${String(r.browser_version)} — ${name}`),
           })),
@@ -115,7 +135,8 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
             ` · ${total} points${total > ps.length ? ` (${ps.length} bucket medians)` : ''}, ${marks.length} mark(s)`),
           lineChart(ps.map((p) => ({ t: Number(p.t), v: Number(p.p50_ms), fallback: p.fallback === true })), marks)));
       }
-      note.textContent = series.size > MAX_SERIES ? `Showing ${MAX_SERIES} of ${series.size} series; filter to see the others.` : '';
+      const total = Number(points[0]?.series ?? 0);
+      note.textContent = total > series.size ? `Showing ${series.size} of ${total} series; filter to see the others.` : '';
       around.replaceChildren();
       body.replaceChildren(...(charts.length === 0 ? [h('p', { class: 'empty' }, 'No measurements match this filter.')] : charts));
     },
