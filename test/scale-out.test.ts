@@ -120,7 +120,7 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     expect(backMs).toBeLessThan(15_000);
   }, 60_000);
 
-  it('a browser server SIGKILLed and restarted on the same address is used again', async () => {
+  it('a browser server SIGKILLed and restarted on the same address is used again; a drained host leaves', async () => {
     const b = hosts[1]!;
     const down = collect(pool, 'connection:down');
     b.killServer();
@@ -136,5 +136,12 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     for (const r of results) {
       expect(worstDiff(r.outputs, expected)).toBeLessThanOrEqual(FP32_TOLERANCE);
     }
+    // Drained at runtime: the host leaves once its connection has closed, and everything runs on the other one.
+    const states = collect(pool, 'host:state');
+    await pool.drainHost(b.wsEndpoint, 'test');
+    expect(pool.hosts().map((h) => h.id)).toEqual([hosts[0]!.wsEndpoint]);
+    expect(states.map((s) => s.state)).toEqual(['draining', 'removed']);
+    const after = await Promise.all(Array.from({ length: 6 }, () => model.run(inputs)));
+    expect(after.every((r) => hostOf(r.connectionId) === hosts[0]!.wsEndpoint)).toBe(true);
   }, 40_000);
 });

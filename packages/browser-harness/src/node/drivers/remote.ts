@@ -5,7 +5,7 @@
  * `harness.advertisedHost`, and `harness.tls` for a secure context) or through the browser connection itself
  * (`'tunnel'`: nothing of this host needs to be reachable, see tunnel.ts). The default, 'auto', tunnels when the
  * page server is only on loopback (the remote browser could not reach it) and goes direct otherwise: measured on
- * one veth link, the tunnel costs ~20 ms per bridge round trip against ~1-6 ms direct (README "Scale-out").
+ * one veth link, the tunnel costs 10-21 ms per bridge round trip against 1-6 ms direct (README "Scale-out").
  */
 import { chromium } from 'playwright-core';
 
