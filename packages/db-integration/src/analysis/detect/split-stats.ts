@@ -8,6 +8,7 @@
  * stretches (with 5 points after a change in 20, the rank z cannot reach a 0.2 % cut-off whatever the step).
  */
 import { normalQuantile } from '../stats';
+import { VALUE_T_BELOW } from './critical-values';
 
 /** Fewest points on each side of a split: a change needs this many points at its new level to be reported. */
 export const MIN_SEGMENT = 3;
@@ -107,6 +108,8 @@ export function scanSplits(ys: ArrayLike<number>, s: number, e: number, minSegme
   }
   const ranks = knownRanks ?? ranksOf(ys, s, e);
   const scores = normalScores(ranks);
+  // The value t is only used on short stretches (see critical-values.ts): skip it on longer ones.
+  const withValues = n < VALUE_T_BELOW;
   let sum = 0;
   let sumSq = 0;
   let vSum = 0;
@@ -147,7 +150,7 @@ export function scanSplits(ys: ArrayLike<number>, s: number, e: number, minSegme
       out.t = t;
       out.tAt = k;
     }
-    const vt = pooledT(vPrefix, vPrefixSq, vSum, vSumSq, n1, n2);
+    const vt = withValues ? pooledT(vPrefix, vPrefixSq, vSum, vSumSq, n1, n2) : 0;
     if (Math.abs(vt) > Math.abs(out.valueT)) {
       out.valueT = vt;
       out.valueAt = k;
