@@ -31,10 +31,15 @@ export function renderMarkdown(d: ReportData): string {
   return ['# browser-pool performance report', '', ...header(d), '', ...allTables(d).map(mdTable)].join('\n');
 }
 
+/** One line in place of an empty table or chart: what is missing and the command that produces it (`code` spans set as code). */
+function emptyLine(title: string, missing: string): string {
+  return `<p class="empty"><strong>${escapeXml(title)}</strong>: ${escapeXml(missing).replace(/`([^`]+)`/g, '<code>$1</code>')}.</p>`;
+}
+
 /** A table in its section; an empty one collapses to one line saying what is missing and how to produce it. */
 export function htmlTable(t: Table): string {
   if (t.rows.length === 0) {
-    return `<p class="empty"><strong>${escapeXml(t.title)}</strong>: ${escapeXml(t.empty ?? 'no rows')}.</p>`;
+    return emptyLine(t.title, t.empty ?? 'no rows');
   }
   const body = `<div class="scroll"><table><thead><tr>${t.headers.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
     .map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`)
@@ -83,7 +88,7 @@ export function renderHtml(d: ReportData): string {
     .map((l) => `<p class="meta">${escapeXml(l)}</p>`)
     .join('')}
 ${htmlTable(recs!)}
-${chartSection}${charts.filter((c) => !c.has).map((c) => `<p class="empty"><strong>${escapeXml(c.title)}</strong>: ${escapeXml(c.missing)}.</p>`).join('\n')}
+${chartSection}${charts.filter((c) => !c.has).map((c) => emptyLine(c.title, c.missing)).join('\n')}
 ${rest.map(htmlTable).join('\n')}
 </body></html>`;
 }
