@@ -85,6 +85,10 @@ export class PoolConnection implements ConnectionView {
   private retiring = false;
   private readonly queue: PQueue;
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
+  /** EWMA of each model's in-page compute time here (ms), by model key: what routing expects a call to cost. */
+  private readonly computeMs = new Map<string, number>();
+  /** Expected work of the inference calls queued and running here (ms). */
+  private queuedWork = 0;
   /** Inference requests taken (the recycling cap counts these; health checks do not count). */
   private served = 0;
   readonly stats: ConnectionStats;
@@ -166,6 +170,20 @@ export class PoolConnection implements ConnectionView {
   get latencyMs(): number | undefined {
     return this.stats.latencyMs;
   }
+  get queuedWorkMs(): number {
+    return this.queuedWork;
+  }
+
+  /** Observed in-page compute time of one call of the model here; before any, the mean of the models seen here. */
+  costMs(modelKey: string): number {
+    const known = this.computeMs.get(modelKey);
+    if (known !== undefined) {
+      return known;
+    }
+    const all = [...this.computeMs.values()];
+    return all.length === 0 ? 1 : all.reduce((a, b) => a + b, 0) / all.length;
+  }
+
   get modelCount(): number {
     return this.sessions.size;
   }
@@ -208,7 +226,14 @@ export class PoolConnection implements ConnectionView {
     // Placed here as soon as routed (not when a queue slot frees): the next routing decision, in this same turn,
     // sees the model on this connection and keeps its calls together. The request itself awaits the load below.
     this.ensureModel(model).catch(() => undefined);
-    return this.enqueue(model, inputs, options);
+    const cost = this.costMs(model.key);
+    this.queuedWork += cost;
+    const done = (): void => {
+      this.queuedWork -= cost;
+    };
+    const running = this.enqueue(model, inputs, options);
+    running.then(done, done);
+    return running;
   }
 
   /** The known-answer check: runs here even while quarantined (passing it is the way back into routing). */
@@ -271,6 +296,9 @@ export class PoolConnection implements ConnectionView {
         signal: options.signal,
         ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
       });
+      if (!result.firstRun) {
+        this.computeMs.set(model.key, ewma(this.computeMs.get(model.key), result.computeMs));
+      }
       return { result, loaded };
     });
   }

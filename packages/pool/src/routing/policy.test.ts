@@ -78,6 +78,18 @@ describe('AffinityRoutingPolicy', () => {
     expect(policy.choose([cold, workers], request({ preference: ['chromium'] }))?.connection.id).toBe('w4');
   });
 
+  it('weighs queued work, not queued calls: 3 slow calls outweigh 5 fast ones', () => {
+    const costs: Record<string, number> = { slow: 300, fast: 50 };
+    const slow = view('s', 'chromium', { outstanding: 3, queuedWorkMs: 900, costMs: (k) => costs[k]!, hasModel: () => true });
+    const fast = view('f', 'chromium', { outstanding: 5, queuedWorkMs: 250, costMs: (k) => costs[k]!, hasModel: () => true });
+    expect(policy.choose([slow, fast], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('f');
+    // A cold connection is worth a load once the warm one holds COLD_START_QUEUE calls' worth of this model's work more.
+    const cold = view('k', 'chromium', { queuedWorkMs: 0, costMs: () => 50 });
+    const warm = (work: number) => view('w', 'chromium', { queuedWorkMs: work, costMs: () => 50, hasModel: () => true });
+    expect(policy.choose([cold, warm(COLD_START_QUEUE * 50 - 1)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('w');
+    expect(policy.choose([cold, warm(COLD_START_QUEUE * 50)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('k');
+  });
+
   it('places a new model on the idle connection holding the fewest models', () => {
     const conns = [view('a', 'chromium', { modelCount: 2 }), view('b', 'chromium', { modelCount: 1 }), view('c', 'chromium', { modelCount: 1, outstanding: 1 })];
     expect(policy.choose(conns, request({ preference: ['chromium'] }))?.connection.id).toBe('b');

@@ -26,6 +26,13 @@ export interface ConnectionView {
   readonly capacity: number;
   /** Models loaded (or loading) on this connection. */
   readonly modelCount: number;
+  /**
+   * Expected in-page work of the calls queued and running here (ms): each call counted at its model's observed
+   * compute time on this connection. Where absent, calls count 1 each.
+   */
+  readonly queuedWorkMs?: number;
+  /** Observed in-page compute time of one call of the model here (ms); where absent, 1. */
+  costMs?(modelKey: string): number;
   readonly healthScore: number;
   /** EWMA of end-to-end latency (ms); undefined before the first inference. */
   readonly latencyMs: number | undefined;
@@ -68,7 +75,7 @@ export function eligible(c: ConnectionView, request: RoutingRequest): boolean {
 export function connectionScore(c: ConnectionView, modelKey: string): number {
   const warm = c.hasModel(modelKey) ? 30 : 0;
   const health = c.healthScore / 5; // 0..20
-  const load = (10 * c.outstanding) / c.capacity; // a page with N workers takes N calls as one takes one
+  const load = (10 * (c.queuedWorkMs === undefined ? c.outstanding : c.queuedWorkMs / Math.max(1, c.costMs?.(modelKey) ?? 1))) / c.capacity; // a page with N workers takes N calls as one takes one
   const latency = c.latencyMs === undefined ? 0 : Math.min(20, c.latencyMs / 10);
   const probe = c.breaker === 'halfOpen' ? -25 : 0; // a half-open breaker gets only what others cannot take
   return warm + health - load - latency + probe;
@@ -105,7 +112,8 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
   private place(pool: readonly ConnectionView[], modelKey: string): ConnectionView {
     const warm = pool.filter((c) => c.hasModel(modelKey));
     const cold = pool.filter((c) => !c.hasModel(modelKey));
-    const perThread = (c: ConnectionView): number => c.outstanding / c.capacity;
+    // Queued work, not queued calls: a burst of a heavy and a light model must leave every connection equally busy.
+    const perThread = (c: ConnectionView): number => (c.queuedWorkMs ?? c.outstanding) / c.capacity;
     const bestCold = cold.reduce<ConnectionView | undefined>(
       (best, c) =>
         best === undefined ||
@@ -118,8 +126,9 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
     if (warm.length === 0) {
       return bestCold!;
     }
-    const bestWarm = this.twoChoices(warm, modelKey);
-    return bestCold !== undefined && perThread(bestWarm) - perThread(bestCold) >= COLD_START_QUEUE ? bestCold : bestWarm;
+    const bestWarm = warm.length === 1 ? warm[0]! : this.twoChoices(warm, modelKey);
+    const cost = bestWarm.costMs?.(modelKey) ?? 1;
+    return bestCold !== undefined && perThread(bestWarm) - perThread(bestCold) >= COLD_START_QUEUE * cost ? bestCold : bestWarm;
   }
 
   /** Power of two choices: sample two distinct connections, keep the better score. */
