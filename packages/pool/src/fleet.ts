@@ -176,7 +176,7 @@ export class Fleet {
     this.recycling.add(pc.id);
     this.emit('scaling', { action: 'recycle', browser: pc.browser, connectionId: pc.id, reason, connections: this.active.size });
     const replacing = `replacing ${pc.id}: ${reason}`;
-    if (this.active.size + this.pendingLaunches < this.options.scaling.maxConnections) {
+    if (this.active.size + this.pendingLaunches < this.options.scaling.maxConnections && this.countOn(host) < host.source.maxConnections) {
       void this.launchOn(host, replacing).then(() => pc.drain(reason));
       return;
     }
@@ -195,7 +195,9 @@ export class Fleet {
     const locals = browsers.map((b) => this.ensureHost(localHost(b)));
     await Promise.all([...locals.map((h) => this.launchOn(h, 'initial')), ...remote.map((s) => this.addHost(s, 'initial'))]);
     const started = [...this.hosts.values()].filter((h) => this.countOn(h) > 0);
-    await Promise.all(started.flatMap((h) => Array.from({ length: this.options.scaling.spareConnections }, () => this.launchOn(h, 'spare', true))));
+    await Promise.all(
+      started.flatMap((h) => Array.from({ length: Math.min(this.options.scaling.spareConnections, h.source.maxConnections - this.countOn(h)) }, () => this.launchOn(h, 'spare', true))),
+    );
     if (this.active.size === 0) {
       throw new BrowserUnavailableError(`no browser could be started: ${[...this.unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`);
     }
@@ -240,15 +242,18 @@ export class Fleet {
   }
 
   /**
-   * Launches a connection of `browser` on the host of that kind with the fewest connections (not backing off, if
-   * one is not); a local host is made for a kind that has none. Resolves undefined when it could not.
+   * Launches a connection of `browser` on the host of that kind with the fewest connections and room for one more
+   * (not backing off, if one is not); a local host is made for a kind no host serves. Resolves undefined when it
+   * could not (or every host of that kind is full).
    */
   launch(browser: BrowserKind, reason: string): Promise<PoolConnection | undefined> {
-    const candidates = [...this.hosts.values()].filter((h) => h.source.browser === browser && h.state.kind === 'active');
-    const host =
-      candidates.sort((a, b) => Number(a.retry !== undefined) - Number(b.retry !== undefined) || this.countOn(a) - this.countOn(b))[0] ??
-      this.ensureHost(localHost(browser));
-    return this.launchOn(host, reason);
+    const ofKind = [...this.hosts.values()].filter((h) => h.source.browser === browser && h.state.kind === 'active');
+    const withRoom = ofKind.filter((h) => this.countOn(h) < h.source.maxConnections);
+    const host = withRoom.sort((a, b) => Number(a.retry !== undefined) - Number(b.retry !== undefined) || this.countOn(a) - this.countOn(b))[0];
+    if (host === undefined && ofKind.length > 0) {
+      return Promise.resolve(undefined);
+    }
+    return this.launchOn(host ?? this.ensureHost(localHost(browser)), reason);
   }
 
   /**
@@ -259,6 +264,11 @@ export class Fleet {
     pc.quarantine(reason);
     this.emit('connection:quarantine', { connectionId: pc.id, browser: pc.browser, state: 'quarantined', reason });
     const host = this.hostOf.get(pc.id);
+    if (host !== undefined && this.countOn(host) >= host.source.maxConnections) {
+      // The host holds no second session (remote Firefox): close the quarantined one first, then replace it there.
+      void pc.drain(`quarantined: ${reason}`).then(() => this.launchOn(host, `replacing quarantined ${pc.id}`));
+      return;
+    }
     void (host === undefined ? this.launch(pc.browser, `replacing quarantined ${pc.id}`) : this.launchOn(host, `replacing quarantined ${pc.id}`)).then(
       (replacement) => {
         if (replacement !== undefined && pc.state.kind === 'quarantined') {
@@ -297,9 +307,10 @@ export class Fleet {
     return host;
   }
 
+  /** Connections of a host: active, spare and launching (each holds a browser session there). */
   private countOn(host: HostRecord): number {
     let n = this.launching.get(host) ?? 0;
-    for (const c of this.active.values()) {
+    for (const c of [...this.active.values(), ...this.spares]) {
       n += this.hostOf.get(c.id) === host ? 1 : 0;
     }
     return n;

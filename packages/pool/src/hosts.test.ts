@@ -23,13 +23,15 @@ describe('host options', () => {
       ['ws://10.0.0.2:9222/session', 'firefox', 'RemoteFirefoxDriver'],
     ]);
     expect(o.scaling.minConnections).toBe(2);
+    // WebDriver BiDi allows one session per Firefox: that host holds one connection.
+    expect(o.hosts.map((h) => h.maxConnections)).toEqual([Infinity, 1]);
     expect(resolvePoolOptions({ browsers: ['chromium'], hosts: [{ wsEndpoint: 'ws://h:1/p' }] }).browsers).toEqual(['chromium']);
   });
 
   it('refuses an array in drivers, a driver under the wrong kind, and malformed hosts with E_INVALID_OPTIONS', () => {
     const two = [new RemoteDriver({ wsEndpoint: 'ws://a:1/p' }), new RemoteDriver({ wsEndpoint: 'ws://b:1/p' })];
     expect(() => resolvePoolOptions({ drivers: { chromium: two as never } })).toThrow(invalid(/drivers\.chromium must be a driver object .* an array .* `hosts` option/));
-    expect(() => resolvePoolOptions({ drivers: { firefox: new ChromiumDriver() as never } })).toThrow(invalid(/kind "chromium"; put it under "chromium"/));
+    expect(() => resolvePoolOptions({ drivers: { firefox: new ChromiumDriver() } })).toThrow(invalid(/kind "chromium"; put it under "chromium"/));
     expect(() => resolvePoolOptions({ harness: { drivers: { chromium: {} as never } } })).toThrow(invalid(/harness\.drivers\.chromium/));
     expect(() => resolvePoolOptions({ hosts: [{ wsEndpoint: 'http://a:1/' }] })).toThrow(invalid(/hosts\[0\]\.wsEndpoint must be a ws:\/\//));
     expect(() => resolvePoolOptions({ hosts: [{ wsEndpoint: 'ws://a:1/' }, { wsEndpoint: 'ws://a:1/' }] })).toThrow(invalid(/lists "ws:\/\/a:1\/" twice/));

@@ -39,10 +39,12 @@ export interface HostSource {
   driver: BrowserDriver | undefined;
   /** Whether losing it should be retried with backoff even when it never came up (remote hosts: yes). */
   remote: boolean;
+  /** Connections it can hold at once: 1 for remote Firefox (WebDriver BiDi allows one session per browser). */
+  maxConnections: number;
 }
 
 export function localHost(browser: BrowserKind): HostSource {
-  return { id: `local-${browser}`, browser, driver: undefined, remote: false };
+  return { id: `local-${browser}`, browser, driver: undefined, remote: false, maxConnections: Infinity };
 }
 
 /** Validates a host spec (from user code, a file or DNS) into a source; throws E_INVALID_OPTIONS naming the field. */
@@ -56,7 +58,7 @@ export function resolveHost(spec: unknown, field: string): HostSource {
     if (typeof s.id !== 'string' || s.id === '') {
       throw new InvalidOptionsError(`${field}.id must be a non-empty string when a driver is given, got ${JSON.stringify(s.id)}`);
     }
-    return { id: s.id, browser: s.driver.kind, driver: s.driver, remote: true };
+    return { id: s.id, browser: s.driver.kind, driver: s.driver, remote: true, maxConnections: Infinity };
   }
   const endpoint = s.wsEndpoint;
   if (typeof endpoint !== 'string' || !/^wss?:\/\/[^/]+/.test(endpoint) || !URL.canParse(endpoint)) {
@@ -80,7 +82,8 @@ export function resolveHost(spec: unknown, field: string): HostSource {
     browser === 'firefox'
       ? new RemoteFirefoxDriver({ wsEndpoint: endpoint, ignoreHTTPSErrors })
       : new RemoteDriver({ wsEndpoint: endpoint, pageAccess: s.pageAccess, ignoreHTTPSErrors });
-  return { id: typeof s.id === 'string' ? s.id : endpoint, browser, driver, remote: true };
+  // Measured: a second BiDi session on one Firefox fails with "session not created: Maximum number of active sessions".
+  return { id: typeof s.id === 'string' ? s.id : endpoint, browser, driver, remote: true, maxConnections: browser === 'firefox' ? 1 : Infinity };
 }
 
 /** A driver must be an object with `kind` (a browser kind) and a `launch` function; an array or a class is not. */
