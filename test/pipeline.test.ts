@@ -7,7 +7,7 @@ import { inspectGraph, loadModelBytes, ModelCatalogue, runReference } from '@bro
 import { ModelPipeline, ResourcePool } from '@browser-pool/pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { FP32_TOLERANCE, worstDiff } from './helpers';
+import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
 
 const catalogue = ModelCatalogue.default();
 const entry = catalogue.get('bert-small');
@@ -57,6 +57,23 @@ describe('ModelPipeline', () => {
     await expect(ModelPipeline.load(pool, bytes, { name: 'none', cuts: [] })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
     const pipeline = await ModelPipeline.load(pool, bytes, { name: 'bert-small-bad', cuts: [cuts[2]!], backends: [['wasm'], ['wasm']] });
     await expect(pipeline.run({})).rejects.toMatchObject({ code: 'E_INVALID_INPUT', message: expect.stringMatching(/input "input_ids" missing/) as unknown });
+    await pipeline.release();
+  });
+
+  it('a page SIGKILLed with requests in the pipeline: every request completes equal to the reference (the lost stage calls are retried on the other page, which loads the stage)', async () => {
+    const pipeline = await ModelPipeline.load(pool, bytes, { name: 'bert-small-fault', cuts: [cuts[2]!], backends: [['wasm'], ['wasm']] });
+    const requests = Array.from({ length: 12 }, (_, i) => entry.sampleInputs({ batch: 1, seed: 40 + i }));
+    await pipeline.runAll(requests.slice(0, 4), 4); // both stages warm on both pages
+    const retries = collect(pool, 'inference:retry');
+    const victim = pool.connections[0]!;
+    const all = pipeline.runAll(requests, 4);
+    await new Promise((r) => setTimeout(r, 50));
+    victim.connection.faults.killBrowser();
+    const results = await all;
+    expect(retries.some((r) => r.fromConnectionId === victim.id && r.code === 'E_CONNECTION_LOST')).toBe(true); // the kill hit calls in flight
+    for (const [i, r] of results.entries()) {
+      expect(worstDiff(r.outputs, await runReference(await entry.source(), requests[i]!))).toBeLessThanOrEqual(FP32_TOLERANCE);
+    }
     await pipeline.release();
   });
 });
