@@ -199,7 +199,8 @@ export class Fleet {
       started.flatMap((h) => Array.from({ length: Math.min(this.options.scaling.spareConnections, h.source.maxConnections - this.countOn(h)) }, () => this.launchOn(h, 'spare', true))),
     );
     if (this.active.size === 0) {
-      throw new BrowserUnavailableError(`no browser could be started: ${[...this.unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`);
+      const why = [...this.hosts.values()].map((h) => `${h.source.id}: ${h.lastError?.message ?? 'not started'}`);
+      throw new BrowserUnavailableError(`no browser could be started: ${why.length === 0 ? 'no browsers or hosts are configured (yet)' : why.join('; ')}`);
     }
   }
 
