@@ -67,7 +67,7 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
       );
       const oracle = async (): Promise<number> => {
         const start = performance.now();
-        await Promise.all(work.map((w, i) => conns[i % conns.length]!.run(oracleSessions[i % conns.length]![w.model]!, w.inputs)));
+        await Promise.all(work.map((w, i) => conns[i % conns.length]!.run(oracleSessions[i % conns.length]![w.model]!, w.inputs, { timeoutMs: 120_000 })));
         return performance.now() - start;
       };
       // Warm every page and session, then alternate measured rounds.
