@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { dnsHosts, fileHosts, parseHostFile, staticHosts } from './discovery';
+import { dnsHosts, fileHosts, type HostDiscovery, parseHostFile, staticHosts } from './discovery';
 import type { PoolEvents } from './events';
 import { HostSync, type HostTarget } from './host-sync';
 import type { HostSource } from './hosts';
@@ -28,7 +28,7 @@ function recorder(): HostTarget & { added: string[]; drained: string[]; events: 
   };
 }
 
-function syncOf(discovery: Parameters<typeof HostSync.prototype.constructor>[0], target: ReturnType<typeof recorder>): HostSync {
+function syncOf(discovery: HostDiscovery, target: ReturnType<typeof recorder>): HostSync {
   return new HostSync(discovery, target, (name, ...args) => {
     if (name === 'discovery') {
       target.events.push(args[0] as PoolEvents['discovery'][0]);
