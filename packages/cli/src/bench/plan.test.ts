@@ -13,14 +13,19 @@ describe('planSweep', () => {
   it('skips unavailable browsers/backends, missing variants and flags with no effect, with reasons', () => {
     const plan = planSweep(
       [cfg(), cfg({ browser: 'edge' }), cfg({ precision: 'int8' }), cfg({ model: 'vit-tiny', precision: 'int8', backend: 'webgpu' }), cfg({ flags: { ...NO_FLAGS, computeShaderOptimized: true } }), cfg({ backend: 'webgpu', flags: { ...NO_FLAGS, computeShaderOptimized: true } }), cfg()],
-      { ...everything, unavailable: new Map([[availabilityKey('edge', 'wasm'), 'Edge is not installed']]), hasVariant: (m, p) => p !== 'int8' || m === 'vit-tiny' },
+      {
+        ...everything,
+        unavailable: new Map([[availabilityKey('edge', 'wasm'), 'Edge is not installed']]),
+        hasVariant: (m, p) => p !== 'int8' || m === 'vit-tiny',
+        knownWrong: (m, p, b) => (p === 'int8' && b === 'webgpu' ? `known-wrong kernel on webgpu: ${m}` : undefined),
+      },
       { now },
     );
     expect(plan.map((p) => [p.action, p.reason])).toEqual([
       ['run', 'no stored result'],
       ['skip', 'unavailable here: Edge is not installed'],
       ['skip', 'no int8 variant of bert-tiny in the catalogue'],
-      ['skip', expect.stringMatching(/^onnxruntime-web 1.30 WebGPU EP returns wrong outputs for int8/) as unknown],
+      ['skip', 'known-wrong kernel on webgpu: vit-tiny'],
       ['skip', 'compute-shader options apply to the WebGPU EP only; no effect on wasm'],
       ['run', 'no stored result'],
     ]); // the duplicate configuration is planned once
@@ -94,5 +99,19 @@ describe('stabilityVerdict', () => {
     expect(capped).toMatchObject({ done: true, stable: false });
     // last two windows: medians 12 and 12.5 -> 4.17 % <= 5 %
     expect(stabilityVerdict([1, 50, 3, 40, 2, 12, 11, 13, 12, 14, 12.5, 12.5, 11, 14, 13], rule)).toMatchObject({ done: true, stable: true });
+  });
+});
+
+describe('knownWrongLookup', () => {
+  it('reads each variant graph: int8 weights are known wrong on webgpu in 1.30, not on wasm, not in 1.31; fp32 and int4 are not', async () => {
+    const { ModelCatalogue } = await import('@browser-pool/models');
+    const { knownWrongLookup } = await import('./known-wrong');
+    const configs = [cfg({ precision: 'int8' }), cfg({ precision: 'int4' }), cfg()];
+    const at130 = await knownWrongLookup(ModelCatalogue.default(), configs, '1.30.0');
+    expect(at130('bert-tiny', 'int8', 'webgpu')).toMatch(/^known-wrong kernel on webgpu in onnxruntime-web 1\.30\.0: webgpu-dequantize-int8-weights \(\d+ nodes/);
+    expect(at130('bert-tiny', 'int8', 'wasm')).toBeUndefined();
+    expect(at130('bert-tiny', 'int4', 'webgpu')).toBeUndefined();
+    expect(at130('bert-tiny', 'fp32', 'webgpu')).toBeUndefined();
+    expect((await knownWrongLookup(ModelCatalogue.default(), configs, '1.31.0'))('bert-tiny', 'int8', 'webgpu')).toBeUndefined();
   });
 });

@@ -30,20 +30,16 @@ export interface PlanInputs {
   unavailable: ReadonlyMap<string, string>;
   /** Whether the catalogue has `model` at `precision`. */
   hasVariant: (model: string, precision: Precision) => boolean;
+  /**
+   * Why the variant computes wrong values on `backend` (it hits a KNOWN_WRONG_KERNELS case), else undefined: a speed
+   * figure for it would mislead, so it is skipped. @default nothing is known wrong
+   */
+  knownWrong?: (model: string, precision: Precision, backend: Backend) => string | undefined;
 }
 
 export type PlannedRun =
   | { config: BenchConfig; action: 'run'; reason: string }
   | { config: BenchConfig; action: 'skip'; reason: string };
-
-/** Combinations measured to give wrong outputs: a speed figure for them would mislead, so they are skipped. */
-const KNOWN_WRONG: readonly { precision: Precision; backend: Backend; reason: string }[] = [
-  {
-    precision: 'int8',
-    backend: 'webgpu',
-    reason: 'onnxruntime-web 1.30 WebGPU EP returns wrong outputs for int8 DequantizeLinear weights here (max abs diff 0.8-2.2 vs the reference; test/correctness.test.ts checks it)',
-  },
-];
 
 export const availabilityKey = (browser: BrowserKind, backend: Backend): string => `${browser}|${backend}`;
 
@@ -73,9 +69,9 @@ export function planSweep(configs: readonly BenchConfig[], inputs: PlanInputs, o
       skip(`no ${config.precision} variant of ${config.model} in the catalogue`);
       continue;
     }
-    const wrong = KNOWN_WRONG.find((k) => k.precision === config.precision && k.backend === config.backend);
+    const wrong = inputs.knownWrong?.(config.model, config.precision, config.backend);
     if (wrong !== undefined) {
-      skip(wrong.reason);
+      skip(wrong);
       continue;
     }
     if (config.flags.computeShaderOptimized && config.backend !== 'webgpu') {

@@ -143,7 +143,9 @@ Results on a software WebGPU adapter are stored with is_simulated=true and the r
         io.err(`--refresh-older-than ${opts.refreshOlderThan} implies --missing-only: results stored within ${opts.refreshOlderThan} day(s) are skipped`);
       }
       await withStore(cmd, 'write', async (store) => {
-        const plan = planSweep(configs, { stored: await storedResults(store), unavailable, hasVariant }, {
+        const { knownWrongLookup } = await import('../bench/known-wrong');
+        const knownWrong = await knownWrongLookup(catalogue, configs);
+        const plan = planSweep(configs, { stored: await storedResults(store), unavailable, hasVariant, knownWrong }, {
           missingOnly: opts.missingOnly === true,
           priorityOnly: opts.priorityOnly === true,
           ...(opts.refreshOlderThan === undefined ? {} : { refreshOlderThanDays: opts.refreshOlderThan }),
