@@ -17,11 +17,12 @@ const KEY = ['source', 'model_name', 'browser', 'requested_backend', 'batch_size
 const str = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 // Every stored measurement with what ran (backend, browser version): benchmark rows from their hardware row, pool
-// windows from the browser connection of their run that was up at the time (ASOF join).
-const pointsCte = (f: Filter): string => `pts AS (
+// windows from their own column (schema v8) or else the browser connection of their run that was up at the time
+// (ASOF join; snapshots of older databases have no such column).
+const pointsCte = (f: Filter, ownVersion: boolean): string => `pts AS (
   SELECT * FROM (
     SELECT 'time_series' AS source, t.recorded_at, t.run_id, t.model_name, t.browser, t.requested_backend, t.backend, t.batch_size, t.p50_ms,
-           t.is_real_hardware, t.adapter_architecture, t.git_commit, c.browser_version,
+           t.is_real_hardware, t.adapter_architecture, t.git_commit, ${ownVersion ? 'coalesce(t.browser_version, c.browser_version)' : 'c.browser_version'} AS browser_version,
            t.compute_shader_optimized, t.precompile_shaders, t.parallel_loading, t.mixed_precision
     FROM time_series_performance t
     ASOF LEFT JOIN (SELECT run_id, browser, recorded_at, browser_version FROM browser_connections WHERE event = 'up') c
@@ -37,7 +38,7 @@ const pointsCte = (f: Filter): string => `pts AS (
 // are drawn as medians of MAX_POINTS equal time buckets: GROUP BY only, no sort of every row (a window with ORDER BY
 // over a million rows cost seconds in duckdb-wasm's single thread, and grouping every series' buckets, most never
 // drawn, cost more).
-export const seriesSql = (f: Filter): string => `WITH ${pointsCte(f)},
+export const seriesSql = (f: Filter, ownVersion: boolean): string => `WITH ${pointsCte(f, ownVersion)},
 span AS (SELECT ${KEY.join(', ')}, count(*) AS n, count(*) OVER () AS series, min(epoch_ms(recorded_at)) AS t0,
                 greatest(max(epoch_ms(recorded_at)) - min(epoch_ms(recorded_at)), 1) AS width
          FROM pts GROUP BY ALL ORDER BY ${KEY.join(', ')} LIMIT ${MAX_SERIES})
@@ -49,17 +50,17 @@ ORDER BY ${KEY.join(', ')}, t`;
 
 // When each browser version was first seen in each series (a GROUP BY, not a sort); the page marks each version after
 // the first. A version that comes back after another is not marked again.
-const VERSIONS_SQL = (f: Filter): string => `WITH ${pointsCte(f)}
+const VERSIONS_SQL = (f: Filter, ownVersion: boolean): string => `WITH ${pointsCte(f, ownVersion)}
 SELECT ${KEY.join(', ')}, browser_version, min(epoch_ms(recorded_at)) AS t FROM pts WHERE browser_version IS NOT NULL GROUP BY ALL ORDER BY t`;
 
 const FINDINGS_SQL = `SELECT id, ${KEY.join(', ')}, epoch_ms(change_at) AS t, kind, severity, metric, baseline_value, current_value, change_pct, status
 FROM performance_regression ORDER BY change_at`;
 
 /** The runs of one series before and after `t` (at most 10 each side), oldest first. */
-export const aroundSql = (f: Filter, key: Row, t: number): string => {
+export const aroundSql = (f: Filter, ownVersion: boolean, key: Row, t: number): string => {
   const same = KEY.map((k) => `${k} = ${typeof key[k] === 'number' ? String(key[k]) : str(String(key[k]))}`).join(' AND ');
   const cols = 'recorded_at, run_id, p50_ms, backend, browser_version, adapter_architecture, is_real_hardware, git_commit';
-  return `WITH ${pointsCte(f)}
+  return `WITH ${pointsCte(f, ownVersion)}
 SELECT * FROM (
   (SELECT 'before' AS side, ${cols} FROM pts WHERE ${same} AND epoch_ms(recorded_at) < ${t} ORDER BY recorded_at DESC LIMIT 10)
   UNION ALL
@@ -86,9 +87,10 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
     el: s,
     async update(db, f) {
       // one after another: duckdb-wasm runs one statement at a time anyway, and each one's timing stays its own
-      const points = await db.all(seriesSql(f));
+      const ownVersion = db.manifest.tables.some((t) => t.name === 'time_series_performance' && t.columns.some((c) => c.name === 'browser_version'));
+      const points = await db.all(seriesSql(f, ownVersion));
       const findings = await db.all(FINDINGS_SQL);
-      const firstSeen = await db.all(VERSIONS_SQL(f));
+      const firstSeen = await db.all(VERSIONS_SQL(f, ownVersion));
       const versions: Row[] = [];
       const lastVersion = new Map<string, unknown>();
       for (const r of firstSeen) {
@@ -104,7 +106,7 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
         series.set(k, [...(series.get(k) ?? []), p]);
       }
       const show = async (first: Row, t: number, title: string): Promise<void> => {
-        const rows = await db.all(aroundSql(f, first, t));
+        const rows = await db.all(aroundSql(f, ownVersion, first, t));
         around.replaceChildren(h('h3', {}, title),
           table('finding-runs', ['', 'recorded at', 'run', 'p50 ms', 'backend', 'browser version', 'adapter', 'hardware', 'commit'], rows, (r) => [
             h('td', { 'data-side': String(r.side), class: `side-${String(r.side)}` }, String(r.side)),
