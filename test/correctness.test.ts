@@ -17,6 +17,7 @@ const MODELS = [
   // reduced-precision variants (bench --precisions): same graph, weights stored as int8 / fp16
   ['vision', 'vit-tiny-int8'],
   ['text_embedding', 'bert-tiny-fp16'],
+  ['text_embedding', 'bert-tiny-int4'], // MatMulNBits (com.microsoft) block-quantized weights
 ] as const;
 
 let pool: ResourcePool;
