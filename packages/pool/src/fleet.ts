@@ -206,13 +206,19 @@ export class Fleet {
 
   /**
    * Adds a host and opens its first connection; when that fails the host keeps being retried with backoff (until
-   * drained). Resolves after the first attempt. Adding a known id again is a no-op.
+   * drained). Resolves after the first attempt. Adding an active id again is a no-op; adding a draining one cancels
+   * the drain: the host is active again (its draining connections still close) and opens a fresh connection.
    */
   async addHost(source: HostSource, reason = 'host added'): Promise<void> {
-    if (this.closed || this.hosts.has(source.id)) {
+    const known = this.hosts.get(source.id);
+    if (this.closed || known?.state.kind === 'active') {
       return;
     }
-    const host = this.ensureHost(source);
+    const host = known ?? this.ensureHost(source);
+    if (known !== undefined) {
+      host.state = { kind: 'active' };
+      reason = `${reason} (drain cancelled)`;
+    }
     this.emit('host:state', { hostId: source.id, browser: source.browser, state: 'added', reason });
     const pc = await this.launchOn(host, reason);
     if (pc === undefined && host.state.kind === 'active') {
