@@ -2,8 +2,11 @@
  * Simulated hosts for scale-out tests and benches: each is a Linux network namespace joined to this one by a veth
  * pair on its own /30 (10.213.x.0/30), with a Playwright browser server (the system Chromium) listening inside on
  * a fixed port and path. The /24 around each /30 gets an `unreachable` route, so while a link is cut no packet of
- * that subnet follows the default route off the machine. Names carry a per-run tag; `remove()` deletes all of it
- * (processes, namespace, veth, route) and is safe to call twice or after a half-made setup.
+ * that subnet follows the default route off the machine. Names carry the prefix `bp`, the runner's pid and a random
+ * byte (`bp<pid>_<hex>n0`), the guard route carries the pid as its metric; `remove()` deletes all of it (processes,
+ * namespace, veth, route) and is safe to call twice or after a half-made setup. A runner killed before `remove()`
+ * (SIGTERM, SIGKILL) leaves them behind: {@link removeLeftovers} (called by {@link netnsUnavailable}) deletes those
+ * whose pid is no longer alive.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +30,7 @@ export async function netnsUnavailable(): Promise<string | undefined> {
   }
   const probe = `bpprobe${randomBytes(3).toString('hex')}`;
   try {
+    await removeLeftovers();
     await run('ip', ['netns', 'add', probe]);
     await run('ip', ['netns', 'del', probe]);
     return undefined;
@@ -61,7 +65,7 @@ export async function createHost(tag: string, index: number, subnet: number): Pr
   const nsIf = `bp${tag}p${index}`;
   const hostIp = `10.213.${subnet}.1`;
   const nsIp = `10.213.${subnet}.2`;
-  const guard = `10.213.${subnet}.0/24`;
+  const guard = ['unreachable', `10.213.${subnet}.0/24`, 'metric', String(process.pid)];
   let server: ChildProcess | undefined;
   const killServer = (): void => {
     if (server?.pid !== undefined && server.exitCode === null && server.signalCode === null) {
@@ -114,11 +118,11 @@ export async function createHost(tag: string, index: number, subnet: number): Pr
       killServer();
       await quiet(run('ip', ['netns', 'del', ns]));
       await quiet(run('ip', ['link', 'del', hostIf]));
-      await quiet(run('ip', ['route', 'del', 'unreachable', guard]));
+      await quiet(run('ip', ['route', 'del', ...guard]));
     },
   };
   try {
-    await run('ip', ['route', 'add', 'unreachable', guard]);
+    await run('ip', ['route', 'add', ...guard]);
     await run('ip', ['netns', 'add', ns]);
     await run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
     await run('ip', ['link', 'set', nsIf, 'netns', ns]);
@@ -135,9 +139,69 @@ export async function createHost(tag: string, index: number, subnet: number): Pr
   return host;
 }
 
-/** A short tag unique to this run (interface names are limited to 15 characters). */
+/** A short tag unique to this run: its pid and a random byte (interface names are limited to 15 characters). */
 export function runTag(): string {
-  return randomBytes(2).toString('hex');
+  return `${process.pid}_${randomBytes(1).toString('hex')}`;
+}
+
+/** The pid of the run that made a namespace or veth name of ours, or undefined for any other name. */
+export function ownerPid(name: string): number | undefined {
+  const m = /^bp(\d+)_[0-9a-f]{2}[nhp]\d+(@.*)?$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What of `ip` listings belongs to runs that are gone: namespaces, host-side veths and guard routes. */
+export function staleLeftovers(
+  listings: { netns: string; links: string; routes: string },
+  alive: (pid: number) => boolean,
+): { namespaces: string[]; links: string[]; routes: string[][] } {
+  const stale = (name: string): boolean => {
+    const pid = ownerPid(name);
+    return pid !== undefined && !alive(pid);
+  };
+  const namespaces = listings.netns.split('\n').map((l) => l.split(' ')[0] ?? '').filter(stale);
+  // `ip -o link show`: "12: bp123_abh0@if11: <BROADCAST,...> ..."
+  const links = listings.links.split('\n').map((l) => (l.split(': ')[1] ?? '').split('@')[0]!).filter(stale);
+  const routes = listings.routes
+    .split('\n')
+    .map((l) => /^unreachable (10\.213\.\d+\.0\/24) .*metric (\d+)/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null && !alive(Number(m[2])))
+    .map((m) => ['unreachable', m[1]!, 'metric', m[2]!]);
+  return { namespaces, links, routes };
+}
+
+/** Deletes what killed runs left behind (their browser servers too); what live runs own is kept. */
+export async function removeLeftovers(): Promise<{ namespaces: string[]; links: string[]; routes: string[][] }> {
+  const [netns, links, routes] = await Promise.all([
+    run('ip', ['netns', 'list']),
+    run('ip', ['-o', 'link', 'show']),
+    run('ip', ['route', 'show', 'type', 'unreachable']),
+  ]);
+  const stale = staleLeftovers({ netns: netns.stdout, links: links.stdout, routes: routes.stdout }, pidAlive);
+  for (const ns of stale.namespaces) {
+    const { stdout } = await run('ip', ['netns', 'pids', ns]).catch(() => ({ stdout: '' }));
+    for (const pid of stdout.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await quiet(run('ip', ['netns', 'del', ns]));
+  }
+  await Promise.all(stale.links.map((l) => quiet(run('ip', ['link', 'del', l]))));
+  await Promise.all(stale.routes.map((r) => quiet(run('ip', ['route', 'del', ...r]))));
+  return stale;
 }
 
 /** A /24 index for the run's subnets (10.213.x.0), chosen at random so parallel runs rarely meet. */
