@@ -138,6 +138,9 @@ test('latency equals SQL in Node; model, batch and flag filters change the table
 test('time series marks regression, drift and environment changes; a click lists the runs before and after', async () => {
   const marks = page.getByTestId('finding-marker');
   await expect(marks).toHaveCount(4);
+  // one uPlot canvas per series drawn, the marks laid over it
+  await expect(page.locator('#timeseries .timechart canvas')).toHaveCount(await page.getByTestId('series').count());
+  await expect(page.locator('#timeseries .timechart .u-over [data-testid="finding-marker"]')).toHaveCount(4);
   expect((await Promise.all((await marks.all()).map((m) => m.getAttribute('data-kind')))).sort()).toEqual(['backend_fallback', 'browser_version', 'drift', 'regression']);
   await page.locator('[data-testid="finding-marker"][data-kind="regression"]').click();
   const around = await store.all<{ p50: number }>(`SELECT p50_ms AS p50 FROM (
@@ -181,7 +184,16 @@ test('full-page screenshots in light and dark, still no console error and no req
     await page.emulateMedia({ colorScheme: scheme });
     await page.screenshot({ path: join(SHOTS, `dashboard-${scheme}.png`), fullPage: true });
   }
+  // the charts follow the window: one column at 700 px, each canvas as wide as its figure (ResizeObserver)
+  const chartWidth = async (): Promise<number> => (await page.locator('#timeseries .timechart canvas').first().boundingBox())?.width ?? 0;
+  const figureWidth = async (): Promise<number> => (await page.getByTestId('series').first().boundingBox())?.width ?? 0;
+  const wide = await chartWidth();
+  expect(Math.abs(wide - await figureWidth())).toBeLessThanOrEqual(2);
   await page.setViewportSize({ width: 700, height: 900 });
+  await expect.poll(chartWidth).toBeGreaterThan(wide);
+  expect(Math.abs(await chartWidth() - await figureWidth())).toBeLessThanOrEqual(2);
+  expect(await chartWidth()).toBeLessThanOrEqual(700);
+  await page.locator('[data-testid="finding-marker"][data-kind="regression"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, 'dashboard-narrow.png'), fullPage: false });
   expect(problems).toEqual([]);
   expect(offHost).toEqual([]);

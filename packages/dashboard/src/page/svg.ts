@@ -1,6 +1,7 @@
 /**
- * Inline SVG charts. The width follows the container (viewBox + width 100%), so charts fill the window; no chart
- * library is in node_modules yet and these two chart kinds need none.
+ * Inline SVG charts for labelled rows (one row per series or comparison: a min–max or interval line and a dot). These
+ * are categorical, with long text labels beside each row: uPlot, which draws the time series, has numeric x axes and
+ * no such layout, and a few dozen rows need no canvas. The width follows the container (viewBox + width 100%).
  */
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -40,70 +41,6 @@ export function rangeChart(bars: readonly RangeBar[]): SVGSVGElement {
   for (const f of [0, 0.5, 1]) {
     // the last tick ends at the axis end so its unit is not clipped by the viewBox
     svg.append(el('text', { x: x(top * f), y: axisY + 2, 'text-anchor': f === 1 ? 'end' : f === 0 ? 'start' : 'middle' }, `${(top * f).toFixed(1)} ms`));
-  }
-  return svg;
-}
-
-export interface Point {
-  t: number;
-  v: number;
-  /** What ran differs from what was requested (a backend fallback): drawn hollow, in the environment colour. */
-  fallback: boolean;
-}
-
-/** What a marker stands for: the detector's finding kinds, and a browser version change seen in the rows. */
-export type MarkerKind = 'regression' | 'improvement' | 'drift' | 'backend_fallback' | 'adapter_change' | 'browser_version';
-export interface Marker { t: number; kind: MarkerKind; label: string; onClick: () => void }
-
-// a kind this page does not know yet (a newer detector) is drawn as an environment change, not dropped
-const MARK_CLASS: Partial<Record<string, string>> = {
-  regression: 'mark-regression', improvement: 'mark-improvement', drift: 'mark-drift',
-  backend_fallback: 'mark-environment', adapter_change: 'mark-environment', browser_version: 'mark-environment',
-};
-
-/** Glyph at (x, top): triangle up for a regression, down for an improvement, diamond for a drift, square for an environment change. */
-function glyph(kind: MarkerKind, x: number, top: number): string {
-  switch (kind) {
-    case 'regression': return `M${x - 6},${top + 12} L${x + 6},${top + 12} L${x},${top} Z`;
-    case 'improvement': return `M${x - 6},${top} L${x + 6},${top} L${x},${top + 12} Z`;
-    case 'drift': return `M${x},${top} L${x + 6},${top + 6} L${x},${top + 12} L${x - 6},${top + 6} Z`;
-    default: return `M${x - 5},${top + 1} L${x + 5},${top + 1} L${x + 5},${top + 11} L${x - 5},${top + 11} Z`;
-  }
-}
-
-/** p50 over time with findings marked (hover for the finding, click for the runs before and after it). */
-export function lineChart(points: readonly Point[], markers: readonly Marker[]): SVGSVGElement {
-  const w = 480;
-  const hgt = 180;
-  const pad = { l: 48, r: 10, t: 10, b: 24 };
-  const svg = el('svg', { viewBox: `0 0 ${w} ${hgt}`, width: '100%', role: 'img' }) as SVGSVGElement;
-  const ts = [...points.map((p) => p.t), ...markers.map((m) => m.t)];
-  const t0 = Math.min(...ts);
-  const t1 = Math.max(...ts, t0 + 1);
-  const vmax = Math.max(...points.map((p) => p.v), 1e-9) * 1.1;
-  const x = (t: number): number => pad.l + ((t - t0) / (t1 - t0)) * (w - pad.l - pad.r);
-  const y = (v: number): number => hgt - pad.b - (v / vmax) * (hgt - pad.t - pad.b);
-  svg.append(el('line', { x1: pad.l, x2: pad.l, y1: pad.t, y2: hgt - pad.b, class: 'axis' }));
-  svg.append(el('line', { x1: pad.l, x2: w - pad.r, y1: hgt - pad.b, y2: hgt - pad.b, class: 'axis' }));
-  svg.append(el('text', { x: pad.l - 4, y: pad.t + 8, 'text-anchor': 'end' }, vmax.toFixed(1)));
-  svg.append(el('text', { x: pad.l - 4, y: hgt - pad.b, 'text-anchor': 'end' }, '0 ms'));
-  svg.append(el('text', { x: pad.l, y: hgt - 6 }, new Date(t0).toISOString().slice(0, 16).replace('T', ' ')));
-  svg.append(el('text', { x: w - pad.r, y: hgt - 6, 'text-anchor': 'end' }, new Date(t1).toISOString().slice(0, 16).replace('T', ' ')));
-  const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
-  svg.append(el('path', { d, class: 'series' }));
-  for (const p of points) {
-    svg.append(el('circle', { cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5, class: p.fallback ? 'point fallback' : 'point' }));
-  }
-  for (const m of markers) {
-    const mx = x(m.t);
-    svg.append(el('line', { x1: mx, x2: mx, y1: pad.t + 12, y2: hgt - pad.b, class: `mark-line ${MARK_CLASS[m.kind] ?? 'mark-environment'}` }));
-    const g = el('path', { d: glyph(m.kind, mx, pad.t), class: `marker ${MARK_CLASS[m.kind] ?? 'mark-environment'}`, 'data-testid': 'finding-marker', 'data-kind': m.kind, tabindex: 0 });
-    g.append(el('title', {}, `${m.label} (click: runs before and after)`));
-    g.addEventListener('click', m.onClick);
-    g.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') { m.onClick(); }
-    });
-    svg.append(g);
   }
   return svg;
 }

@@ -6,7 +6,7 @@
  */
 import type { Db, Row } from '../db';
 import { fmtMs, h, hardwareBadge, section, table, text } from '../dom';
-import { lineChart, type Marker, type MarkerKind } from '../svg';
+import { type Marker, type MarkerKind, type TimeChart, timeChart } from '../timechart';
 import { type Filter, whereOf } from './filters';
 
 /** Most charts drawn; most points per chart (longer series are shown as bucket medians, in SQL). */
@@ -83,6 +83,8 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
   const note = h('p', { class: 'empty' });
   const around = h('div', { class: 'around', 'data-testid': 'finding-detail' });
   s.append(note, body, around);
+  // the charts drawn now: destroyed (observers and canvases let go) when a filter draws new ones
+  let drawn: TimeChart[] = [];
   return {
     el: s,
     async update(db, f) {
@@ -116,6 +118,10 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
           ]));
         around.scrollIntoView({ block: 'nearest' });
       };
+      for (const c of drawn) {
+        c.destroy();
+      }
+      drawn = [];
       const charts: HTMLElement[] = [];
       for (const ps of series.values()) {
         const first = ps[0]!;
@@ -132,10 +138,12 @@ export function timeSeriesView(): { el: HTMLElement; update(db: Db, f: Filter): 
           })),
         ];
         const total = Number(first.n);
+        const chart = timeChart(ps.map((p) => ({ t: Number(p.t), v: Number(p.p50_ms), fallback: p.fallback === true })), marks);
+        drawn.push(chart);
         charts.push(h('figure', { 'data-testid': 'series' },
           h('figcaption', {}, `${name} `, hardwareBadge(first.is_real_hardware),
             ` · ${total} points${total > ps.length ? ` (${ps.length} bucket medians)` : ''}, ${marks.length} mark(s)`),
-          lineChart(ps.map((p) => ({ t: Number(p.t), v: Number(p.p50_ms), fallback: p.fallback === true })), marks)));
+          chart.el));
       }
       const total = Number(points[0]?.series ?? 0);
       note.textContent = total > series.size ? `Showing ${series.size} of ${total} series; filter to see the others.` : '';
