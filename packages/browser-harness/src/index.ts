@@ -11,4 +11,5 @@ export * from './node/page-server';
 export * from './node/paths';
 export * from './node/render-page';
 export * from './node/rpc-channel';
+export * from './node/tensor-handle';
 export * from './protocol';

@@ -10,6 +10,7 @@ export { BLOCK_BITS, type BlockBits, type BlockQuantized, dequantizeBlocks, quan
 export { BLOCK_SIZE, type BuildPrecision, GraphBuilder, toFloat16Bits, WEIGHT_PRECISIONS, type WeightPrecision } from './onnx/graph-builder';
 export { cutGraph, type ModelStage } from './onnx/graph-cut';
 export { intermediateTypes, splitModel } from './onnx/split-model';
+export { buildHandoffPipeline, HANDOFF_WIDTH, type HandoffPipeline } from './pipelines/handoff';
 export { type Accuracy, accuracyOf, PRECISION_TOLERANCE, type Tolerance, withinTolerance } from './precision/accuracy';
 export { Rng } from './random';
 export { maxAbsDiff, type ReferenceOptimization, runReference } from './reference';

@@ -7,14 +7,20 @@ import {
   type BrowserPoolError,
   type Capabilities,
   ConnectionLostError,
+  HandleElsewhereError,
   type NamedTensor,
   type SessionInfo,
   type SessionOptionsWire,
+  type Tensor,
   type TensorMap,
   type WorkerSnapshot,
 } from '../protocol';
 import type { BrowserKind, FaultInjector, LaunchedPage } from './drivers/types';
 import type { CallOptions } from './rpc-channel';
+import { type HandleOwner, isTensorHandle, TensorHandle } from './tensor-handle';
+
+/** A run's inputs: tensors from Node, or handles to tensors kept in this connection's page. */
+export type RunInputs = Record<string, Tensor | TensorHandle>;
 
 /** Where the page gets model bytes: fetched from a URL (page server), or carried over the socket. */
 export type PageModelSource = { kind: 'url'; url: string } | { kind: 'bytes'; bytes: Uint8Array };
@@ -30,6 +36,14 @@ export interface RunOptions extends CallOptions {
    * deadline. Capped at `timeoutMs`. @default the call's `timeoutMs`
    */
   workerTimeoutMs?: number | undefined;
+  /** Outputs kept in the page as `TensorHandle`s (in `RunResult.handles`) instead of sent back. */
+  keep?: readonly string[];
+  /**
+   * A handle from another connection, or a GPU-buffer handle fed to a non-WebGPU session, is copied (read back
+   * through Node, or inside the page) and the copy is recorded in `RunResult.copiedHandles`; without it such a
+   * handle is `E_HANDLE_ELSEWHERE`. @default false
+   */
+  copyHandles?: boolean;
 }
 
 export interface RunResult {
@@ -46,10 +60,16 @@ export interface RunResult {
    * ran it); undefined from pages that do not report it.
    */
   computeStartedAt: number | undefined;
+  /** Outputs kept in the page (`keep`). */
+  handles: Record<string, TensorHandle>;
+  /** Inputs given as handles that had to be copied (`copyHandles`): `node` through Node, `page` inside the page. */
+  copiedHandles: { name: string; via: 'node' | 'page' }[];
 }
 
-export class Connection {
+export class Connection implements HandleOwner {
   private readonly ranSessions = new Set<string>();
+  /** Live tensor handles this page holds, by handle id. */
+  private readonly handles = new Map<string, TensorHandle>();
   readonly id: string;
   readonly browser: BrowserKind;
   readonly browserVersion: string;
@@ -68,6 +88,12 @@ export class Connection {
       this.exitReason = reason;
       // The socket usually closes first; this covers a browser that dies before its socket notices.
       launched.channel.close(new ConnectionLostError(`connection ${init.id}: ${reason}`));
+    });
+    launched.channel.onClose((cause) => {
+      for (const handle of this.handles.values()) {
+        handle.end({ kind: 'lost', cause });
+      }
+      this.handles.clear();
     });
   }
 
@@ -126,15 +152,41 @@ export class Connection {
     return reply.session;
   }
 
-  async run(sessionId: string, inputs: TensorMap, options: RunOptions = {}): Promise<RunResult> {
-    // Validated once, by the channel, before the call is sent.
-    const named: NamedTensor[] = Object.entries(inputs).map(([name, tensor]) => ({ name, tensor }));
+  async run(sessionId: string, inputs: RunInputs, options: RunOptions = {}): Promise<RunResult> {
     const start = performance.now();
+    const { outputNames, workerTimeoutMs, keep, copyHandles, ...call } = options;
+    // Tensors are validated once, by the channel, before the call is sent; handles here.
+    const named: NamedTensor[] = [];
+    const handleInputs: { name: string; handleId: string }[] = [];
+    const copiedHandles: RunResult['copiedHandles'] = [];
+    for (const [name, value] of Object.entries(inputs)) {
+      if (!isTensorHandle(value)) {
+        named.push({ name, tensor: value });
+        continue;
+      }
+      value.assertLive();
+      if (value.owner === this) {
+        handleInputs.push({ name, handleId: value.handleId });
+      } else if (copyHandles === true) {
+        named.push({ name, tensor: await value.owner.readHandle(value) });
+        copiedHandles.push({ name, via: 'node' });
+      } else {
+        throw new HandleElsewhereError(
+          `input "${name}" is a tensor handle held by connection ${value.connectionId}, not ${this.id}: ` +
+            'run on the connection holding it, or pass copyHandles: true to copy it through Node',
+          { details: { handleId: value.handleId, heldBy: value.connectionId, connectionId: this.id } },
+        );
+      }
+    }
+    const handoff = {
+      ...(keep === undefined || keep.length === 0 ? {} : { keep: [...keep] }),
+      ...(handleInputs.length === 0 ? {} : { handleInputs }),
+      ...(copyHandles === true ? { copyHandles: true } : {}),
+    };
     // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
-    const { outputNames, workerTimeoutMs, ...call } = options;
     const { deadline, options: callOptions } = this.forWorkers({ ...call, blocking: !this.ranSessions.has(sessionId) }, workerTimeoutMs);
     const { reply, tensors } = await this.launched.channel.call(
-      { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...deadline },
+      { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...handoff, ...deadline },
       named,
       callOptions,
     );
@@ -144,8 +196,52 @@ export class Connection {
     for (const { name, tensor } of tensors) {
       outputs[name] = tensor;
     }
+    const handles: Record<string, TensorHandle> = {};
+    for (const kept of reply.handles ?? []) {
+      const handle = new TensorHandle(this, kept);
+      this.handles.set(kept.handleId, handle);
+      handles[kept.name] = handle;
+    }
+    for (const name of reply.copiedHandles ?? []) {
+      copiedHandles.push({ name, via: 'page' });
+    }
     const { computeMs, handleMs, firstRun, computeStartedAt } = reply.timings;
-    return { outputs, computeMs, handleMs, endToEndMs, firstRun, computeStartedAt };
+    return { outputs, computeMs, handleMs, endToEndMs, firstRun, computeStartedAt, handles, copiedHandles };
+  }
+
+  /** A kept tensor's bytes, brought to Node (read back from the GPU where it lives there); the handle stays live. */
+  async readHandle(handle: TensorHandle, call: CallOptions = {}): Promise<Tensor> {
+    this.assertOwn(handle);
+    const { tensors } = await this.launched.channel.call({ type: 'handle', read: handle.handleId }, [], call);
+    const read = tensors[0];
+    if (read === undefined) {
+      throw new HandleElsewhereError(`the page sent no tensor for handle ${handle.handleId}`);
+    }
+    return read.tensor;
+  }
+
+  /** Frees kept tensors in the page (GPU buffers too); a later use of them is `E_HANDLE_RELEASED`. */
+  async releaseHandles(handles: readonly TensorHandle[], call: CallOptions = {}): Promise<void> {
+    const mine = handles.filter((h) => h.owner === this && h.state.kind === 'live');
+    for (const handle of mine) {
+      handle.end({ kind: 'released' });
+      this.handles.delete(handle.handleId);
+    }
+    if (mine.length > 0 && this.state.kind === 'ready') {
+      await this.launched.channel.call({ type: 'handle', release: mine.map((h) => h.handleId) }, [], call);
+    }
+  }
+
+  /** Live handles this connection's page holds. */
+  get liveHandles(): number {
+    return this.handles.size;
+  }
+
+  private assertOwn(handle: TensorHandle): void {
+    handle.assertLive();
+    if (handle.owner !== this) {
+      throw new HandleElsewhereError(`tensor handle ${handle.handleId} is held by connection ${handle.connectionId}, not ${this.id}`);
+    }
   }
 
   /** In-page tight loop over the same inputs; returns each measured iteration's ms (the no-bridge baseline). */
@@ -157,6 +253,11 @@ export class Connection {
   }
 
   async release(sessionId: string, call: CallOptions = {}): Promise<void> {
+    // The page frees the session's kept tensors with it.
+    for (const handle of [...this.handles.values()].filter((h) => h.sessionId === sessionId)) {
+      handle.end({ kind: 'released' });
+      this.handles.delete(handle.handleId);
+    }
     await this.launched.channel.call({ type: 'release', sessionId }, [], call);
   }
 

@@ -27,30 +27,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 async function probeWebgpu(): Promise<WebgpuCapability> {
-  if (navigator.gpu === undefined) {
+  // @webgpu/types declares navigator.gpu always present; browsers without WebGPU leave it out.
+  const gpu = (navigator as Partial<NavigatorGPU>).gpu;
+  if (gpu === undefined) {
     return { available: false, reason: 'navigator.gpu is undefined (WebGPU disabled or not supported)' };
   }
-  let adapter: GpuAdapterLike | null;
+  let adapter: GPUAdapter | null;
   try {
-    adapter = await withTimeout(navigator.gpu.requestAdapter(), ADAPTER_TIMEOUT_MS, 'requestAdapter()');
+    adapter = await withTimeout(gpu.requestAdapter(), ADAPTER_TIMEOUT_MS, 'requestAdapter()');
   } catch (error) {
     return { available: false, reason: `requestAdapter() failed: ${(error as Error).message}` };
   }
   if (adapter === null) {
     return { available: false, reason: 'requestAdapter() returned null (no usable adapter)' };
   }
-  const info = adapter.info ?? {};
-  const isFallbackAdapter = info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  // Older browsers lack adapter.info or its isFallbackAdapter: read both defensively.
+  const info: Partial<GPUAdapterInfo> = (adapter as Partial<GPUAdapter>).info ?? {};
+  const isFallbackAdapter = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
   const architecture = info.architecture ?? '';
   const vendor = info.vendor ?? '';
   const features: string[] = [];
   adapter.features.forEach((f) => features.push(f));
   const limits: Record<string, number> = {};
-  for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize']) {
-    const value = adapter.limits[key];
-    if (typeof value === 'number') {
-      limits[key] = value;
-    }
+  for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize'] as const) {
+    limits[key] = adapter.limits[key];
   }
   const software = SOFTWARE_ARCHITECTURES.find((s) => `${architecture} ${info.description ?? ''}`.toLowerCase().includes(s));
   const softwareReason = isFallbackAdapter

@@ -12,6 +12,7 @@ import {
   describeIssues,
   encodeFrame,
   type FrameItem,
+  HandleElsewhereError,
   itemTensorBytes,
   type NamedTensor,
   packBatch,
@@ -22,7 +23,7 @@ import {
   serializeError,
   unpackBatch,
 } from '../protocol';
-import type { CallContext, SessionHost } from './session-host';
+import type { CallContext, HandleHost, SessionHost } from './session-host';
 import type { PageTransport } from './transport';
 
 type Reply = { message: object; tensors?: NamedTensor[] };
@@ -138,7 +139,15 @@ export class PageRpcServer {
         return { message: { type: 'load.ok', id, session } };
       }
       case 'run': {
-        const outcome = await this.sessions.run(request.sessionId, tensors, request.outputNames, context);
+        const handoff = request.keep !== undefined || request.handleInputs !== undefined;
+        const outcome = handoff
+          ? await handleHost(this.sessions).runKeeping(
+              request.sessionId,
+              tensors,
+              { keep: request.keep ?? [], handleInputs: request.handleInputs ?? [], copyHandles: request.copyHandles === true },
+              request.outputNames,
+            )
+          : await this.sessions.run(request.sessionId, tensors, request.outputNames, context);
         // handleMs stops before encoding the reply: encoding cost stays on the transport side of the ledger.
         const timings = {
           computeMs: outcome.computeMs,
@@ -146,7 +155,11 @@ export class PageRpcServer {
           firstRun: outcome.firstRun,
           computeStartedAt: outcome.computeStartedAt,
         };
-        return { message: { type: 'run.ok', id, timings }, tensors: outcome.outputs };
+        const extra = {
+          ...(outcome.kept === undefined ? {} : { handles: outcome.kept }),
+          ...(outcome.copiedHandles === undefined ? {} : { copiedHandles: outcome.copiedHandles }),
+        };
+        return { message: { type: 'run.ok', id, timings, ...extra }, tensors: outcome.outputs };
       }
       case 'loop': {
         const samplesMs = await this.sessions.loop(request.sessionId, tensors, request.warmup, request.iterations, context);
@@ -157,8 +170,28 @@ export class PageRpcServer {
         return { message: { type: 'release.ok', id } };
       case 'workers':
         return { message: { type: 'workers.ok', id, workers: this.sessions.workers() } };
+      case 'handle': {
+        const host = handleHost(this.sessions);
+        const read = request.read === undefined ? [] : [await host.readHandle(request.read)];
+        const released = host.releaseHandles(request.release ?? []);
+        return { message: { type: 'handle.ok', id, released }, tensors: read };
+      }
     }
   }
+}
+
+/**
+ * The host's tensor handles. Pages with workers hold none: a handle would live in one worker and the next model may
+ * be on another, so they answer `E_HANDLE_ELSEWHERE` (use a page without workers for handoff).
+ */
+function handleHost(sessions: SessionHost): HandleHost {
+  if ('runKeeping' in sessions) {
+    return sessions as SessionHost & HandleHost;
+  }
+  throw new HandleElsewhereError(
+    'this page holds its sessions in Web Workers (harness.pageWorkers >= 1), which keep no tensor handles: ' +
+      'use a connection with pageWorkers 0 for runs with keep or handle inputs',
+  );
 }
 
 function inlineModel(tensors: NamedTensor[]): Uint8Array {

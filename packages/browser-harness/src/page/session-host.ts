@@ -13,6 +13,20 @@ export interface CallContext {
   ownsBuffers?: boolean;
 }
 
+/** A run's tensor-handle part: outputs to keep in the page, inputs given as handles, copies allowed. */
+export interface Handoff {
+  keep: readonly string[];
+  handleInputs: readonly { name: string; handleId: string }[];
+  copyHandles: boolean;
+}
+
+/** Hosts that hold tensor handles (the main thread's `SessionManager`; pages with workers hold none). */
+export interface HandleHost {
+  runKeeping(sessionId: string, inputs: readonly NamedTensor[], handoff: Handoff, outputNames?: readonly string[]): Promise<RunOutcome>;
+  readHandle(handleId: string): Promise<NamedTensor>;
+  releaseHandles(handleIds: readonly string[]): string[];
+}
+
 export interface SessionHost {
   /** Whether calls to different sessions run at the same time (then requests of one batch are dispatched together). */
   readonly concurrent: boolean;

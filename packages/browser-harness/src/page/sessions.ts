@@ -9,9 +9,11 @@ import {
   BackendUnavailableError,
   type Capabilities,
   type DType,
+  HandleElsewhereError,
   InferenceError,
   InvalidInputError,
   isDType,
+  type KeptTensor,
   ModelLoadError,
   type NamedTensor,
   type SessionInfo,
@@ -23,7 +25,8 @@ import {
   type WorkerSnapshot,
 } from '../protocol';
 import type { OrtModule } from './ort-loader';
-import type { SessionHost } from './session-host';
+import type { HandleHost, Handoff, SessionHost } from './session-host';
+import { TensorHandles } from './tensor-handles';
 
 interface InputMeta {
   name: string;
@@ -79,6 +82,17 @@ export interface RunOutcome {
   /** When `session.run` began: ms since the Unix epoch by this thread's clock. */
   computeStartedAt: number;
   firstRun: boolean;
+  /** Outputs kept in the page as handles (`keep`). */
+  kept?: KeptTensor[];
+  /** Handle inputs copied inside the page to reach this session's backend. */
+  copiedHandles?: string[];
+}
+
+/** What an input check needs of a tensor: the bytes may be elsewhere (a kept handle). */
+interface InputShape {
+  name: string;
+  dtype: string;
+  dims: readonly number[];
 }
 
 function inputMetadata(session: Ort.InferenceSession): InputMeta[] {
@@ -93,7 +107,11 @@ function inputMetadata(session: Ort.InferenceSession): InputMeta[] {
   });
 }
 
-function checkInputs(held: HeldSession, inputs: readonly NamedTensor[]): void {
+function shapes(inputs: readonly NamedTensor[]): InputShape[] {
+  return inputs.map(({ name, tensor }) => ({ name, dtype: tensor.dtype, dims: tensor.dims }));
+}
+
+function checkInputs(held: HeldSession, inputs: readonly InputShape[]): void {
   const given = new Set(inputs.map((i) => i.name));
   const expected = [...held.inputs.keys()];
   const missing = expected.filter((n) => !given.has(n));
@@ -105,7 +123,8 @@ function checkInputs(held: HeldSession, inputs: readonly NamedTensor[]): void {
         (extra.length > 0 ? `; unknown: ${extra.join(', ')}` : ''),
     );
   }
-  for (const { name, tensor } of inputs) {
+  for (const tensor of inputs) {
+    const { name } = tensor;
     const meta = held.inputs.get(name);
     if (meta?.dtype !== null && meta?.dtype !== undefined && meta.dtype !== tensor.dtype) {
       throw new InvalidInputError(`input "${name}" must be ${meta.dtype}, got ${tensor.dtype}`);
@@ -132,11 +151,14 @@ function fromOrtTensor(name: string, t: Ort.Tensor): NamedTensor {
     throw new UnsupportedDtypeError(`output "${name}" has dtype ${t.type}, which the wire cannot carry`);
   }
   const dtype: DType = t.type;
-  const raw = t.data as ArrayBufferView;
+  return wireTensor(name, dtype, t.dims, t.data as ArrayBufferView);
+}
+
+function wireTensor(name: string, dtype: DType, dims: readonly number[], raw: ArrayBufferView): NamedTensor {
   // ORT may hand float16 out as a Float16Array: carry its bits as Uint16Array, the wire's form.
   const Ctor = typedArrayCtor(dtype);
   const data = new Ctor(raw.buffer, raw.byteOffset, raw.byteLength / Ctor.BYTES_PER_ELEMENT);
-  return { name, tensor: { dtype, dims: [...t.dims], data } };
+  return { name, tensor: { dtype, dims: [...dims], data } };
 }
 
 function executionProvider(backend: Backend, options: SessionOptionsWire): Ort.InferenceSession.ExecutionProviderConfig {
@@ -170,10 +192,11 @@ function assertBackendAvailable(backend: Backend, options: SessionOptionsWire, c
   }
 }
 
-export class SessionManager implements SessionHost {
+export class SessionManager implements SessionHost, HandleHost {
   /** One ORT operation at a time on this thread (see `tail`). */
   readonly concurrent = false;
   private readonly sessions = new Map<string, HeldSession>();
+  private readonly handles = new TensorHandles();
   private nextId = 1;
   /**
    * onnxruntime-web runs one session operation at a time per page: a WebGPU run awaits the GPU, and a second
@@ -222,6 +245,7 @@ export class SessionManager implements SessionHost {
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         ...(options.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: options.freeDimensionOverrides }),
         ...(options.webgpu?.enableGraphCapture === true ? { enableGraphCapture: true } : {}),
+        ...(backend === 'webgpu' && options.webgpu?.outputsOnDevice === true ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       }));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -254,45 +278,88 @@ export class SessionManager implements SessionHost {
     return this.get(sessionId).modelBytes;
   }
 
-  async run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[]): Promise<RunOutcome> {
+  run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[]): Promise<RunOutcome> {
+    return this.runKeeping(sessionId, inputs, { keep: [], handleInputs: [], copyHandles: false }, outputNames);
+  }
+
+  /** A run whose inputs may include kept handles and whose `keep` outputs stay in the page as handles. */
+  async runKeeping(sessionId: string, inputs: readonly NamedTensor[], handoff: Handoff, outputNames?: readonly string[]): Promise<RunOutcome> {
     const held = this.get(sessionId);
-    checkInputs(held, inputs);
+    const kept = new Map(handoff.handleInputs.map((h) => [h.name, this.handles.describe(h.handleId)]));
+    checkInputs(held, [...shapes(inputs), ...[...kept].map(([name, k]) => ({ name, dtype: k.dtype, dims: k.dims }))]);
     const feeds: Record<string, Ort.Tensor> = {};
     for (const { name, tensor } of inputs) {
       feeds[name] = toOrtTensor(this.ort, tensor);
     }
-    if (outputNames !== undefined) {
-      const unknown = outputNames.filter((n) => !held.info.outputNames.includes(n));
-      if (unknown.length > 0) {
-        throw new InvalidInputError(
-          `unknown output names ${unknown.join(', ')}; model "${held.info.modelId}" has ${held.info.outputNames.join(', ')}`,
-        );
-      }
+    const wanted = [...(outputNames ?? []), ...handoff.keep];
+    const unknown = wanted.filter((n) => !held.info.outputNames.includes(n));
+    if (unknown.length > 0) {
+      throw new InvalidInputError(
+        `unknown output names ${unknown.join(', ')}; model "${held.info.modelId}" has ${held.info.outputNames.join(', ')}`,
+      );
     }
+    const fetches = outputNames === undefined ? undefined : [...new Set(wanted)];
     let computeMs = 0;
     let computeStartedAt = 0;
-    let results: Ort.InferenceSession.ReturnType;
+    const copiedHandles: string[] = [];
+    let outputs: NamedTensor[];
+    const keptOut: KeptTensor[] = [];
     try {
-      results = await this.exclusive(async () => {
+      outputs = await this.exclusive(async () => {
+        for (const { name, handleId } of handoff.handleInputs) {
+          const fed = await this.handles.feed(handleId, held.info.backend, handoff.copyHandles, this.ort);
+          feeds[name] = fed.tensor;
+          if (fed.copied) {
+            copiedHandles.push(name);
+          }
+        }
         const start = performance.now(); // inside the lock: compute only, not waiting for another run
         computeStartedAt = performance.timeOrigin + start;
-        const r = outputNames === undefined ? await held.session.run(feeds) : await held.session.run(feeds, [...outputNames]);
+        const r = fetches === undefined ? await held.session.run(feeds) : await held.session.run(feeds, fetches);
         computeMs = performance.now() - start;
-        return r;
+        const back: NamedTensor[] = [];
+        for (const [name, t] of Object.entries(r)) {
+          if (handoff.keep.includes(name)) {
+            keptOut.push(this.handles.keep(name, t, sessionId, held.info.backend));
+          } else if (t.location === 'gpu-buffer') {
+            back.push(await readBack(name, t));
+          } else {
+            back.push(fromOrtTensor(name, t));
+          }
+        }
+        return back;
       });
     } catch (error) {
+      if (error instanceof HandleElsewhereError) {
+        throw error;
+      }
       throw runError(held.info.modelId, error);
     }
     const firstRun = !held.ranOnce;
     held.ranOnce = true;
-    const outputs = Object.entries(results).map(([name, t]) => fromOrtTensor(name, t));
-    return { outputs, computeMs, computeStartedAt, firstRun };
+    return {
+      outputs,
+      computeMs,
+      computeStartedAt,
+      firstRun,
+      ...(keptOut.length > 0 ? { kept: keptOut } : {}),
+      ...(copiedHandles.length > 0 ? { copiedHandles } : {}),
+    };
+  }
+
+  /** A kept handle's bytes (read back from the GPU where it lives there). */
+  readHandle(handleId: string): Promise<NamedTensor> {
+    return this.exclusive(() => this.handles.read(handleId));
+  }
+
+  releaseHandles(handleIds: readonly string[]): string[] {
+    return this.handles.release(handleIds);
   }
 
   /** Runs the same inputs in a tight loop and returns each measured iteration's time (warm-up excluded). */
   async loop(sessionId: string, inputs: readonly NamedTensor[], warmup: number, iterations: number): Promise<number[]> {
     const held = this.get(sessionId);
-    checkInputs(held, inputs);
+    checkInputs(held, shapes(inputs));
     const feeds: Record<string, Ort.Tensor> = {};
     for (const { name, tensor } of inputs) {
       feeds[name] = toOrtTensor(this.ort, tensor);
@@ -323,6 +390,7 @@ export class SessionManager implements SessionHost {
   async release(sessionId: string): Promise<void> {
     const held = this.get(sessionId);
     this.sessions.delete(sessionId);
+    this.handles.releaseSession(sessionId);
     await this.exclusive(() => held.session.release());
   }
 
@@ -337,6 +405,16 @@ export class SessionManager implements SessionHost {
     }
     return held;
   }
+}
+
+/** A GPU-buffer output the caller did not keep: downloaded, and its buffer freed. */
+async function readBack(name: string, t: Ort.Tensor): Promise<NamedTensor> {
+  if (!isDType(t.type)) {
+    t.dispose();
+    throw new UnsupportedDtypeError(`output "${name}" has dtype ${t.type}, which the wire cannot carry`);
+  }
+  const data = (await t.getData(true)) as ArrayBufferView;
+  return wireTensor(name, t.type, t.dims, data);
 }
 
 async function fetchModel(url: string): Promise<Uint8Array> {

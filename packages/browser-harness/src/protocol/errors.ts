@@ -25,6 +25,9 @@ export const ErrorCode = {
   CircuitOpen: 'E_CIRCUIT_OPEN',
   NoConnection: 'E_NO_CONNECTION',
   TensorTooLarge: 'E_TENSOR_TOO_LARGE',
+  HandleReleased: 'E_HANDLE_RELEASED',
+  HandleElsewhere: 'E_HANDLE_ELSEWHERE',
+  HandleLost: 'E_HANDLE_LOST',
   Internal: 'E_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -171,6 +174,24 @@ export class TensorTooLargeError extends BrowserPoolError {
     super(ErrorCode.TensorTooLarge, message, options);
   }
 }
+/** A tensor handle was released (explicitly, or with the session that made it) before this use. */
+export class HandleReleasedError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.HandleReleased, message, options);
+  }
+}
+/** A tensor handle was given to a session on another connection, worker or backend, and no copy was allowed. */
+export class HandleElsewhereError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.HandleElsewhere, message, options);
+  }
+}
+/** The connection holding a tensor handle was lost: the tensor is gone with its page. */
+export class HandleLostError extends BrowserPoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.HandleLost, message, options);
+  }
+}
 /** An unexpected failure: a bug, or an error thrown by code we do not own. */
 export class InternalError extends BrowserPoolError {
   constructor(message: string, options?: ErrorOptions) {
@@ -199,6 +220,9 @@ const classByCode: Record<ErrorCode, new (message: string, options?: ErrorOption
   E_CIRCUIT_OPEN: CircuitOpenError,
   E_NO_CONNECTION: NoConnectionError,
   E_TENSOR_TOO_LARGE: TensorTooLargeError,
+  E_HANDLE_RELEASED: HandleReleasedError,
+  E_HANDLE_ELSEWHERE: HandleElsewhereError,
+  E_HANDLE_LOST: HandleLostError,
   E_INTERNAL: InternalError,
 };
 

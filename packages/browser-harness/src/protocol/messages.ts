@@ -24,6 +24,8 @@ export const sessionOptionsSchema = z
       .object({
         preferredLayout: z.enum(['NCHW', 'NHWC']).optional(),
         enableGraphCapture: z.boolean().optional(),
+        /** Outputs stay in GPU buffers (`preferredOutputLocation: 'gpu-buffer'`): kept ones as handles, the rest read back. */
+        outputsOnDevice: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -64,14 +66,25 @@ export const loadRequestSchema = z
     deadlineMs,
   })
   .strict();
+const handleId = z.string().min(1).max(64);
 export const runRequestSchema = z
   .object({
     type: z.literal('run'),
     id,
     sessionId: z.string(),
     outputNames: z.array(z.string()).optional(),
+    /** Outputs the page keeps as tensor handles instead of sending back. */
+    keep: z.array(z.string()).optional(),
+    /** Inputs given as handles the page holds (from an earlier run with `keep`). */
+    handleInputs: z.array(z.object({ name: z.string(), handleId }).strict()).optional(),
+    /** A GPU-buffer handle may feed a session of another backend by a copy inside the page (recorded in the reply). */
+    copyHandles: z.boolean().optional(),
     deadlineMs,
   })
+  .strict();
+/** Reads a handle's tensor back (`read: true`) and/or drops handles. */
+export const handleRequestSchema = z
+  .object({ type: z.literal('handle'), id, read: handleId.optional(), release: z.array(handleId).max(1024).optional() })
   .strict();
 /** Runs the same inputs `iterations` times inside the page: the in-page baseline for bridge-overhead benchmarks. */
 export const loopRequestSchema = z
@@ -100,6 +113,7 @@ export const requestSchema = z.discriminatedUnion('type', [
   pingRequestSchema,
   memoryRequestSchema,
   workersRequestSchema,
+  handleRequestSchema,
 ]);
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];
@@ -186,6 +200,17 @@ export const workerSnapshotSchema = z.object({
 export type WorkerSnapshot = z.infer<typeof workerSnapshotSchema>;
 
 // ---- replies and events: page -> Node ----
+/** A tensor kept in the page: in a GPU buffer (WebGPU `gpu-buffer` output) or in the page's memory (`cpu`). */
+export const keptTensorSchema = z.object({
+  name: z.string(),
+  handleId,
+  dtype: z.string(),
+  dims: z.array(z.number().int().nonnegative()),
+  location: z.enum(['gpu-buffer', 'cpu']),
+  sessionId: z.string(),
+  backend: backendSchema,
+});
+export type KeptTensor = z.infer<typeof keptTensorSchema>;
 export const helloSchema = z
   .object({
     type: z.literal('hello'),
@@ -209,8 +234,14 @@ export const runReplySchema = z
      * (`performance.timeOrigin + performance.now()`), so runs on different workers can be lined up.
      */
     timings: z.object({ computeMs: z.number(), handleMs: z.number(), firstRun: z.boolean(), computeStartedAt: z.number().optional() }),
+    /** Outputs kept in the page (`keep`), by name; their bytes did not travel. */
+    handles: z.array(keptTensorSchema).optional(),
+    /** Handle inputs that were copied inside the page to reach this session's backend (`copyHandles`). */
+    copiedHandles: z.array(z.string()).optional(),
   })
   .strict();
+/** Answers `handle`: the read tensor rides in the frame; `released` lists the handles dropped by this call. */
+export const handleReplySchema = z.object({ type: z.literal('handle.ok'), id, released: z.array(z.string()) }).strict();
 export const loopReplySchema = z.object({ type: z.literal('loop.ok'), id, samplesMs: z.array(z.number()) }).strict();
 export const releaseReplySchema = z.object({ type: z.literal('release.ok'), id }).strict();
 export const pongSchema = z.object({ type: z.literal('pong'), id }).strict();
@@ -232,6 +263,7 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
   pongSchema,
   memoryReplySchema,
   workersReplySchema,
+  handleReplySchema,
   errorReplySchema,
 ]);
 export type PageMessage = z.infer<typeof pageMessageSchema>;
@@ -248,6 +280,7 @@ export interface ReplyByRequest {
   ping: z.infer<typeof pongSchema>;
   memory: z.infer<typeof memoryReplySchema>;
   workers: z.infer<typeof workersReplySchema>;
+  handle: z.infer<typeof handleReplySchema>;
 }
 export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
   probe: 'probe.ok',
@@ -258,6 +291,7 @@ export const REPLY_TYPE: { [K in RequestType]: ReplyByRequest[K]['type'] } = {
   ping: 'pong',
   memory: 'memory.ok',
   workers: 'workers.ok',
+  handle: 'handle.ok',
 };
 
 /** A request as the caller writes it: the channel assigns the id. */
