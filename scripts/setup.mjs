@@ -75,6 +75,9 @@ const DEBIAN = [
   { pkg: 'chromium', required: true, present: ['/usr/lib/chromium/chromium', '/usr/bin/chromium'] },
   { pkg: 'firefox-esr', required: false, present: ['/usr/bin/firefox-esr', '/usr/lib/firefox-esr/firefox-esr'] },
   { pkg: 'mesa-vulkan-drivers', required: false, present: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json'] },
+  // The scale-out tests: namespaces, veths and tbf (iproute2), a self-signed certificate for the https way back (openssl).
+  { pkg: 'iproute2', required: false, present: ['/usr/sbin/ip', '/usr/bin/ip', '/sbin/ip'] },
+  { pkg: 'openssl', required: false, present: ['/usr/bin/openssl'] },
 ];
 const missing = DEBIAN.filter((d) => !d.present.some((p) => existsSync(p)));
 if (missing.length > 0 && process.env.BROWSER_POOL_SKIP_APT !== '1') {
@@ -91,7 +94,7 @@ if (missing.length > 0 && process.env.BROWSER_POOL_SKIP_APT !== '1') {
       console.error(msg);
       process.exit(1);
     }
-    console.warn(`${msg} Continuing: only Firefox (and its WebGPU) needs these.`);
+    console.warn(`${msg} Continuing: only Firefox (and its WebGPU) and the scale-out tests need these.`);
   }
 }
 

@@ -53,6 +53,12 @@ export interface SimulatedHost {
   /** Takes the link down (this side): the namespace becomes unreachable at once (EHOSTUNREACH). */
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /**
+   * Slows the link toward the namespace with a token bucket (`tc qdisc ... tbf`; netem is not in every kernel):
+   * `rate` like '2mbit', packets that would queue past 400 ms are dropped (TCP backs off and retransmits).
+   */
+  throttle(rate: string): Promise<void>;
+  unthrottle(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -114,6 +120,10 @@ export async function createHost(tag: string, index: number, subnet: number): Pr
         await new Promise((r) => setTimeout(r, 50));
       }
     },
+    throttle: async (rate) => {
+      await run('tc', ['qdisc', 'replace', 'dev', hostIf, 'root', 'tbf', 'rate', rate, 'burst', '32kbit', 'latency', '400ms']);
+    },
+    unthrottle: () => quiet(run('tc', ['qdisc', 'del', 'dev', hostIf, 'root'])),
     remove: async () => {
       killServer();
       await quiet(run('ip', ['netns', 'del', ns]));

@@ -4,6 +4,12 @@
  * browser server SIGKILLed and restarted on the same address. Skipped, with the reason, where `ip netns` is not
  * permitted.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { BrowserHarness, type HarnessOptions, RemoteDriver } from '@browser-pool/browser-harness';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
 import { type InferenceResult, ResourcePool } from '@browser-pool/pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +18,14 @@ import { collect, FP32_TOLERANCE, worstDiff } from './helpers';
 import { createHost, netnsUnavailable, runTag, type SimulatedHost, subnetBase } from './netns';
 
 const why = await netnsUnavailable();
+const noOpenssl = ((): string | undefined => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'openssl is not installed (scripts/setup.mjs installs it where apt-get and root are available)';
+  }
+})();
 const catalogue = ModelCatalogue.default();
 const entry = catalogue.get('vit-tiny');
 const hosts: SimulatedHost[] = [];
@@ -118,6 +132,90 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     expect(ok.some((s) => s.ok!.attempts > 1)).toBe(true); // some ran after a retry elsewhere
     expect(retries.filter((r) => r.hostId === a.wsEndpoint).length).toBeGreaterThan(0); // reconnects failed while cut, and went on
     expect(backMs).toBeLessThan(15_000);
+  }, 60_000);
+
+  it('a slow link (tbf 256 kbit/s toward host A): requests settle within their deadline, equal to the reference or E_TIMEOUT; the fast host takes most; A serves again once the qdisc is gone', async () => {
+    const [a, b] = hosts as [SimulatedHost, SimulatedHost];
+    const model = await pool.getModel('vision', 'vit-tiny');
+    const inputs = entry.sampleInputs({ seed: 8 }); // 3 KB of float32 pixels: ~0.1 s per call at 256 kbit/s
+    const expected = await runReference(await entry.source(), inputs);
+    const timeoutMs = 5000;
+    const settled: { host: string | undefined; code: string | undefined; ms: number }[] = [];
+    const lost = collect(pool, 'connection:down');
+    let stop = false;
+    const worker = async (): Promise<void> => {
+      while (!stop) {
+        const start = performance.now();
+        try {
+          const r = await model.run(inputs, { timeoutMs });
+          expect(worstDiff(r.outputs, expected)).toBeLessThanOrEqual(FP32_TOLERANCE);
+          settled.push({ host: hostOf(r.connectionId), code: undefined, ms: performance.now() - start });
+        } catch (error) {
+          settled.push({ host: undefined, code: (error as { code?: string }).code, ms: performance.now() - start });
+        }
+      }
+    };
+    await a.throttle('256kbit');
+    try {
+      const load = Promise.all(Array.from({ length: 4 }, () => worker()));
+      await sleep(6000);
+      stop = true;
+      await load;
+    } finally {
+      await a.unthrottle();
+    }
+    const onA = settled.filter((s) => s.host === a.wsEndpoint).length;
+    const onB = settled.filter((s) => s.host === b.wsEndpoint).length;
+    expect(settled.every((s) => s.ms <= timeoutMs + 1000)).toBe(true);
+    expect(settled.filter((s) => s.host === undefined).map((s) => s.code)).toEqual(settled.filter((s) => s.host === undefined).map(() => 'E_TIMEOUT'));
+    expect(onB).toBeGreaterThanOrEqual(3 * Math.max(1, onA));
+    // Either the heartbeat kept A's connection (it was slow, not dead) or declared it lost; both are typed events.
+    expect(lost.every((d) => d.code === 'E_CONNECTION_LOST' || d.code === 'E_TIMEOUT')).toBe(true);
+    // The qdisc is gone: A takes work again.
+    const back = await Promise.all(Array.from({ length: 24 }, () => model.run(inputs, { timeoutMs: 20_000 })));
+    expect(back.every((r) => worstDiff(r.outputs, expected) <= FP32_TOLERANCE)).toBe(true);
+    expect(back.some((r) => hostOf(r.connectionId) === a.wsEndpoint)).toBe(true);
+  }, 45_000);
+
+  /** One page on host A reached directly at this side's address on A's link: capabilities and a vit-tiny run. */
+  async function directPage(options: HarnessOptions, ignoreHTTPSErrors: boolean) {
+    const a = hosts[0]!;
+    const harness = await BrowserHarness.start({ connectTimeoutMs: 60_000, host: a.hostIp, ...options });
+    try {
+      const c = await harness.launch('chromium', new RemoteDriver({ wsEndpoint: a.wsEndpoint, pageAccess: 'direct', ignoreHTTPSErrors }));
+      const source = await entry.source();
+      const url = harness.serveFile((source as { path: string }).path);
+      const info = await c.load('vit-tiny', { kind: 'url', url }, 'wasm', {}, { timeoutMs: 60_000 });
+      const inputs = entry.sampleInputs({ seed: 10 });
+      const { outputs } = await c.run(info.sessionId, inputs);
+      return { caps: c.capabilities, url, diff: worstDiff(outputs, await runReference(source, inputs)) };
+    } finally {
+      await harness.close();
+    }
+  }
+
+  it.skipIf(noOpenssl !== undefined)(`direct https with a self-signed certificate: the remote page is a secure context, isolated, with WASM threads, and equal to the reference${noOpenssl === undefined ? '' : ` (skipped: ${noOpenssl})`}`, async () => {
+    const ip = hosts[0]!.hostIp;
+    const dir = mkdtempSync(path.join(tmpdir(), 'bp-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`], { stdio: 'ignore' });
+      const tls = { cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')) };
+      const { caps, url, diff } = await directPage({ tls }, true);
+      expect(url.startsWith(`https://${ip}:`)).toBe(true);
+      expect(caps.transport).toBe('direct');
+      expect([caps.crossOriginIsolated, caps.wasm.threads]).toEqual([true, true]);
+      expect(diff).toBeLessThanOrEqual(FP32_TOLERANCE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('direct plain http from a non-loopback address: capabilities say no isolation, no threads, no WebGPU (not a secure context), and outputs still equal the reference', async () => {
+    const { caps, url, diff } = await directPage({}, false);
+    expect(url.startsWith(`http://${hosts[0]!.hostIp}:`)).toBe(true);
+    expect([caps.crossOriginIsolated, caps.wasm.threads, caps.wasm.numThreads]).toEqual([false, false, 1]);
+    expect(caps.webgpu).toMatchObject({ available: false, reason: expect.stringMatching(/navigator\.gpu is undefined/) });
+    expect(diff).toBeLessThanOrEqual(FP32_TOLERANCE);
   }, 60_000);
 
   it('a browser server SIGKILLed and restarted on the same address is used again; a drained host leaves', async () => {
