@@ -32,7 +32,11 @@ export interface BinsegOptions {
 
 /** Median of ys[s, e) through a native typed-array sort (this runs for every candidate split). */
 function medianOf(ys: ArrayLike<number>, s: number, e: number): number {
-  const part = Float64Array.from({ length: e - s }, (_, i) => ys[s + i]!).sort();
+  const part = new Float64Array(e - s);
+  for (let i = s; i < e; i++) {
+    part[i - s] = ys[i]!;
+  }
+  part.sort();
   const mid = (part.length - 1) / 2;
   return (part[Math.floor(mid)]! + part[Math.ceil(mid)]!) / 2;
 }
