@@ -28,6 +28,8 @@ export interface ScanResult {
   /** Every finding of this scan, new or already stored. */
   findings: number;
   ms: number;
+  /** Where the time went: reading (DuckDB query, ids, grouping by series), detection, writing new findings. */
+  breakdown: { readMs: number; detectMs: number; writeMs: number };
 }
 
 export type RegressionStatus = 'open' | 'acknowledged' | 'resolved';
@@ -91,6 +93,8 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const existing = new Set(
     (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
   );
+  const readEnd = performance.now();
+  let writeMs = 0;
   const writer = await store.writer('performance_regression', { idColumn: 'id' });
   let inserted = 0;
   let findings = 0;
@@ -134,6 +138,7 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
         }
         existing.add(id);
         inserted++;
+        const pushAt = performance.now();
         writer.push({
           detected_at: now,
           series_key: m.key,
@@ -155,11 +160,16 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
           status: 'open',
           details: detailsOf(d, points, pointCommit),
         });
+        writeMs += performance.now() - pushAt;
       }
     }
   }
+  const closeAt = performance.now();
   writer.close();
-  return { series: data.series.length, points: data.points, inserted, findings, ms: performance.now() - started };
+  const end = performance.now();
+  writeMs += end - closeAt;
+  const breakdown = { readMs: readEnd - started, detectMs: closeAt - readEnd - writeMs, writeMs };
+  return { series: data.series.length, points: data.points, inserted, findings, ms: end - started, breakdown };
 }
 
 /** Marks a stored regression acknowledged or resolved (or re-opens it), with an optional note. */
