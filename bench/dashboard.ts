@@ -52,9 +52,15 @@ async function nodeLoad(snapshot: string, manifest: SnapshotManifest): Promise<{
   const conn = await instance.connect();
   const str = (s: string): string => `'${s.replaceAll("'", "''")}'`;
   const t0 = performance.now();
+  const databases = [...new Set(manifest.tables.filter((t) => t.format === 'duckdb').map((t) => t.file))];
+  for (const [i, file] of databases.entries()) {
+    await conn.run(`ATTACH ${str(join(snapshot, file))} AS snapshot_${i} (READ_ONLY)`);
+  }
   for (const t of manifest.tables) {
     const columns = t.columns.map((c) => `${str(c.name)}: ${str(c.type)}`).join(', ');
-    await conn.run(`CREATE TABLE "${t.name}" AS SELECT * FROM read_csv(${str(join(snapshot, t.file))}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${columns}})`);
+    await conn.run(t.format === 'duckdb'
+      ? `CREATE TABLE "${t.name}" AS SELECT * FROM snapshot_${databases.indexOf(t.file)}."${t.name}"`
+      : `CREATE TABLE "${t.name}" AS SELECT * FROM read_csv(${str(join(snapshot, t.file))}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${columns}})`);
   }
   for (const v of manifest.views) {
     await conn.run(v.sql);

@@ -31,14 +31,14 @@ const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 describe('writeSnapshot', () => {
   it('writes every table with its row count, JSON as VARCHAR, and the manifest on disk equals the returned one', async () => {
     expect(JSON.parse(readFileSync(join(dir, 'snap', 'manifest.json'), 'utf8'))).toEqual(manifest);
-    expect(manifest).toMatchObject({ format: 'browser-pool-snapshot', formatVersion: 1, schemaVersion: store.schemaVersion });
+    expect(manifest).toMatchObject({ format: 'browser-pool-snapshot', formatVersion: 2, schemaVersion: store.schemaVersion });
     const tables = await store.all<{ table_name: string }>("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1");
     const derived = ['recommendations', 'result_limits', 'optimization_effects'];
     expect(manifest.tables.map((t) => t.name).sort()).toEqual([...tables.map((t) => t.table_name), ...derived].sort());
     for (const t of manifest.tables.filter((x) => !derived.includes(x.name))) {
       const n = (await store.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${t.name}"`))!.n;
       expect(t.rows, t.name).toBe(n);
-      expect(readFileSync(join(dir, 'snap', t.file), 'utf8').split('\n')[0]).toBe(t.columns.map((c) => c.name).join(','));
+      expect(t).toMatchObject({ file: 'tables.duckdb', format: 'duckdb' });
     }
     expect(manifest.tables.find((t) => t.name === 'performance_results')!.rows).toBe(46);
     expect(manifest.tables.find((t) => t.name === 'hardware_platforms')!.columns.find((c) => c.name === 'adapter_info')!.type).toBe('VARCHAR');
@@ -46,17 +46,23 @@ describe('writeSnapshot', () => {
     expect(manifest.views.every((v) => v.sql.startsWith('CREATE VIEW'))).toBe(true);
   });
 
-  it('CSV read back with the manifest types equals the source (text with comma, quote and newline; NULLs; timestamps)', async () => {
-    for (const name of ['hardware_compatibility', 'performance_results', 'time_series_performance', 'hardware_platforms']) {
-      const t = manifest.tables.find((x) => x.name === name)!;
-      const cols = t.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ');
-      const read = `SELECT * FROM read_csv(${sqlString(join(dir, 'snap', t.file))}, header = true, auto_detect = false, columns = {${cols}})`;
-      const castSource = `SELECT ${t.columns.map((c) => `"${c.name}"::${c.type} AS "${c.name}"`).join(', ')} FROM "${name}"`;
-      const diff = await store.one<{ a: number; b: number }>(`SELECT (SELECT count(*) FROM (${read} EXCEPT ALL ${castSource}))::INTEGER AS a, (SELECT count(*) FROM (${castSource} EXCEPT ALL ${read}))::INTEGER AS b`);
-      expect(diff, name).toEqual({ a: 0, b: 0 });
+  it('the database file read back equals the source with the manifest types (text with comma, quote and newline; NULLs; timestamps)', async () => {
+    await store.run(`ATTACH ${sqlString(join(dir, 'snap', 'tables.duckdb'))} AS snapback (READ_ONLY)`);
+    try {
+      for (const name of ['hardware_compatibility', 'performance_results', 'time_series_performance', 'hardware_platforms']) {
+        const t = manifest.tables.find((x) => x.name === name)!;
+        const read = `SELECT * FROM snapback."${name}"`;
+        const castSource = `SELECT ${t.columns.map((c) => `"${c.name}"::${c.type} AS "${c.name}"`).join(', ')} FROM "${name}"`;
+        const diff = await store.one<{ a: number; b: number }>(`SELECT (SELECT count(*) FROM (${read} EXCEPT ALL ${castSource}))::INTEGER AS a, (SELECT count(*) FROM (${castSource} EXCEPT ALL ${read}))::INTEGER AS b`);
+        expect(diff, name).toEqual({ a: 0, b: 0 });
+        const types = await store.all<{ column_name: string; data_type: string }>(`SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'snapback' AND table_name = ${sqlString(name)} ORDER BY column_index`);
+        expect(types.map((c) => `${c.column_name}:${c.data_type}`), name).toEqual(t.columns.map((c) => `${c.name}:${c.type}`));
+      }
+      const back = await store.one<{ m: string }>('SELECT error_message AS m FROM snapback.hardware_compatibility WHERE compat_id = 3');
+      expect(back!.m).toBe(TRICKY_TEXT);
+    } finally {
+      await store.run('DETACH snapback');
     }
-    const back = await store.one<{ m: string }>(`SELECT error_message AS m FROM read_csv(${sqlString(join(dir, 'snap/tables/hardware_compatibility.csv'))}, header = true) WHERE compat_id = 3`);
-    expect(back!.m).toBe(TRICKY_TEXT);
   });
 
   it('stores the report\'s recommendations, software adapters labelled', async () => {

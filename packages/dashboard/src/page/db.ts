@@ -1,7 +1,8 @@
 /**
  * duckdb-wasm in this page: started from the bundled worker and .wasm (vite copies them into assets/, so nothing
  * comes from a CDN), extension auto-install/auto-load turned off (a query that needs an extension fails here
- * instead of fetching one from the internet), then every snapshot table is loaded from its CSV with the types the
+ * instead of fetching one from the internet), then the stored tables are copied out of the snapshot's DuckDB file
+ * (ATTACHed read-only from a registered buffer) and the derived ones loaded from their CSVs with the types the
  * manifest gives, and the database's views are recreated over them.
  */
 import { AsyncDuckDB, type AsyncDuckDBConnection, ConsoleLogger, LogLevel } from '@duckdb/duckdb-wasm';
@@ -14,7 +15,7 @@ export interface Manifest {
   formatVersion: number;
   createdAt: string;
   schemaVersion: number;
-  tables: { name: string; file: string; rows: number; columns: { name: string; type: string }[] }[];
+  tables: { name: string; file: string; format: 'duckdb' | 'csv'; rows: number; columns: { name: string; type: string }[] }[];
   views: { name: string; sql: string }[];
 }
 
@@ -51,8 +52,8 @@ export async function openSnapshot(base: URL): Promise<Db> {
     throw new Error(`E_DASHBOARD_NO_SNAPSHOT: ${response.status} for ${new URL('manifest.json', base).href}`);
   }
   const manifest = (await response.json()) as Manifest;
-  if (manifest.format !== 'browser-pool-snapshot' || manifest.formatVersion !== 1) {
-    throw new Error(`E_DASHBOARD_SNAPSHOT_FORMAT: this page reads snapshot format 1, got ${String(manifest.format)} ${String(manifest.formatVersion)}`);
+  if (manifest.format !== 'browser-pool-snapshot' || manifest.formatVersion !== 2) {
+    throw new Error(`E_DASHBOARD_SNAPSHOT_FORMAT: this page reads snapshot format 2, got ${String(manifest.format)} ${String(manifest.formatVersion)}; write the snapshot again with this version's \`browser-pool dashboard\``);
   }
   const worker = new Worker(ehWorker);
   const db = new AsyncDuckDB(new ConsoleLogger(LogLevel.WARNING), worker);
@@ -61,19 +62,33 @@ export async function openSnapshot(base: URL): Promise<Db> {
   const conn = await db.connect();
   await conn.query('SET autoinstall_known_extensions = false');
   await conn.query('SET autoload_known_extensions = false');
-  await Promise.all(manifest.tables.map(async (t) => {
-    const csv = await fetch(new URL(t.file, base));
-    if (!csv.ok) {
-      throw new Error(`E_DASHBOARD_NO_SNAPSHOT: ${csv.status} for ${t.file}`);
+  const files = [...new Set(manifest.tables.map((t) => t.file))];
+  await Promise.all(files.map(async (file) => {
+    const got = await fetch(new URL(file, base));
+    if (!got.ok) {
+      throw new Error(`E_DASHBOARD_NO_SNAPSHOT: ${got.status} for ${file}`);
     }
-    await db.registerFileBuffer(t.file, new Uint8Array(await csv.arrayBuffer()));
+    await db.registerFileBuffer(file, new Uint8Array(await got.arrayBuffer()));
   }));
-  for (const t of manifest.tables) {
+  const databases = files.filter((file) => manifest.tables.some((t) => t.file === file && t.format === 'duckdb'));
+  for (const [i, file] of databases.entries()) {
+    await conn.query(`ATTACH ${str(file)} AS snapshot_${i} (READ_ONLY)`);
+  }
+  // copied into the page's own database: the SQL box's writes then roll back like any other, and queries read memory
+  for (const t of manifest.tables.filter((x) => x.format === 'duckdb')) {
+    await conn.query(`CREATE TABLE ${ident(t.name)} AS SELECT * FROM snapshot_${databases.indexOf(t.file)}.${ident(t.name)}`);
+  }
+  for (const [i] of databases.entries()) {
+    await conn.query(`DETACH snapshot_${i}`);
+  }
+  for (const t of manifest.tables.filter((x) => x.format === 'csv')) {
     // Dialect spelled out: with auto_detect off, duckdb-wasm still guessed an empty escape and broke on "" inside
-    // a quoted value; these are exactly what writeSnapshot's COPY writes.
+    // a quoted value; these are exactly what writeSnapshot writes.
     const columns = t.columns.map((c) => `${str(c.name)}: ${str(c.type)}`).join(', ');
     await conn.query(`CREATE TABLE ${ident(t.name)} AS SELECT * FROM read_csv(${str(t.file)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${columns}})`);
-    await db.dropFile(t.file);
+  }
+  for (const file of files) {
+    await db.dropFile(file);
   }
   for (const v of manifest.views) {
     await conn.query(v.sql);
