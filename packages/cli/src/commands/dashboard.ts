@@ -16,8 +16,9 @@ export function registerDashboardCommand(program: Command, io: Io): void {
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', nonNegativeInt('--port'), 8766)
     .option('--static <dir>', 'write a folder (index.html, assets/, snapshot/) that works from any static file host, then exit')
     .addHelpText('after', `
-The database is read once, in one transaction, into CSV files plus a manifest (column types, view definitions,
-the report's recommendations): duckdb-wasm reads CSV with no extension, so the page needs no network. The server
+The database is read once, in one transaction, into a DuckDB file (storage version v1.2.0, which duckdb-wasm
+reads with no extension) plus the report's recommendations as CSV and a manifest (column types, view definitions),
+so the page needs no network. The server
 binds 127.0.0.1 only and refuses requests whose Host is not a loopback name (DNS rebinding). The SQL box runs your
 query in your own browser on that copy; the database file is never touched. Restart to see newer results.
 
