@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset|dashboard|precision|pipeline|scale-out]`: runs the benchmarks and prints side-by-side tables (our path
+ * `npm run bench [-- --quick] [-- --suite bridge|large|pool|workers|db|toolset|dashboard|precision|pipeline|handoff|scale-out]`: runs the benchmarks and prints side-by-side tables (our path
  * vs a baseline measured in the same run). Raw figures are written to bench-results/<timestamp>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { ModelCatalogue } from '@browser-pool/models';
 import { type BenchContext, bridgeOverhead, tensorRoundTrip, throughput } from './bridge';
 import { dashboardBench } from './dashboard';
 import { detectorQuality, recorderIngest, reportAndScanAtScale } from './db';
+import { handoffBench } from './handoff';
 import { ingestBench } from './ingest';
 import { largeTensors } from './large-tensors';
 import { pipelineBench } from './pipeline';
@@ -22,8 +23,8 @@ import { workersBench } from './workers';
 const quick = process.argv.includes('--quick');
 const suiteAt = process.argv.indexOf('--suite');
 const suite = suiteAt === -1 ? 'all' : process.argv[suiteAt + 1];
-if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest', 'dashboard', 'precision', 'pipeline', 'scale-out'].includes(suite ?? '')) {
-  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest, dashboard, precision, pipeline, scale-out or all`);
+if (!['all', 'bridge', 'large', 'pool', 'workers', 'db', 'toolset', 'ingest', 'dashboard', 'precision', 'pipeline', 'handoff', 'scale-out'].includes(suite ?? '')) {
+  console.error(`unknown --suite ${suite}; use bridge, large (the large-tensor rows alone), pool, workers, db, toolset, ingest, dashboard, precision, pipeline, handoff, scale-out or all`);
   process.exit(2);
 }
 const results: Record<string, unknown> = {};
@@ -50,6 +51,9 @@ try {
   }
   if (suite === 'all' || suite === 'pipeline') {
     await pipelineBench({ quick, record });
+  }
+  if (suite === 'all' || suite === 'handoff') {
+    await handoffBench({ harness, quick, record });
   }
   if (suite === 'all' || suite === 'pool') {
     await mixedWorkload({ quick, record });

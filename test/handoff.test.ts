@@ -5,6 +5,7 @@
  */
 import { BrowserHarness, type Connection, ErrorCode, type Tensor } from '@browser-pool/browser-harness';
 import { buildHandoffPipeline, HANDOFF_WIDTH, maxAbsDiff, Rng } from '@browser-pool/models';
+import { ResourcePool } from '@browser-pool/pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const pipeline = buildHandoffPipeline(256);
@@ -92,5 +93,27 @@ describe('tensor handles between models on one connection', () => {
     expect(onB.state.kind).toBe('lost');
     await expect(a.run(sa.head, { hidden: onB }, { copyHandles: true })).rejects.toMatchObject({ code: ErrorCode.HandleLost });
     await expect(b.run(sb.head, { hidden: onB })).rejects.toMatchObject({ code: ErrorCode.HandleLost });
+  }, 30_000);
+});
+
+describe('tensor handles through the pool', () => {
+  it('model.run(inputs, { keep }) returns handles that the next model takes on the same connection; releasing the model releases them', async () => {
+    const pool = new ResourcePool({ browsers: ['chromium'], backends: ['wasm'], health: { knownAnswerIntervalMs: 0 }, scaling: { minConnections: 1, maxConnections: 1 } });
+    try {
+      await pool.initialize();
+      const encoder = await pool.getModel({ bytes: pipeline.encoder, name: 'handoff-encoder' });
+      const head = await pool.getModel({ bytes: pipeline.head, name: 'handoff-head' });
+      const hidden = output((await encoder.run({ x })).outputs, 'hidden');
+      const viaNode = output((await head.run({ hidden })).outputs, 'score');
+      const kept = await encoder.run({ x }, { keep: ['hidden'] });
+      const handle = kept.handles.hidden!;
+      const viaHandle = await head.run({ hidden: handle });
+      expect(viaHandle.connectionId).toBe(handle.connectionId);
+      expect(maxAbsDiff(output(viaHandle.outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-6);
+      await encoder.release();
+      await expect(head.run({ hidden: handle })).rejects.toMatchObject({ code: ErrorCode.HandleReleased });
+    } finally {
+      await pool.close();
+    }
   }, 30_000);
 });

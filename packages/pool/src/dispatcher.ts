@@ -7,8 +7,12 @@ import {
   type BrowserPoolError,
   ClosedError,
   ErrorCode,
+  HandleElsewhereError,
+  isTensorHandle,
   NoConnectionError,
   QueueFullError,
+  type RunInputs,
+  type TensorHandle,
   type TensorMap,
 } from '@browser-pool/browser-harness';
 
@@ -43,9 +47,15 @@ export class Dispatcher {
     const started = performance.now();
     const requestedBackend = model.backends[0] ?? 'wasm';
     let inputs: TensorMap;
+    let handles: Record<string, TensorHandle>;
+    let pinTo: string | undefined;
     try {
       // Checked before admission: a bad call costs no slot and never reaches a page.
-      inputs = normalizeInputs(model.entry.name, given, inputNames);
+      ({ plain: given, handles } = splitHandles(given));
+      pinTo = pinnedConnection(handles, options.copyHandles === true);
+      // Handles alone: their names, dtypes and shapes are checked by the page that holds them.
+      const onlyHandles = Object.keys(handles).length > 0 && Object.keys(given as object).length === 0;
+      inputs = onlyHandles ? {} : normalizeInputs(model.entry.name, given, inputNames.filter((n) => !(n in handles)));
     } catch (error) {
       this.errors++;
       const failed = withRequestContext(error, { model: model.entry.name, connectionId: undefined, browser: undefined, attempts: 0 });
@@ -78,6 +88,14 @@ export class Dispatcher {
       for (;;) {
         // Choosing and enqueueing happen in one synchronous stretch: a decision made before an await could be stale
         // by the time the request reaches the connection (it may have taken its last request meanwhile).
+        if (pinTo !== undefined) {
+          // Handles live in one page: only the connection holding them can run this request.
+          for (const c of this.deps.fleet()?.all ?? []) {
+            if (c.id !== pinTo) {
+              exclude.add(c.id);
+            }
+          }
+        }
         const decision = this.chooseNow(model, exclude);
         if (decision === undefined) {
           await this.waitForRoute(model, exclude, deadline);
@@ -87,12 +105,15 @@ export class Dispatcher {
         const connection = decision.connection as PoolConnection;
         last = connection;
         try {
-          const { result, loaded } = await connection.run(model, inputs, {
+          const runInputs: RunInputs = { ...inputs, ...handles };
+          const { result, loaded } = await connection.run(model, runInputs, {
             deadline,
             workerDeadline: this.workerDeadline(attempts, deadline),
             signal: options.signal,
             priority: options.priority,
             outputNames: options.outputNames,
+            keep: options.keep,
+            copyHandles: options.copyHandles,
           });
           connection.observe({ ok: true, endToEndMs: result.endToEndMs });
           const out: InferenceResult = {
@@ -101,6 +122,8 @@ export class Dispatcher {
             connectionId: connection.id,
             browser: connection.browser,
             attempts,
+            handles: result.handles,
+            copiedHandles: result.copiedHandles,
             timings: {
               computeMs: result.computeMs,
               handleMs: result.handleMs,
@@ -127,6 +150,13 @@ export class Dispatcher {
           connection.observe({ ok: false, error });
           if ((error as BrowserPoolError | undefined)?.code === ErrorCode.WorkerLost) {
             this.deps.onWorkerLost?.(connection);
+          }
+          if (pinTo !== undefined) {
+            // Not retried elsewhere: the handles are on this connection. Lost with it: say so (E_HANDLE_LOST).
+            for (const handle of Object.values(handles)) {
+              handle.assertLive();
+            }
+            throw error;
           }
           if (this.shouldRetry(error, connection, exclude, attempts, deadline, options.signal)) {
             if (!isWorkerLoss(error, connection)) {
@@ -242,6 +272,38 @@ export class Dispatcher {
     }
     await fleet?.waitForChange(remaining);
   }
+}
+
+/** Takes tensor handles out of a run's inputs (each must still be usable); the rest is checked as tensors. */
+function splitHandles(given: unknown): { plain: unknown; handles: Record<string, TensorHandle> } {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    return { plain: given, handles: {} };
+  }
+  const plain: Record<string, unknown> = {};
+  const handles: Record<string, TensorHandle> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (isTensorHandle(value)) {
+      value.assertLive();
+      handles[name] = value;
+    } else {
+      plain[name] = value;
+    }
+  }
+  return { plain, handles };
+}
+
+/** The one connection holding every handle input, unless copies are allowed; handles on two connections cannot both be local. */
+function pinnedConnection(handles: Record<string, TensorHandle>, copy: boolean): string | undefined {
+  const held = [...new Set(Object.values(handles).map((h) => h.connectionId))];
+  if (copy || held.length === 0) {
+    return undefined;
+  }
+  if (held.length > 1) {
+    throw new HandleElsewhereError(`the run's handle inputs are held by different connections (${held.join(', ')}); pass copyHandles: true to copy them`, {
+      details: { connections: held },
+    });
+  }
+  return held[0];
 }
 
 /** Leading dimension of the first input: the batch size of models with a batch axis, 1 otherwise. */

@@ -1,5 +1,5 @@
 /** What `pool.getModel()` returns: a model the pool runs on whichever connection is best at each call. */
-import { type Backend, type BrowserKind, ClosedError, type TensorMap, type WebgpuCapability } from '@browser-pool/browser-harness';
+import { type Backend, type BrowserKind, ClosedError, type TensorHandle, type TensorMap, type WebgpuCapability } from '@browser-pool/browser-harness';
 import type { ModelType } from '@browser-pool/models';
 
 import type { RoutingSource } from './pool-model';
@@ -53,6 +53,10 @@ export interface InferenceResult {
   /** 1 when the first connection answered; more when connection failures were retried elsewhere. */
   attempts: number;
   timings: InferenceTimings;
+  /** Outputs kept in the page (`keep`): pass them as inputs of a model on the same connection; release them when done. */
+  handles: Record<string, TensorHandle>;
+  /** Handle inputs that were copied (`copyHandles`): through Node from another connection, or inside the page. */
+  copiedHandles: { name: string; via: 'node' | 'page' }[];
 }
 
 /** An onnxruntime-web / onnxruntime-common `Tensor` (structurally: type, dims, data on the CPU). */
@@ -72,6 +76,13 @@ export interface HandleRunOptions {
   priority?: number;
   /** @default all outputs */
   outputNames?: readonly string[];
+  /**
+   * Outputs kept in the page as `TensorHandle`s (`result.handles`) instead of sent to Node. A run given handles as
+   * inputs is pinned to the connection holding them and not retried elsewhere.
+   */
+  keep?: readonly string[];
+  /** Copy handles held by another connection (through Node) or on another backend (inside the page), recorded in `copiedHandles`, instead of `E_HANDLE_ELSEWHERE`. */
+  copyHandles?: boolean;
 }
 
 /** Runs one request; `inputs` is checked by the pool (anything may arrive from untyped callers). */
@@ -98,7 +109,7 @@ export class ModelHandle {
    * @throws InvalidInputError naming the input and what was expected; a failed request's error carries
    *   `details.connectionId`, `details.browser` and `details.attempts`.
    */
-  run(inputs: TensorMap | Record<string, OrtTensorInput>, options: HandleRunOptions = {}): Promise<InferenceResult> {
+  run(inputs: TensorMap | Record<string, OrtTensorInput | TensorHandle>, options: HandleRunOptions = {}): Promise<InferenceResult> {
     if (this.released) {
       return Promise.reject(new ClosedError(`model handle "${this.name}" was released; get a new one with pool.getModel()`));
     }

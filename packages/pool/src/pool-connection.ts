@@ -11,6 +11,7 @@ import {
   type Connection,
   ConnectionLostError,
   ErrorCode,
+  type RunInputs,
   type RunResult,
   type SessionInfo,
   type TensorMap,
@@ -44,6 +45,8 @@ export interface ConnectionRunOptions {
   /** Pages with workers: when the worker running it is given up on (`E_WORKER_LOST`, retried). @default `deadline` */
   workerDeadline?: number | undefined;
   outputNames?: readonly string[] | undefined;
+  keep?: readonly string[] | undefined;
+  copyHandles?: boolean | undefined;
 }
 
 export interface ConnectionStats {
@@ -211,7 +214,7 @@ export class PoolConnection implements ConnectionView {
   }
 
   /** Queues one inference here (bounded by the connection's concurrency) and runs it through the breaker. */
-  async run(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+  async run(model: PoolModel, inputs: RunInputs, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
     if (this.stateValue.kind !== 'ready') {
       throw new ConnectionLostError(`connection ${this.id} is ${this.stateValue.kind}; it takes no new work`);
     }
@@ -258,7 +261,7 @@ export class PoolConnection implements ConnectionView {
     }
   }
 
-  private async enqueue(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+  private async enqueue(model: PoolModel, inputs: RunInputs, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
     // The request's deadline also bounds its wait in this queue: a request never outlives it waiting here.
     const remaining = Math.max(1, options.deadline - Date.now());
     const expiry = AbortSignal.timeout(remaining);
@@ -281,7 +284,7 @@ export class PoolConnection implements ConnectionView {
     }
   }
 
-  private runQueued(model: PoolModel, inputs: TensorMap, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+  private runQueued(model: PoolModel, inputs: RunInputs, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
     if (this.stateValue.kind === 'closed') {
       // Queued before the connection died: fail fast with the cause (retryable elsewhere), never hang.
       return Promise.reject(this.stateValue.cause);
@@ -295,6 +298,8 @@ export class PoolConnection implements ConnectionView {
         workerTimeoutMs: Math.max(1, (options.workerDeadline ?? options.deadline) - Date.now()),
         signal: options.signal,
         ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
+        ...(options.keep === undefined ? {} : { keep: options.keep }),
+        ...(options.copyHandles === true ? { copyHandles: true } : {}),
       });
       if (!result.firstRun) {
         this.computeMs.set(model.key, ewma(this.computeMs.get(model.key), result.computeMs));

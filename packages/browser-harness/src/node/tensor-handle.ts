@@ -18,6 +18,7 @@ export type TensorHandleState = { kind: 'live' } | { kind: 'released' } | { kind
 export interface HandleOwner {
   readonly id: string;
   readHandle(handle: TensorHandle): Promise<Tensor>;
+  releaseHandles(handles: readonly TensorHandle[]): Promise<void>;
 }
 
 export class TensorHandle {
@@ -66,6 +67,11 @@ export class TensorHandle {
         { details: { handleId: this.handleId, connectionId: this.connectionId, cause: this.current.cause.code } },
       );
     }
+  }
+
+  /** Frees the tensor in its page; a later use is `E_HANDLE_RELEASED`. Safe to call twice, or after a loss. */
+  release(): Promise<void> {
+    return this.owner.releaseHandles([this]);
   }
 
   /** Marks the handle released or lost (by its connection); a later use throws. */
