@@ -148,6 +148,37 @@ async function readNumbers(connection: DuckDBConnection, sql: string, params: st
   return { n, cols };
 }
 
+/**
+ * Positions of `at` in time order, ties in the order they came (as a stable comparator sort would give). Whole
+ * milliseconds within a span that leaves room below 2^53 are packed with the position into one exact double and
+ * sorted natively: the bench's database arrives out of order, and a comparator sort of its 1000 series cost ~0.3 s.
+ */
+function timeOrder(at: Float64Array): Int32Array {
+  const n = at.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let whole = true;
+  for (let j = 0; j < n; j++) {
+    lo = Math.min(lo, at[j]!);
+    hi = Math.max(hi, at[j]!);
+    whole &&= Number.isInteger(at[j]!);
+  }
+  const scale = 2 ** Math.ceil(Math.log2(n + 1));
+  if (!whole || (hi - lo + 1) * scale > Number.MAX_SAFE_INTEGER) {
+    return Int32Array.from({ length: n }, (_, j) => j).sort((a, b) => at[a]! - at[b]!);
+  }
+  const keys = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    keys[j] = (at[j]! - lo) * scale + j;
+  }
+  keys.sort();
+  const order = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    order[j] = keys[j]! % scale;
+  }
+  return order;
+}
+
 /** Every series measured since `days` ago, newest `maxPoints` points each. */
 export async function readScanData(store: Store, days: number, maxPoints: number): Promise<ScanData> {
   const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
@@ -244,8 +275,7 @@ export async function readScanData(store: Store, days: number, maxPoints: number
       sorted = one.at[j - 1]! <= one.at[j]!;
     }
     if (!sorted) {
-      // Stable: rows at the same time keep the order they came in.
-      const order = Int32Array.from({ length: to - from }, (_, j) => j).sort((a, b) => one.at[a]! - one.at[b]!);
+      const order = timeOrder(one.at);
       const pick = <A extends Float64Array | Int32Array>(col: A): A => {
         const copy = col.slice() as A;
         for (let j = 0; j < order.length; j++) {
