@@ -52,8 +52,8 @@ export function fitBasis(ys: ArrayLike<number>, basis: readonly Float64Array[], 
   const w = new Float64Array(n).fill(1);
   let coef: number[] = new Array<number>(k).fill(0);
   const fitted = new Float64Array(n);
-  // Normal equations, one sum per entry over the points in order (the same additions, in the same order, as
-  // accumulating point by point; as separate sequential loops this is the scan's hottest code made several times faster).
+  // Normal equations, one sum per entry over the points in order: the same additions, in the same order, as
+  // accumulating point by point (so the same fits), as sequential loops over typed arrays.
   const af = new Float64Array(k * k);
   const bf = new Float64Array(k);
   for (let it = 0; it < iterations; it++) {
