@@ -1,8 +1,8 @@
 /**
- * `npm run bench -- --suite dashboard`: the dashboard over a 1M-row database. Time to first view (snapshot CSVs
+ * `npm run bench -- --suite dashboard`: the dashboard over a 1M-row database. Time to first view (snapshot tables
  * loaded into duckdb-wasm, every view queried and drawn) and a filter change in Chromium, beside the same work in
- * Node's DuckDB: the same CSV load with the manifest's types and views, then exactly the statements the page ran
- * (read back from its User Timing measures). duckdb-wasm's eh build runs on one thread; Node's DuckDB uses its
+ * Node's DuckDB: the same load (the snapshot's DuckDB file attached and copied, derived CSVs with the manifest's types,
+ * views), then exactly the statements the page ran (read back from its User Timing measures). duckdb-wasm's eh build runs on one thread; Node's DuckDB uses its
  * default (every core).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ async function measures(page: Page): Promise<Measure[]> {
   }));
 }
 
-/** The page's load step in Node: the same CSV reads with the manifest's types, then the views. */
+/** The page's load step in Node: the same copies out of the snapshot's DuckDB file and CSV reads, then the views. */
 async function nodeLoad(snapshot: string, manifest: SnapshotManifest): Promise<{ ms: number; run: (sql: string) => Promise<number>; close: () => void }> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
@@ -136,7 +136,7 @@ export async function dashboardBench(ctx: Ctx): Promise<void> {
       console.log(formatTable(
         ['step', 'Chromium duckdb-wasm ms', 'Node DuckDB ms', 'ratio'],
         [
-          ['load snapshot CSVs into tables + views', ms(browserLoad), ms(node.ms), ratio(browserLoad, node.ms)],
+          ['load snapshot (DuckDB file + CSVs) into tables + views', ms(browserLoad), ms(node.ms), ratio(browserLoad, node.ms)],
           [`first-view queries (${firstSql.length} statements; page: with drawing)`, ms(browserFirst - browserLoad), ms(nodeFirstSql), ratio(browserFirst - browserLoad, nodeFirstSql)],
           ['time to first view (load + queries)', ms(browserFirst), ms(node.ms + nodeFirstSql), ratio(browserFirst, node.ms + nodeFirstSql)],
           [`filter change, model = ${model} (${filterSql.length} statements; page: with drawing)`, ms(browserFilter), ms(nodeFilterSql), ratio(browserFilter, nodeFilterSql)],
