@@ -96,6 +96,22 @@ describe('tensor handles between models on one connection', () => {
   }, 30_000);
 });
 
+describe('pages with workers', () => {
+  it('keep no handles: a run with keep is E_HANDLE_ELSEWHERE saying why', async () => {
+    const withWorkers = await BrowserHarness.start({ pageWorkers: 1 });
+    try {
+      const c = await withWorkers.launch('chromium');
+      const s = await c.load('handoff-encoder', { kind: 'bytes', bytes: pipeline.encoder }, 'wasm');
+      await expect(c.run(s.sessionId, { x }, { keep: ['hidden'] })).rejects.toMatchObject({
+        code: ErrorCode.HandleElsewhere,
+        message: expect.stringContaining('pageWorkers') as unknown,
+      });
+    } finally {
+      await withWorkers.close();
+    }
+  }, 30_000);
+});
+
 describe('tensor handles through the pool', () => {
   it('model.run(inputs, { keep }) returns handles that the next model takes on the same connection; releasing the model releases them', async () => {
     const pool = new ResourcePool({ browsers: ['chromium'], backends: ['wasm'], health: { knownAnswerIntervalMs: 0 }, scaling: { minConnections: 1, maxConnections: 1 } });
