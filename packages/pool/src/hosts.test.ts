@@ -1,4 +1,4 @@
-import { ChromiumDriver, RemoteDriver } from '@browser-pool/browser-harness';
+import { ChromiumDriver, firefoxHostHeader, RemoteDriver } from '@browser-pool/browser-harness';
 import { describe, expect, it } from 'vitest';
 
 import { backoffDelay, resolveHost } from './hosts';
@@ -39,5 +39,13 @@ describe('host options', () => {
     expect(() => resolvePoolOptions({ hosts: 'ws://a:1/' as never })).toThrow(invalid(/option hosts must be an array/));
     expect(() => resolveHost({ driver: new ChromiumDriver() }, 'addHost')).toThrow(invalid(/addHost\.id must be a non-empty string/));
     expect(() => resolvePoolOptions({ reconnect: { initialDelayMs: 1000, maxDelayMs: 10 } })).toThrow(invalid(/reconnect\.maxDelayMs must be an integer >= 1000/));
+    expect(() => resolvePoolOptions({ hosts: [{ wsEndpoint: 'ws://a:1/', hostHeader: 'localhost:1' }] })).toThrow(invalid(/hostHeader .* "firefox" only/));
+    expect(() => resolvePoolOptions({ hosts: [{ wsEndpoint: 'ws://a:1/', browser: 'firefox', hostHeader: 'x\r\nEvil: 1' }] })).toThrow(invalid(/hostHeader must be a host\[:port\]/));
+  });
+
+  it('remote Firefox sends Host localhost:<endpoint port> unless told the port Firefox listens on', () => {
+    expect(firefoxHostHeader('ws://10.0.0.8:9222/session')).toBe('localhost:9222');
+    expect(firefoxHostHeader('wss://ff.example/session')).toBe('localhost:443');
+    expect(firefoxHostHeader('ws://10.0.0.8:19222/session', 'localhost:9222')).toBe('localhost:9222');
   });
 });

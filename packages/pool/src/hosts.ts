@@ -29,6 +29,8 @@ export type HostSpec =
       pageAccess?: PageAccess;
       /** Accept a self-signed page-server certificate (`harness.tls`). @default false */
       ignoreHTTPSErrors?: boolean;
+      /** Firefox only: the WebSocket upgrade's Host header (see RemoteFirefoxDriver). @default `localhost:<endpoint port>` */
+      hostHeader?: string;
     }
   | { driver: BrowserDriver; id: string };
 
@@ -78,9 +80,13 @@ export function resolveHost(spec: unknown, field: string): HostSource {
     throw new InvalidOptionsError(`${field}.pageAccess "tunnel" needs Playwright request routing, which remote Firefox (BiDi) lacks; use "direct" with harness.advertisedHost`);
   }
   const ignoreHTTPSErrors = s.ignoreHTTPSErrors === true;
+  const hostHeader = s.hostHeader;
+  if (hostHeader !== undefined && (browser !== 'firefox' || typeof hostHeader !== 'string' || !/^[A-Za-z0-9.\-[\]:]+$/.test(hostHeader))) {
+    throw new InvalidOptionsError(`${field}.hostHeader must be a host[:port] string and is for browser "firefox" only, got ${JSON.stringify(s.hostHeader)}`);
+  }
   const driver =
     browser === 'firefox'
-      ? new RemoteFirefoxDriver({ wsEndpoint: endpoint, ignoreHTTPSErrors })
+      ? new RemoteFirefoxDriver({ wsEndpoint: endpoint, ignoreHTTPSErrors, hostHeader })
       : new RemoteDriver({ wsEndpoint: endpoint, pageAccess: s.pageAccess, ignoreHTTPSErrors });
   // Measured: a second BiDi session on one Firefox fails with "session not created: Maximum number of active sessions".
   return { id: typeof s.id === 'string' ? s.id : endpoint, browser, driver, remote: true, maxConnections: browser === 'firefox' ? 1 : Infinity };
