@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 import { BrowserUnavailableError } from '../../protocol';
 import type { BrowserDriver, LaunchedPage, LaunchRequest } from './types';
@@ -64,26 +64,34 @@ export class FirefoxDriver implements BrowserDriver {
         details: { browser: 'firefox', executablePath },
       });
     }
-    const shutdown = (): Promise<void> => browser.close().catch(() => undefined);
-    let page;
-    try {
-      page = await browser.newPage();
-    } catch (error) {
-      await shutdown();
-      throw error;
-    }
-    const p = page;
-    return openWorkerPage(
-      pageOps(p, (gone) => {
-        browser.on('disconnected', () => gone('browser disconnected'));
-        p.on('close', () => gone('page closed'));
-      }),
-      request,
-      {
-        browserVersion: (await browser.version()).replace(/^firefox\//i, ''),
-        pid: browser.process()?.pid,
-        shutdown,
-      },
-    );
+    return openFirefoxPage(browser, request, browser.process()?.pid, () => browser.close().catch(() => undefined));
   }
+}
+
+/**
+ * Opens our worker page in a new tab of a puppeteer BiDi Firefox (launched here or connected to). `shutdown` gets
+ * the tab (undefined when opening it failed); the page reports loss when the browser disconnects or the tab closes.
+ */
+export async function openFirefoxPage(
+  browser: Browser,
+  request: LaunchRequest,
+  pid: number | undefined,
+  shutdown: (page: Page | undefined) => Promise<void>,
+): Promise<LaunchedPage> {
+  let page: Page;
+  try {
+    page = await browser.newPage();
+  } catch (error) {
+    await shutdown(undefined);
+    throw error;
+  }
+  const p = page;
+  return openWorkerPage(
+    pageOps(p, (gone) => {
+      browser.on('disconnected', () => gone('browser disconnected'));
+      p.on('close', () => gone('page closed'));
+    }),
+    request,
+    { browserVersion: (await browser.version()).replace(/^firefox\//i, ''), pid, shutdown: () => shutdown(p) },
+  );
 }

@@ -14,8 +14,8 @@
 import puppeteer from 'puppeteer-core';
 
 import { BrowserUnavailableError } from '../../protocol';
+import { openFirefoxPage } from './firefox';
 import type { BrowserDriver, LaunchedPage, LaunchRequest } from './types';
-import { openWorkerPage, pageOps } from './worker-page';
 
 export interface RemoteFirefoxDriverOptions {
   /** The BiDi WebSocket endpoint, e.g. `ws://10.0.0.7:9222/session`. */
@@ -65,26 +65,10 @@ export class RemoteFirefoxDriver implements BrowserDriver {
       });
     }
     const b = browser;
-    let page: Awaited<ReturnType<typeof b.newPage>> | undefined;
     // The browser is shared with whoever else connects: close only our page, then disconnect.
-    const shutdown = async (): Promise<void> => {
+    return openFirefoxPage(b, request, undefined, async (page) => {
       await page?.close().catch(() => undefined);
       await b.disconnect().catch(() => undefined);
-    };
-    try {
-      page = await b.newPage();
-    } catch (error) {
-      await shutdown();
-      throw error;
-    }
-    const p = page;
-    return openWorkerPage(
-      pageOps(p, (gone) => {
-        b.on('disconnected', () => gone('browser disconnected'));
-        p.on('close', () => gone('page closed'));
-      }),
-      request,
-      { browserVersion: (await b.version()).replace(/^firefox\//i, ''), pid: undefined, shutdown },
-    );
+    });
   }
 }
