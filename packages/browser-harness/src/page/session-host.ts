@@ -2,8 +2,22 @@
  * What the rpc server needs from whoever holds the page's ORT sessions: the main thread's own `SessionManager`
  * (pageWorkers 0), or `WorkerSessions`, which routes each session to a dedicated Web Worker.
  */
-import type { Backend, NamedTensor, SessionInfo, SessionOptionsWire, WorkerSnapshot } from '../protocol';
-import type { ModelSource, RunOutcome } from './sessions';
+import type { Backend, KeptTensor, NamedTensor, SessionInfo, SessionOptionsWire, WorkerSnapshot } from '../protocol';
+
+/** Where a load gets its model: fetched from a URL, or bytes that came with the request. */
+export type ModelSource = { kind: 'url'; url: string } | { kind: 'inline'; bytes: Uint8Array };
+
+export interface RunOutcome {
+  outputs: NamedTensor[];
+  computeMs: number;
+  /** When `session.run` began: ms since the Unix epoch by this thread's clock. */
+  computeStartedAt: number;
+  firstRun: boolean;
+  /** Outputs kept in the page as handles (`keep`). */
+  kept?: KeptTensor[];
+  /** Handle inputs copied inside the page to reach this session's backend. */
+  copiedHandles?: string[];
+}
 
 /** Facts about one call that only worker-backed hosts use. */
 export interface CallContext {

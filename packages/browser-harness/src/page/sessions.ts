@@ -25,7 +25,7 @@ import {
   type WorkerSnapshot,
 } from '../protocol';
 import type { OrtModule } from './ort-loader';
-import type { HandleHost, Handoff, SessionHost } from './session-host';
+import type { HandleHost, Handoff, ModelSource, RunOutcome, SessionHost } from './session-host';
 import { TensorHandles } from './tensor-handles';
 
 interface InputMeta {
@@ -71,21 +71,6 @@ function runError(modelId: string, error: unknown): Error {
     return new InvalidInputError(`model "${modelId}" rejected these inputs: ${message}`, { details: { source: 'onnxruntime' } });
   }
   return new InferenceError(`run of "${modelId}" failed: ${message}`);
-}
-
-/** Where a load gets its model: fetched from a URL, or bytes that came with the request. */
-export type ModelSource = { kind: 'url'; url: string } | { kind: 'inline'; bytes: Uint8Array };
-
-export interface RunOutcome {
-  outputs: NamedTensor[];
-  computeMs: number;
-  /** When `session.run` began: ms since the Unix epoch by this thread's clock. */
-  computeStartedAt: number;
-  firstRun: boolean;
-  /** Outputs kept in the page as handles (`keep`). */
-  kept?: KeptTensor[];
-  /** Handle inputs copied inside the page to reach this session's backend. */
-  copiedHandles?: string[];
 }
 
 /** What an input check needs of a tensor: the bytes may be elsewhere (a kept handle). */

@@ -11,9 +11,9 @@ import { z } from 'zod';
 import { Dimensions } from '../store/dimensions';
 import { canonicalSha256, storeOnce } from '../store/ingest-batches';
 import { insertCompatibility, insertIntegration, insertPerformance } from '../tools/results';
+import type { ApiContext } from './context';
 import { HttpError } from './http-errors';
 import { countResults, type IngestBatch, ingestBatchSchema, ingestHeadersSchema, type IngestKind, type IngestOutcome } from './ingest-schema';
-import type { ApiContext } from './server';
 import { schemaOf } from './zod-routes';
 
 const TABLES: Record<IngestKind, string> = { performance: 'performance_results', compatibility: 'hardware_compatibility', integration: 'integration_test_results' };

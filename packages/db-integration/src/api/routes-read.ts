@@ -11,7 +11,7 @@ import { LATEST_SCHEMA_VERSION } from '../store/migrations';
 import { sqlTimestamp } from '../store/store';
 import { readOnlyQuery } from '../tools/read-only-query';
 import { ALLOWED_STATEMENTS, MAX_SQL_CHARS } from '../tools/read-only-sql';
-import type { ApiContext } from './server';
+import type { ApiContext } from './context';
 import { schemaOf } from './zod-routes';
 
 const days = z.coerce.number().positive().max(36_500).default(30);

@@ -9,7 +9,7 @@ import { setRegressionStatus } from '../analysis/regression-scan';
 import type { Store } from '../store/store';
 import { batchOf, compatibilityResultSchema, integrationResultSchema, performanceResultSchema } from '../tools/result-schemas';
 import { insertCompatibility, insertIntegration, type InsertOutcome, insertPerformance } from '../tools/results';
-import type { ApiContext } from './server';
+import type { ApiContext } from './context';
 import { schemaOf, singleOrBatch } from './zod-routes';
 
 const outcomeSchema = schemaOf(z.object({ inserted: z.number().int(), duplicates: z.number().int() }));

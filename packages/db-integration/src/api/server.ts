@@ -10,11 +10,12 @@ import { isIP } from 'node:net';
 
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 
 import { DbError, DbErrorCode } from '../errors';
 import type { Store } from '../store/store';
 import { ALLOWED_STATEMENTS } from '../tools/read-only-sql';
+import type { ApiContext } from './context';
 import { useHostCheck } from './host-check';
 import { type ErrorDetails, fastifyDetails, HttpError, messageOf } from './http-errors';
 import { DEFAULT_INGEST_MAX_ROWS } from './ingest-schema';
@@ -53,19 +54,6 @@ export interface ListenOptions {
   host?: string;
   /** 0 picks a free port. @default 8765 */
   port?: number;
-}
-
-/** The context each route module gets. */
-export interface ApiContext {
-  store: Store;
-  metrics: Metrics;
-  queryRowLimit: number;
-  queryTimeoutMs: number;
-  queryByteLimit: number;
-  /** onRequest hook of mutating routes: runs before the body is read, so a write without the token is 401 whatever it sends. */
-  requireToken: (request: FastifyRequest) => Promise<void>;
-  /** Runs write transactions one at a time (they share the store's connection). */
-  exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 const STATUS: Partial<Record<string, number>> = {

@@ -11,7 +11,7 @@ import {
   WorkerLostError,
   type WorkerSnapshot,
 } from '../../protocol';
-import type { RunOutcome } from '../sessions';
+import type { RunOutcome } from '../session-host';
 import type { FromWorker, InitMessage, ToWorker, WorkerOp, WorkerOps } from './messages';
 import type { AdoptedWorker, SpareWorker } from './spare';
 import { buffersOf } from './transfer';

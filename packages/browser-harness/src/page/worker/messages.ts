@@ -3,7 +3,7 @@
  * together, so these are plain types (as relay-messages.ts): what Node sends is validated once, at the socket.
  */
 import type { Backend, NamedTensor, SerializedError, SessionInfo, SessionOptionsWire, WebgpuCapability } from '../../protocol';
-import type { ModelSource, RunOutcome } from '../sessions';
+import type { ModelSource, RunOutcome } from '../session-host';
 
 export interface WorkerOps {
   load: {

@@ -15,7 +15,7 @@ import {
   type WorkerSnapshot,
 } from '../../protocol';
 import type { CallContext, SessionHost } from '../session-host';
-import type { ModelSource, RunOutcome } from '../sessions';
+import type { ModelSource, RunOutcome } from '../session-host';
 import { WorkerHost } from './host';
 import type { InitMessage } from './messages';
 import { SpareWorker } from './spare';
