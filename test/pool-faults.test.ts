@@ -101,8 +101,10 @@ describe('faults under load', () => {
     });
     const model = await p.getModel('vision', 'vit-tiny');
     const inputs = entry.sampleInputs();
-    await Promise.all(Array.from({ length: 10 }, () => model.run(inputs)));
-    const [sick, well] = p.connections as [(typeof p.connections)[0], (typeof p.connections)[0]];
+    const warm = await Promise.all(Array.from({ length: 10 }, () => model.run(inputs)));
+    // Routing keeps a model on the connections that hold it: the sick one must be one that serves it.
+    const sick = p.connections.find((c) => warm.some((r) => r.connectionId === c.id))!;
+    const well = p.connections.find((c) => c !== sick)!;
     const states = collect(p, 'breaker:state');
     await sick.connection.faults.stallPage(4000);
     // Short deadlines: calls that land on the stalled page time out (E_TIMEOUT), which counts against its breaker.
