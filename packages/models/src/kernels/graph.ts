@@ -4,13 +4,7 @@
  * ask "is this Slice's steps input a constant with a negative value?". Decoded with onnx-proto, the same protobuf
  * classes the builder writes with.
  */
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
-// Decoded messages nest the generated interface types, whose fields are optional.
-type TensorProto = Parameters<(typeof onnx)['TensorProto']['create']>[0] & object;
-type GraphProto = Parameters<(typeof onnx)['GraphProto']['create']>[0] & object;
-type AttributeProto = Parameters<(typeof onnx)['AttributeProto']['create']>[0] & object;
+import { type AttributeProto, type GraphProto, onnx, type TensorProto } from '../onnx/proto';
 
 export interface GraphNode {
   opType: string;

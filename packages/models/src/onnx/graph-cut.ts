@@ -6,12 +6,8 @@
  * order, the stages compute what the whole model computes: the same nodes, the same weights.
  */
 import { InvalidInputError } from '@browser-pool/browser-harness/protocol';
-import onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
-type NodeProto = Parameters<(typeof onnx)['NodeProto']['create']>[0] & object;
-type GraphProto = Parameters<(typeof onnx)['GraphProto']['create']>[0] & object;
-type ValueInfoProto = Parameters<(typeof onnx)['ValueInfoProto']['create']>[0] & object;
+import { type GraphProto, type NodeProto, onnx, type ValueInfoProto } from './proto';
 
 export interface ModelStage {
   index: number;
