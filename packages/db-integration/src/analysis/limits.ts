@@ -10,7 +10,8 @@
  *   model's arithmetic, dominates (compare throughput, not latency).
  * - `software_adapter`: a software WebGPU adapter (SwiftShader, lavapipe) ran it: real execution, not GPU speed.
  */
-import { sqlTimestamp, type Store } from '../store/store';
+import type { Store } from '../store/store';
+import { recentMeasured,type RecentQuery } from './recent';
 
 /** One configuration: the median of its stored p50s. */
 export interface LimitRow {
@@ -154,15 +155,15 @@ export function explainRecommendation(rec: { modelType: string; model?: string |
 }
 
 /** One row per model x browser x backend x batch size measured in the last `days`: the rows `detectLimits` reads. */
-export async function loadLimitRows(store: Store, q: { days?: number; model?: string; browser?: string } = {}): Promise<LimitRow[]> {
+export async function loadLimitRows(store: Store, q: RecentQuery = {}): Promise<LimitRow[]> {
+  const { where, params } = recentMeasured(q);
   const rows = await store.all<{ model_type: string | null; model_name: string; browser: string; backend: string; batch_size: number; p50: number; real: boolean; why: string | null }>(
     `SELECT any_value(model_type) AS model_type, model_name, browser, backend, batch_size, quantile_cont(p50_ms, 0.5) AS p50,
             bool_and(is_real_hardware) AS real, any_value(simulation_reason) AS why
      FROM measurements
-     WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND backend IS NOT NULL AND p50_ms > 0
-       AND (?::VARCHAR IS NULL OR model_name = ?) AND (?::VARCHAR IS NULL OR browser = ?)
+     WHERE ${where}
      GROUP BY model_name, browser, backend, batch_size`,
-    [sqlTimestamp(new Date(Date.now() - (q.days ?? 30) * 86_400_000)), q.model ?? null, q.model ?? null, q.browser ?? null, q.browser ?? null],
+    params,
   );
   return rows.map((r) => ({
     modelType: r.model_type ?? 'unknown',

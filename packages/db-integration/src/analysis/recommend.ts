@@ -6,7 +6,8 @@
 import type { BrowserRecommendation } from '@browser-pool/pool';
 
 import { DbError, DbErrorCode } from '../errors';
-import { sqlTimestamp, type Store } from '../store/store';
+import type { Store } from '../store/store';
+import { recentMeasured,type RecentQuery } from './recent';
 import { median } from './stats';
 
 /** One browser + backend's measurements of one model. */
@@ -122,12 +123,7 @@ export function recommend(candidates: readonly Candidate[], options: RecommendOp
   return [...perType, ...perModel];
 }
 
-export interface CandidateQuery {
-  /** @default 30 */
-  days?: number;
-  model?: string;
-  browser?: string;
-}
+export type CandidateQuery = RecentQuery;
 
 /** Candidates from stored measurements: the median of stored p50s (one per window or benchmark result) per model x browser x backend. */
 export async function loadCandidates(store: Store, q: CandidateQuery = {}): Promise<Candidate[]> {
@@ -135,6 +131,7 @@ export async function loadCandidates(store: Store, q: CandidateQuery = {}): Prom
   if (!(days > 0)) {
     throw new DbError(DbErrorCode.InvalidArgument, `days must be a positive number, got ${days}`);
   }
+  const { where, params } = recentMeasured({ ...q, days });
   const rows = await store.all<{
     model_type: string | null;
     model_name: string;
@@ -150,10 +147,9 @@ export async function loadCandidates(store: Store, q: CandidateQuery = {}): Prom
             any_value(simulation_reason) AS why, sum(samples)::BIGINT AS samples,
             quantile_cont(p50_ms, 0.5) AS p50, median(throughput) AS throughput
      FROM measurements
-     WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND backend IS NOT NULL AND p50_ms > 0
-       AND (?::VARCHAR IS NULL OR model_name = ?) AND (?::VARCHAR IS NULL OR browser = ?)
+     WHERE ${where}
      GROUP BY model_name, browser, backend, is_real_hardware`,
-    [sqlTimestamp(new Date(Date.now() - days * 86_400_000)), q.model ?? null, q.model ?? null, q.browser ?? null, q.browser ?? null],
+    params,
   );
   return rows.map((r) => ({
     modelType: r.model_type ?? 'unknown',
