@@ -100,6 +100,18 @@ function strongestBox(ys: ArrayLike<number>, a: number, b: number, ranks?: Float
   return best === undefined ? undefined : { box: best, t: bestT };
 }
 
+/**
+ * A box edge confirmed by the single-split test on `wide` (the stretch's end to the far side of the box), or, when a
+ * further change beyond the box dilutes that, on `narrow` (the box and as many points again beyond the edge).
+ */
+function confirmEdge(ys: ArrayLike<number>, wide: [number, number], narrow: [number, number], minLogEffect: number): Cut | undefined {
+  const found = significantSplit(ys, wide[0], wide[1], minLogEffect);
+  if (found !== undefined || (narrow[0] === wide[0] && narrow[1] === wide[1])) {
+    return found;
+  }
+  return significantSplit(ys, narrow[0], narrow[1], minLogEffect);
+}
+
 /** Change points of ys[s, e) (offsets relative to 0 of ys), sorted. O(n log n) per level of recursion. */
 export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, options: BinsegOptions): Cut[] {
   const found: Cut[] = [];
@@ -120,8 +132,9 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
       continue;
     }
     const box = proposal.box;
-    const left = significantSplit(ys, a, box[1], options.minLogEffect);
-    const right = significantSplit(ys, box[0], b, options.minLogEffect);
+    const width = box[1] - box[0];
+    const left = confirmEdge(ys, [a, box[1]], [Math.max(a, box[0] - width), box[1]], options.minLogEffect);
+    const right = confirmEdge(ys, [box[0], b], [box[0], Math.min(b, box[1] + width)], options.minLogEffect);
     if (left !== undefined && right !== undefined && left.at < right.at) {
       found.push(left, right);
       stack.push([a, left.at], [left.at, right.at], [right.at, b]);

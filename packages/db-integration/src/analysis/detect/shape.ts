@@ -160,10 +160,49 @@ export function fitHinge(ys: ArrayLike<number>): Fit & { slope: number; start: n
   return best!;
 }
 
-export function fitCubic(ys: ArrayLike<number>): Fit {
-  const n = ys.length;
+function cubicBasis(n: number): Float64Array[] {
   const x = (i: number): number => (2 * i) / Math.max(1, n - 1) - 1;
-  return fitBasis(ys, [column(n, () => 1), column(n, x), column(n, (i) => x(i) ** 2), column(n, (i) => x(i) ** 3)], 4);
+  return [column(n, () => 1), column(n, x), column(n, (i) => x(i) ** 2), column(n, (i) => x(i) ** 3)];
+}
+
+export function fitCubic(ys: ArrayLike<number>): Fit {
+  return fitBasis(ys, cubicBasis(ys.length), 4);
+}
+
+/** Gaussian-likelihood BIC of fitted values: n ln(mean squared residual) + params ln n (same scale as `bic`). */
+function squaresBic(ys: ArrayLike<number>, fitted: ArrayLike<number>, params: number): number {
+  const n = ys.length;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    ss += (ys[i]! - fitted[i]!) ** 2;
+  }
+  return n * Math.log(Math.max(ss / n, 1e-24)) + params * Math.log(n);
+}
+
+/** Least-squares steps (means between `cuts`), by the Gaussian BIC. */
+export function stepsSquaresBic(ys: ArrayLike<number>, cuts: readonly number[]): number {
+  const n = ys.length;
+  const bounds = [0, ...cuts, n];
+  const fitted = new Float64Array(n);
+  for (let j = 0; j + 1 < bounds.length; j++) {
+    let sum = 0;
+    for (let i = bounds[j]!; i < bounds[j + 1]!; i++) {
+      sum += ys[i]!;
+    }
+    fitted.fill(sum / (bounds[j + 1]! - bounds[j]!), bounds[j], bounds[j + 1]);
+  }
+  return squaresBic(ys, fitted, 1 + 2 * cuts.length);
+}
+
+/** The best least-squares smooth curve (cubic, or a sine wave plus a line of PERIOD_RATIOS), by the Gaussian BIC. */
+export function smoothSquaresBic(ys: ArrayLike<number>): number {
+  const n = ys.length;
+  // One IRLS pass with unit weights is ordinary least squares.
+  let best = squaresBic(ys, fitBasis(ys, cubicBasis(n), 4, 1).fitted, 4);
+  for (const r of PERIOD_RATIOS) {
+    best = Math.min(best, squaresBic(ys, fitBasis(ys, sineBasis(n, r * n), 5, 1).fitted, 5));
+  }
+  return best;
 }
 
 const sineBases = new Map<string, Float64Array[]>();
@@ -219,4 +258,11 @@ export function fitWaveWithSteps(ys: ArrayLike<number>, period: number, cuts: re
   const n = ys.length;
   const steps = cuts.map((c) => column(n, (i) => (i >= c ? 1 : 0)));
   return fitBasis(ys, [...sineBasis(n, period, false), ...steps], 4 + 2 * cuts.length, 20);
+}
+
+/** `fitWaveWithSteps` by least squares, by the Gaussian BIC. */
+export function waveSquaresBic(ys: ArrayLike<number>, period: number, cuts: readonly number[]): number {
+  const n = ys.length;
+  const steps = cuts.map((c) => column(n, (i) => (i >= c ? 1 : 0)));
+  return squaresBic(ys, fitBasis(ys, [...sineBasis(n, period, false), ...steps], 4 + 2 * cuts.length, 1).fitted, 4 + 2 * cuts.length);
 }

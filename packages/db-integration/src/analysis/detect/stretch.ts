@@ -9,7 +9,7 @@
  * curves is a drift.
  */
 import { binarySegmentation } from './binseg';
-import { bic, fitCubic, fitHinge, fitLine, fitSine, fitSteps,fitWaveWithSteps } from './shape';
+import { bic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
 
 export type StretchEvent =
@@ -178,14 +178,20 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   if (wave !== undefined && (kept.length >= 2 || bic(wave, m) < stepsBic + margin)) {
     const found = stepsOverWave(zs, wave.period, kept, options.minLogEffect, margin);
     const foundBic = found.length === 0 ? bic(wave, m) : bic(fitWaveWithSteps(zs, wave.period, found), m);
-    // A single cut is a wave's half or a step: there the wave must be better outright (a step is no less likely).
-    if (foundBic < stepsBic + (kept.length >= 2 ? margin : 0)) {
+    // A single cut is a wave's half or a step: there the wave must be better outright (a step is no less likely), by
+    // absolute and by squared residuals (see `stepsNotWorse` below).
+    const single = kept.length < 2;
+    if (foundBic < stepsBic + (single ? 0 : margin) && (!single || waveSquaresBic(zs, wave.period, found) < stepsSquaresBic(zs, kept))) {
       overWave = true;
       stepCuts = found;
       stepCutsBic = found.length === 0 ? Infinity : foundBic;
     }
   }
-  if (stepCuts.length > 0 && (stepCutsBic <= driftBic || !drifting) && (overWave || stepsBic <= smoothBic + margin)) {
+  // Steps beat a smooth curve when they are not clearly worse by absolute residuals or by squared ones: the median
+  // of cache hit/miss noise lies anywhere between its two modes, so absolute residuals barely tell a sharp step from
+  // a curve through it there, while squared residuals (which heavy tails mislead) do.
+  const stepsNotWorse = (): boolean => stepsBic <= smoothBic + margin || stepsSquaresBic(zs, kept) <= smoothSquaresBic(zs) + margin;
+  if (stepCuts.length > 0 && (stepCutsBic <= driftBic || !drifting) && (overWave || stepsNotWorse())) {
     return toSteps(stepCuts);
   }
   if (drifting && driftBic <= smoothBic + margin && driftBic < bic(fitSteps(zs, []), m)) {
