@@ -266,3 +266,11 @@ export function waveSquaresBic(ys: ArrayLike<number>, period: number, cuts: read
   const steps = cuts.map((c) => column(n, (i) => (i >= c ? 1 : 0)));
   return squaresBic(ys, fitBasis(ys, [...sineBasis(n, period, false), ...steps], 4 + 2 * cuts.length, 1).fitted, 4 + 2 * cuts.length);
 }
+
+/** A line, or flat until `hingeStart` then a line, by least squares: the better Gaussian BIC (see `fitHinge`). */
+export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number): number {
+  const n = ys.length;
+  const one = column(n, () => 1);
+  const line = squaresBic(ys, fitBasis(ys, [one, column(n, (i) => i)], 2, 1).fitted, 2);
+  return Math.min(line, squaresBic(ys, fitBasis(ys, [one, column(n, (i) => Math.max(0, i - hingeStart))], 3, 1).fitted, 3));
+}

@@ -9,7 +9,7 @@
  * curves is a drift.
  */
 import { binarySegmentation } from './binseg';
-import { bic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, waveSquaresBic } from './shape';
+import { bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
 
 export type StretchEvent =
@@ -133,7 +133,9 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
     for (let i = 0; i < kept.length; i++) {
       const without = kept.filter((_, j) => j !== i);
       const b = bic(fitSteps(zs, without), m);
-      if (b < stepsBic) {
+      // Dropped only when squared residuals agree: a step as large as the gap between the modes of cache hit/miss
+      // noise leaves the absolute residuals about their medians unchanged.
+      if (b < stepsBic && stepsSquaresBic(zs, without) < stepsSquaresBic(zs, kept)) {
         kept = without;
         stepsBic = b;
         pruned = true;
@@ -191,7 +193,10 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // of cache hit/miss noise lies anywhere between its two modes, so absolute residuals barely tell a sharp step from
   // a curve through it there, while squared residuals (which heavy tails mislead) do.
   const stepsNotWorse = (): boolean => stepsBic <= smoothBic + margin || stepsSquaresBic(zs, kept) <= smoothSquaresBic(zs) + margin;
-  if (stepCuts.length > 0 && (stepCutsBic <= driftBic || !drifting) && (overWave || stepsNotWorse())) {
+  // A single step against a drift likewise (a drift there has also shown a trend within the two pieces).
+  const stepBeatsDrift = (): boolean =>
+    stepCutsBic <= driftBic || !drifting || (!overWave && kept.length === 1 && stepsSquaresBic(zs, kept) <= driftSquaresBic(zs, hinge.start));
+  if (stepCuts.length > 0 && stepBeatsDrift() && (overWave || stepsNotWorse())) {
     return toSteps(stepCuts);
   }
   if (drifting && driftBic <= smoothBic + margin && driftBic < bic(fitSteps(zs, []), m)) {
