@@ -3,11 +3,15 @@
  * findings in `performance_regression` (open); findings already stored are not duplicated, and their status
  * (acknowledged, resolved) is kept.
  */
+import { availableParallelism } from 'node:os';
+
 import { DbError, DbErrorCode } from '../errors';
 import { sqlTimestamp, type Store } from '../store/store';
-import { type DetectorName, detectRegressions } from './findings';
+import type { DetectorName } from './findings';
 import { type Detection, type DetectionKind, FINDING_CLASS, type Metric, type SeriesPoint } from './regression';
+import { metricPoints } from './scan-detect';
 import { readScanData } from './scan-read';
+import { detectAcrossThreads } from './scan-workers';
 
 export interface ScanOptions {
   /** Only measurements of the last N days. @default 90 */
@@ -18,7 +22,20 @@ export interface ScanOptions {
   detectors?: DetectorName[];
   /** @default ['latency', 'throughput', 'memory'] */
   metrics?: Metric[];
+  /**
+   * Detection worker threads beside the main thread (0: detect in this thread only). @default the cores but one
+   * (at most 7) from WORKERS_FROM_POINTS points on, else 0: a worker needs ~0.1-0.5 s to load the detectors.
+   */
+  workers?: number;
+  /**
+   * Leave detection to the workers, so this thread's event loop stays free during it (a server scanning); the main
+   * thread still detects whatever no worker could. @default false
+   */
+  detectOffMainThread?: boolean;
 }
+
+/** Fewest points for which the scan starts detection workers by default. */
+export const WORKERS_FROM_POINTS = 100_000;
 
 export interface ScanResult {
   series: number;
@@ -30,6 +47,10 @@ export interface ScanResult {
   ms: number;
   /** Where the time went: reading (DuckDB query, ids, grouping by series), detection, writing new findings. */
   breakdown: { readMs: number; detectMs: number; writeMs: number };
+  /** Series whose detection ran on the main thread, then on each worker started ([n]: no worker). */
+  seriesByThread: number[];
+  /** Why a detection worker failed, if one did (its series were detected on the main thread). */
+  workerErrors: string[];
 }
 
 export type RegressionStatus = 'open' | 'acknowledged' | 'resolved';
@@ -89,47 +110,32 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   }
   const detectors = options.detectors ?? ['rank-changepoint'];
   const metrics = options.metrics ?? ['latency', 'throughput', 'memory'];
-  const data = await readScanData(store, days, options.maxPointsPerSeries ?? 500);
+  const workers = options.workers;
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
+    throw new DbError(DbErrorCode.InvalidArgument, `workers must be a whole number >= 0, got ${workers}`);
+  }
+  const data = await readScanData(store, days, options.maxPointsPerSeries ?? 500, workers !== 0);
   const existing = new Set(
     (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
   );
   const readEnd = performance.now();
   let writeMs = 0;
+  const threads = workers ?? (data.points >= WORKERS_FROM_POINTS || options.detectOffMainThread === true ? Math.max(1, Math.min(availableParallelism() - 1, 7)) : 0);
+  const detected = await detectAcrossThreads(data, metrics, detectors, threads, options.detectOffMainThread !== true);
   const writer = await store.writer('performance_regression', { idColumn: 'id' });
   let inserted = 0;
   let findings = 0;
   const now = new Date();
-  for (const series of data.series) {
+  data.series.forEach((series, s) => {
     const m = series.meta;
-    const commitAt = (i: number): string | null => data.commits[series.commit[i]!] ?? null;
-    for (const metric of metrics) {
-      const col = series[metric];
-      const idx: number[] = [];
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < col.length; i++) {
-        if (col[i]! > 0) {
-          idx.push(i);
-          lo = Math.min(lo, col[i]!);
-          hi = Math.max(hi, col[i]!);
-        }
+    metrics.forEach((metric, mi) => {
+      const found = detected.found[s]![mi]!;
+      if (found.length === 0) {
+        return;
       }
-      // A constant series (a fixed memory figure) has nothing to find; skipping it saves a third of the scan.
-      if (idx.length < 2 || (lo === hi && new Set(idx.map((i) => series.env[i])).size === 1)) {
-        continue;
-      }
-      const points: SeriesPoint[] = idx.map((i) => {
-        const env = data.environments[series.env[i]!]!;
-        return { at: series.at[i]!, value: col[i]!, backend: env.backend, adapter: env.adapter, isRealHardware: env.isRealHardware, browserVersion: env.browserVersion };
-      });
-      const pointCommit = (j: number): string | null => commitAt(idx[j]!);
-      const found = new Map<string, Detection>();
-      for (const detector of detectors) {
-        for (const d of detectRegressions(points, m.requested_backend, metric, detector)) {
-          found.set(`${d.detector}|${d.kind}|${d.index}`, d);
-        }
-      }
-      for (const d of found.values()) {
+      const { idx, points } = metricPoints(data.columns, series, metric, data.environments)!;
+      const pointCommit = (j: number): string | null => data.commits[series.commit[idx[j]!]!] ?? null;
+      for (const d of found) {
         findings++;
         const at = points[d.index]!.at;
         const id = [m.key, metric, d.detector, d.kind, at].join('|');
@@ -162,14 +168,14 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
         });
         writeMs += performance.now() - pushAt;
       }
-    }
-  }
+    });
+  });
   const closeAt = performance.now();
   writer.close();
   const end = performance.now();
   writeMs += end - closeAt;
   const breakdown = { readMs: readEnd - started, detectMs: closeAt - readEnd - writeMs, writeMs };
-  return { series: data.series.length, points: data.points, inserted, findings, ms: end - started, breakdown };
+  return { series: data.series.length, points: data.points, inserted, findings, ms: end - started, breakdown, seriesByThread: detected.seriesByThread, workerErrors: detected.workerErrors };
 }
 
 /** Marks a stored regression acknowledged or resolved (or re-opens it), with an optional note. */

@@ -1,17 +1,17 @@
 /**
  * Reads every measured series for the regression scan. DuckDB does the grouping: each row leaves it as numbers only
- * (a 64-bit hash of the series key, of the environment and of the commit, split into two exact doubles; time; the
- * three metrics), read straight from the result's vectors chunk by chunk, and one GROUPING SETS query returns the
- * strings behind the hashes. Node then numbers the hashes (an open-addressing table in typed arrays), buckets rows by
- * series in O(n) (a counting sort that scatters every column into series order in one sequential pass) and orders
- * each series by time (already ordered in the usual append-only case, so that check is O(n) too). No global ORDER
- * BY: sorting a million rows cost more than everything else the scan does. (Tried and not kept: a materialized
- * result instead of streaming, and dense ids from DuckDB hash joins; neither was measurably faster here, the joins
- * lost the rows' time order.)
+ * (a 64-bit hash of the series key, of the environment and of the commit; time; the three metrics), copied straight
+ * out of the result vectors' native memory by `readRawColumns` (no JS value per cell), and one GROUPING SETS query
+ * returns the strings behind the hashes. Node then numbers the hashes (an open-addressing table in typed arrays),
+ * buckets rows by series in O(n) (a counting sort that scatters every column into series order in one sequential
+ * pass) and orders each series by time in place (already ordered in the usual append-only case, so that check is O(n)
+ * too). The bucketed columns can live in SharedArrayBuffers, so detection workers read them without a copy. No
+ * global ORDER BY: sorting a million rows in DuckDB (by series hash, time) cost ~0.6 s here, more than the read.
+ * (Tried and not kept: a materialized result instead of streaming, and dense ids from DuckDB hash joins; neither was
+ * measurably faster here, the joins lost the rows' time order.)
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
-
 import { sqlTimestamp, type Store } from '../store/store';
+import { forEachRawChunk, isValid } from './scan-columns';
 
 const KEY = ['source', 'model_name', 'browser', 'requested_backend', 'batch_size', 'compute_shader_optimized', 'precompile_shaders', 'parallel_loading', 'mixed_precision', 'precision_bits'];
 const ENV = ['backend', 'adapter_architecture', 'is_real_hardware', 'browser_version'];
@@ -34,9 +34,8 @@ export interface Environment {
   browserVersion: string | undefined;
 }
 
-/** One series, oldest point first; `env` and `commit` index `ScanData.environments` / `ScanData.commits`. */
-export interface ScanSeries {
-  meta: SeriesMeta;
+/** Every row of the scan in series order (each series oldest point first); in SharedArrayBuffers when asked for. */
+export interface ScanColumns {
   at: Float64Array;
   latency: Float64Array;
   throughput: Float64Array;
@@ -45,25 +44,36 @@ export interface ScanSeries {
   commit: Int32Array;
 }
 
+/**
+ * One series: rows [from, to) of `ScanData.columns`, and views of them; `env` and `commit` index
+ * `ScanData.environments` / `ScanData.commits`. Metrics that were NULL are NaN.
+ */
+export interface ScanSeries extends ScanColumns {
+  meta: SeriesMeta;
+  from: number;
+  to: number;
+}
+
 export interface ScanData {
   series: ScanSeries[];
+  columns: ScanColumns;
   environments: Environment[];
   commits: (string | null)[];
   points: number;
 }
 
 /**
- * Two exact doubles of a 64-bit hash -> a small dense id: an open-addressing table in typed arrays (a lookup per row
+ * A 64-bit hash (two 32-bit words) -> a small dense id: an open-addressing table in typed arrays (a lookup per row
  * and dimension, three million on a 1M-row scan; nested Maps keyed by doubles cost ~0.4 s of that scan).
  */
 class HashIds {
-  private his = new Float64Array(64);
-  private los = new Float64Array(64);
+  private his = new Int32Array(64);
+  private los = new Int32Array(64);
   private slots = new Int32Array(64).fill(-1);
   size = 0;
   private slotOf(hi: number, lo: number): number {
     const mask = this.slots.length - 1;
-    let slot = (Math.imul(lo | 0, 0x9e3779b1) ^ Math.imul(hi | 0, 0x85ebca6b)) & mask;
+    let slot = (Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca6b)) & mask;
     for (;;) {
       const id = this.slots[slot]!;
       if (id === -1 || (this.his[id] === hi && this.los[id] === lo)) {
@@ -72,23 +82,24 @@ class HashIds {
       slot = (slot + 1) & mask;
     }
   }
-  id(hi: number, lo: number): number {
-    const slot = this.slotOf(hi, lo);
+  /** Adds a hash (given as its words, or as the unsigned halves DuckDB computes) and returns its id. */
+  add(hi: number, lo: number): number {
+    const slot = this.slotOf(hi | 0, lo | 0);
     const found = this.slots[slot]!;
     if (found !== -1) {
       return found;
     }
     const id = this.size++;
     if (id >= this.his.length) {
-      const his = new Float64Array(2 * this.his.length);
-      const los = new Float64Array(2 * this.los.length);
+      const his = new Int32Array(2 * this.his.length);
+      const los = new Int32Array(2 * this.los.length);
       his.set(this.his);
       los.set(this.los);
       this.his = his;
       this.los = los;
     }
-    this.his[id] = hi;
-    this.los[id] = lo;
+    this.his[id] = hi | 0;
+    this.los[id] = lo | 0;
     this.slots[slot] = id;
     if (2 * this.size > this.slots.length) {
       // Keep the table at most half full: rehash every id into one twice the size.
@@ -99,53 +110,10 @@ class HashIds {
     }
     return id;
   }
-  find(hi: number, lo: number): number | undefined {
-    const id = this.slots[this.slotOf(hi, lo)]!;
-    return id === -1 ? undefined : id;
+  /** The id of a hash, or -1. */
+  find(hi: number, lo: number): number {
+    return this.slots[this.slotOf(hi, lo)]!;
   }
-}
-
-interface RawColumns {
-  n: number;
-  cols: Float64Array[];
-}
-
-/**
- * Numeric columns of a query whose columns are all DOUBLE and never NULL (callers coalesce to NaN), read from the
- * result vectors without building row objects. Fast path: a DOUBLE vector of @duckdb/node-api (pinned version) keeps
- * its chunk as a Float64Array in `items`, copied in one `set`: calling `getItem` ten million times cost ~1.7 s of the
- * scan's ~2 s of reading. If that field is ever missing or not what is expected, the public `getItem` path is used.
- */
-async function readNumbers(connection: DuckDBConnection, sql: string, params: string[], columns: number): Promise<RawColumns> {
-  const result = await connection.stream(sql, params);
-  let capacity = 1 << 16;
-  let cols = Array.from({ length: columns }, () => new Float64Array(capacity));
-  let n = 0;
-  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    const rows = chunk.rowCount;
-    if (n + rows > capacity) {
-      capacity = Math.max(capacity * 2, n + rows);
-      cols = cols.map((c) => {
-        const bigger = new Float64Array(capacity);
-        bigger.set(c.subarray(0, n));
-        return bigger;
-      });
-    }
-    for (let j = 0; j < columns; j++) {
-      const vector = chunk.getColumnVector(j);
-      const out = cols[j]!;
-      const items = (vector as unknown as { items?: unknown }).items;
-      if (items instanceof Float64Array && items.length === rows) {
-        out.set(items, n);
-      } else {
-        for (let i = 0; i < rows; i++) {
-          out[n + i] = (vector.getItem(i) as number | null) ?? NaN;
-        }
-      }
-    }
-    n += rows;
-  }
-  return { n, cols };
 }
 
 /**
@@ -179,118 +147,127 @@ function timeOrder(at: Float64Array): Int32Array {
   return order;
 }
 
-/** Every series measured since `days` ago, newest `maxPoints` points each. */
-export async function readScanData(store: Store, days: number, maxPoints: number): Promise<ScanData> {
-  const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
-  const where = `recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL`;
-  const raw = await store.withConnection((connection) =>
-    readNumbers(
-      connection,
-      `SELECT ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')}, epoch_ms(recorded_at)::DOUBLE AS t,
-              coalesce(p50_ms, 'NaN'::DOUBLE), coalesce(throughput, 'NaN'::DOUBLE), coalesce(memory_mb, 'NaN'::DOUBLE)
-       FROM measurements WHERE ${where}`,
-      [since],
-      10,
-    ),
-  );
-  const names = await store.all<Record<string, unknown>>(
-    `SELECT grouping(${KEY.join(', ')}) AS g_key, grouping(${ENV.join(', ')}) AS g_env, ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')},
-            ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit
-     FROM measurements WHERE ${where}
-     GROUP BY GROUPING SETS ((${KEY.join(', ')}), (${ENV.join(', ')}), (git_commit))`,
-    [since],
-  );
-  const seriesIds = new HashIds();
-  const envIds = new HashIds();
-  const commitIds = new HashIds();
-  const metas: SeriesMeta[] = [];
-  const environments: Environment[] = [];
-  const commits: (string | null)[] = [];
+/** Puts one series' rows in `order` in place. */
+function reorder(segments: (Float64Array | Int32Array)[], order: Int32Array): void {
+  for (const seg of segments) {
+    const copy = seg.slice();
+    for (let j = 0; j < order.length; j++) {
+      seg[j] = copy[order[j]!]!;
+    }
+  }
+}
+
+const where = `recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL`;
+const ROWS_SQL = `SELECT hash(${KEY.join(', ')}) AS k, hash(${ENV.join(', ')}) AS e, hash(git_commit) AS c, epoch_ms(recorded_at)::DOUBLE AS t,
+                         p50_ms::DOUBLE, throughput::DOUBLE, memory_mb::DOUBLE
+                  FROM measurements WHERE ${where}`;
+const NAMES_SQL = `SELECT grouping(${KEY.join(', ')}) AS g_key, grouping(${ENV.join(', ')}) AS g_env, ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')},
+                          ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit, count(*) AS n
+                   FROM measurements WHERE ${where}
+                   GROUP BY GROUPING SETS ((${KEY.join(', ')}), (${ENV.join(', ')}), (git_commit))`;
+
+const float64 = (n: number, shared: boolean): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
+const int32 = (n: number, shared: boolean): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
+
+/** The series, environments and commits of the scan (names query), in its order, with each series' row count. */
+function namesOf(rows: Record<string, unknown>[]): { seriesIds: HashIds; envIds: HashIds; commitIds: HashIds; metas: SeriesMeta[]; counts: number[]; environments: Environment[]; commits: (string | null)[] } {
+  const out = { seriesIds: new HashIds(), envIds: new HashIds(), commitIds: new HashIds(), metas: [] as SeriesMeta[], counts: [] as number[], environments: [] as Environment[], commits: [] as (string | null)[] };
   const flag = (v: unknown): string => (typeof v === 'boolean' || typeof v === 'number' ? String(v) : '-');
-  for (const r of names) {
+  for (const r of rows) {
     if (r.g_key === 0) {
-      seriesIds.id(r.k_hi as number, r.k_lo as number);
+      out.seriesIds.add(r.k_hi as number, r.k_lo as number);
       const flags = [r.compute_shader_optimized, r.precompile_shaders, r.parallel_loading, r.mixed_precision, r.precision_bits].map(flag).join('/');
       const m = { source: String(r.source), model_name: String(r.model_name), browser: String(r.browser), requested_backend: String(r.requested_backend), batch_size: r.batch_size as number };
-      metas.push({ ...m, key: [m.source, m.model_name, m.browser, m.requested_backend, m.batch_size, flags].join('|') });
+      out.metas.push({ ...m, key: [m.source, m.model_name, m.browser, m.requested_backend, m.batch_size, flags].join('|') });
+      out.counts.push(r.n as number);
     } else if (r.g_env === 0) {
-      envIds.id(r.e_hi as number, r.e_lo as number);
-      environments.push({ backend: (r.backend as string | null) ?? 'unknown', adapter: (r.adapter_architecture as string | null) ?? undefined, isRealHardware: r.is_real_hardware === true, browserVersion: (r.browser_version as string | null) ?? undefined });
+      out.envIds.add(r.e_hi as number, r.e_lo as number);
+      out.environments.push({ backend: (r.backend as string | null) ?? 'unknown', adapter: (r.adapter_architecture as string | null) ?? undefined, isRealHardware: r.is_real_hardware === true, browserVersion: (r.browser_version as string | null) ?? undefined });
     } else {
-      commitIds.id(r.c_hi as number, r.c_lo as number);
-      commits.push((r.git_commit as string | null) ?? null);
+      out.commitIds.add(r.c_hi as number, r.c_lo as number);
+      out.commits.push((r.git_commit as string | null) ?? null);
     }
   }
-  // Counting sort of rows by series: count, then scatter every column into series order in one sequential pass over
-  // the rows (reading each series' rows back from all over the result instead missed the cache on every point).
-  const [kHi, kLo, eHi, eLo, cHi, cLo, t, p50, thr, mem] = raw.cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  const seriesOf = new Int32Array(raw.n);
-  const counts = new Int32Array(metas.length + 1);
-  // Neighbouring rows usually share environment and commit: remember the last lookup of each.
-  const last = { k: [NaN, NaN, 0], e: [NaN, NaN, 0], c: [NaN, NaN, 0] };
-  const lookup = (ids: HashIds, memo: number[], hi: number, lo: number): number => {
-    if (memo[0] !== hi || memo[1] !== lo) {
-      memo[0] = hi;
-      memo[1] = lo;
-      memo[2] = ids.find(hi, lo)!;
-    }
-    return memo[2]!;
-  };
-  for (let i = 0; i < raw.n; i++) {
-    const s = lookup(seriesIds, last.k, kHi[i]!, kLo[i]!);
-    seriesOf[i] = s;
-    counts[s + 1]!++;
-  }
-  for (let s = 0; s < metas.length; s++) {
-    counts[s + 1]! += counts[s]!;
-  }
-  const all = { at: new Float64Array(raw.n), latency: new Float64Array(raw.n), throughput: new Float64Array(raw.n), memory: new Float64Array(raw.n), env: new Int32Array(raw.n), commit: new Int32Array(raw.n) };
-  const fill = counts.slice(0, metas.length);
-  for (let i = 0; i < raw.n; i++) {
-    const to = fill[seriesOf[i]!]!++;
-    all.at[to] = t[i]!;
-    all.latency[to] = p50[i]!;
-    all.throughput[to] = thr[i]!;
-    all.memory[to] = mem[i]!;
-    all.env[to] = lookup(envIds, last.e, eHi[i]!, eLo[i]!);
-    all.commit[to] = lookup(commitIds, last.c, cHi[i]!, cLo[i]!);
-  }
-  const series: ScanSeries[] = [];
-  let points = 0;
-  for (let s = 0; s < metas.length; s++) {
-    const from = counts[s]!;
-    const to = counts[s + 1]!;
-    const view = (): ScanSeries => ({
-      meta: metas[s]!,
-      at: all.at.subarray(from, to),
-      latency: all.latency.subarray(from, to),
-      throughput: all.throughput.subarray(from, to),
-      memory: all.memory.subarray(from, to),
-      env: all.env.subarray(from, to),
-      commit: all.commit.subarray(from, to),
-    });
-    let one = view();
-    let sorted = true;
-    for (let j = 1; j < one.at.length && sorted; j++) {
-      sorted = one.at[j - 1]! <= one.at[j]!;
-    }
-    if (!sorted) {
-      const order = timeOrder(one.at);
-      const pick = <A extends Float64Array | Int32Array>(col: A): A => {
-        const copy = col.slice() as A;
-        for (let j = 0; j < order.length; j++) {
-          copy[j] = col[order[j]!]!;
+  return out;
+}
+
+/**
+ * Every series measured since `days` ago, newest `maxPoints` points each. `shared`: the columns in
+ * SharedArrayBuffers (for detection workers). The names query counts each series' rows, so the rows are scattered
+ * into series order as they stream out of DuckDB, one pass, no intermediate copy; both queries run in one
+ * transaction (the same snapshot).
+ */
+export async function readScanData(store: Store, days: number, maxPoints: number, shared = false): Promise<ScanData> {
+  const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
+  return store.withConnection(async (connection) => {
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      const names = namesOf(
+        (await connection.runAndReadAll(NAMES_SQL, [since])).getRowObjectsJS().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))),
+      );
+      const { seriesIds, envIds, commitIds, metas } = names;
+      const starts = new Int32Array(metas.length + 1);
+      names.counts.forEach((n, s) => (starts[s + 1] = starts[s]! + n));
+      const total = starts[metas.length]!;
+      const columns: ScanColumns = { at: float64(total, shared), latency: float64(total, shared), throughput: float64(total, shared), memory: float64(total, shared), env: int32(total, shared), commit: int32(total, shared) };
+      const fill = starts.slice(0, metas.length);
+      // Neighbouring rows usually share a series, environment and commit: the last lookup of each is remembered.
+      const memo = new Int32Array([0, 0, -1, 0, 0, -1, 0, 0, -1]);
+      const lookup = (ids: HashIds, words: Int32Array, i: number, m: number): number => {
+        if (memo[m + 2] === -1 || memo[m] !== words[2 * i + 1] || memo[m + 1] !== words[2 * i]) {
+          memo[m] = words[2 * i + 1]!;
+          memo[m + 1] = words[2 * i]!;
+          memo[m + 2] = ids.find(memo[m], memo[m + 1]!);
         }
-        return copy;
+        return memo[m + 2]!;
       };
-      one = { meta: one.meta, at: pick(one.at), latency: pick(one.latency), throughput: pick(one.throughput), memory: pick(one.memory), env: pick(one.env), commit: pick(one.commit) };
+      await forEachRawChunk(connection, ROWS_SQL, [since], (vectors, rows) => {
+        const words = (j: number): Int32Array => (vectors[j] as { words: Int32Array }).words;
+        const metric = (j: number): { values: ArrayLike<number>; valid: Uint8Array | null } => vectors[j] as { values: ArrayLike<number>; valid: Uint8Array | null };
+        const [k, e, c, t, p50, thr, mem] = [words(0), words(1), words(2), metric(3).values, metric(4), metric(5), metric(6)];
+        for (let i = 0; i < rows; i++) {
+          const s = lookup(seriesIds, k, i, 0);
+          if (s < 0) {
+            continue; // cannot happen within one snapshot; a row no series owns is never placed
+          }
+          const to = fill[s]!++;
+          columns.at[to] = t[i]!;
+          columns.latency[to] = isValid(p50.valid, i) ? p50.values[i]! : NaN;
+          columns.throughput[to] = isValid(thr.valid, i) ? thr.values[i]! : NaN;
+          columns.memory[to] = isValid(mem.valid, i) ? mem.values[i]! : NaN;
+          columns.env[to] = lookup(envIds, e, i, 3);
+          columns.commit[to] = lookup(commitIds, c, i, 6);
+        }
+      });
+      const view = (meta: SeriesMeta, from: number, to: number): ScanSeries => ({
+        meta,
+        from,
+        to,
+        at: columns.at.subarray(from, to),
+        latency: columns.latency.subarray(from, to),
+        throughput: columns.throughput.subarray(from, to),
+        memory: columns.memory.subarray(from, to),
+        env: columns.env.subarray(from, to),
+        commit: columns.commit.subarray(from, to),
+      });
+      const series: ScanSeries[] = [];
+      let points = 0;
+      for (let s = 0; s < metas.length; s++) {
+        const whole = view(metas[s]!, starts[s]!, starts[s + 1]!);
+        let sorted = true;
+        for (let j = 1; j < whole.at.length && sorted; j++) {
+          sorted = whole.at[j - 1]! <= whole.at[j]!;
+        }
+        if (!sorted) {
+          reorder([whole.at, whole.latency, whole.throughput, whole.memory, whole.env, whole.commit], timeOrder(whole.at));
+        }
+        const one = view(metas[s]!, Math.max(whole.from, whole.to - maxPoints), whole.to);
+        series.push(one);
+        points += one.to - one.from;
+      }
+      return { series, columns, environments: names.environments, commits: names.commits, points };
+    } finally {
+      await connection.run('COMMIT');
     }
-    const keep = Math.max(0, one.at.length - maxPoints);
-    if (keep > 0) {
-      one = { meta: one.meta, at: one.at.subarray(keep), latency: one.latency.subarray(keep), throughput: one.throughput.subarray(keep), memory: one.memory.subarray(keep), env: one.env.subarray(keep), commit: one.commit.subarray(keep) };
-    }
-    series.push(one);
-    points += one.at.length;
-  }
-  return { series, environments, commits, points };
+  });
 }
