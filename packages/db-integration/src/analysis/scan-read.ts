@@ -117,42 +117,63 @@ class HashIds {
 }
 
 /**
- * Positions of `at` in time order, ties in the order they came (as a stable comparator sort would give). Whole
- * milliseconds within a span that leaves room below 2^53 are packed with the position into one exact double and
+ * Puts a series' rows in time order in place, ties in the order they came (as a stable comparator sort would give).
+ * Whole milliseconds within a span that leaves room below 2^53 are packed with the position into one exact double and
  * sorted natively: the bench's database arrives out of order, and a comparator sort of its 1000 series cost ~0.3 s.
+ * The scratch arrays are kept from series to series (a fresh copy of every column of every series kept the garbage
+ * collector busy).
  */
-function timeOrder(at: Float64Array): Int32Array {
-  const n = at.length;
-  let lo = Infinity;
-  let hi = -Infinity;
-  let whole = true;
-  for (let j = 0; j < n; j++) {
-    lo = Math.min(lo, at[j]!);
-    hi = Math.max(hi, at[j]!);
-    whole &&= Number.isInteger(at[j]!);
-  }
-  const scale = 2 ** Math.ceil(Math.log2(n + 1));
-  if (!whole || (hi - lo + 1) * scale > Number.MAX_SAFE_INTEGER) {
-    return Int32Array.from({ length: n }, (_, j) => j).sort((a, b) => at[a]! - at[b]!);
-  }
-  const keys = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    keys[j] = (at[j]! - lo) * scale + j;
-  }
-  keys.sort();
-  const order = new Int32Array(n);
-  for (let j = 0; j < n; j++) {
-    order[j] = keys[j]! % scale;
-  }
-  return order;
-}
+class TimeSorter {
+  private keys = new Float64Array(0);
+  private order = new Int32Array(0);
+  private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
 
-/** Puts one series' rows in `order` in place. */
-function reorder(segments: (Float64Array | Int32Array)[], order: Int32Array): void {
-  for (const seg of segments) {
-    const copy = seg.slice();
-    for (let j = 0; j < order.length; j++) {
-      seg[j] = copy[order[j]!]!;
+  private orderOf(at: Float64Array): Int32Array {
+    const n = at.length;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let whole = true;
+    for (let j = 0; j < n; j++) {
+      lo = Math.min(lo, at[j]!);
+      hi = Math.max(hi, at[j]!);
+      whole &&= Number.isInteger(at[j]!);
+    }
+    const scale = 2 ** Math.ceil(Math.log2(n + 1));
+    if (!whole || (hi - lo + 1) * scale > Number.MAX_SAFE_INTEGER) {
+      return Int32Array.from({ length: n }, (_, j) => j).sort((a, b) => at[a]! - at[b]!);
+    }
+    const keys = this.keys.subarray(0, n);
+    for (let j = 0; j < n; j++) {
+      keys[j] = (at[j]! - lo) * scale + j;
+    }
+    keys.sort();
+    const order = this.order.subarray(0, n);
+    for (let j = 0; j < n; j++) {
+      order[j] = keys[j]! % scale;
+    }
+    return order;
+  }
+
+  sort(at: Float64Array, doubles: Float64Array[], ints: Int32Array[]): void {
+    const n = at.length;
+    if (this.keys.length < n) {
+      [this.keys, this.order, this.f64, this.i32] = [new Float64Array(n), new Int32Array(n), new Float64Array(n), new Int32Array(n)];
+    }
+    const order = this.orderOf(at);
+    for (const seg of [at, ...doubles]) {
+      const copy = this.f64.subarray(0, n);
+      copy.set(seg);
+      for (let j = 0; j < n; j++) {
+        seg[j] = copy[order[j]!]!;
+      }
+    }
+    for (const seg of ints) {
+      const copy = this.i32.subarray(0, n);
+      copy.set(seg);
+      for (let j = 0; j < n; j++) {
+        seg[j] = copy[order[j]!]!;
+      }
     }
   }
 }
@@ -251,6 +272,7 @@ export async function readScanData(store: Store, days: number, maxPoints: number
         commit: columns.commit.subarray(from, to),
       });
       const series: ScanSeries[] = [];
+      const sorter = new TimeSorter();
       let points = 0;
       for (let s = 0; s < metas.length; s++) {
         const whole = view(metas[s]!, starts[s]!, starts[s + 1]!);
@@ -259,7 +281,7 @@ export async function readScanData(store: Store, days: number, maxPoints: number
           sorted = whole.at[j - 1]! <= whole.at[j]!;
         }
         if (!sorted) {
-          reorder([whole.at, whole.latency, whole.throughput, whole.memory, whole.env, whole.commit], timeOrder(whole.at));
+          sorter.sort(whole.at, [whole.latency, whole.throughput, whole.memory], [whole.env, whole.commit]);
         }
         const one = view(metas[s]!, Math.max(whole.from, whole.to - maxPoints), whole.to);
         series.push(one);
