@@ -83,11 +83,22 @@ function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEff
 /** Narrowest box proposed: 3 clustered outliers of skewed noise must not pass for a regression and its fix. */
 const MIN_BOX = 5;
 
-/** [start, end) of the box whose mean normal score differs most from the rest of ys[a, b) (t statistic), on a grid; O(G^2 + n log n). */
-function strongestBox(ys: ArrayLike<number>, a: number, b: number, ranks?: Float64Array): { box: [number, number]; t: number } | undefined {
+interface Box {
+  box: [number, number];
+  t: number;
+}
+
+/**
+ * The boxes whose mean normal score differs most from the rest of ys[a, b), on a grid; O(G^2 + n log n). Two
+ * proposals: by the pooled t (the noise sd within the box and the rest), and by the contrast over a noise sd from
+ * successive differences (robust: changes beyond the box inflate a pooled sd, so a box among further changes, a
+ * regression, its fix and a revert, stands out only by this one). Only proposals: the edges are confirmed by the
+ * calibrated single-split test.
+ */
+function strongestBoxes(ys: ArrayLike<number>, a: number, b: number, ranks?: Float64Array): Box[] {
   const n = b - a;
   if (n < 2 * MIN_SEGMENT + MIN_BOX) {
-    return undefined;
+    return [];
   }
   // On normal scores, as the split test: a few outliers in a row do not make a box.
   const scores = normalScores(ranks ?? ranksOf(ys, a, b));
@@ -97,24 +108,39 @@ function strongestBox(ys: ArrayLike<number>, a: number, b: number, ranks?: Float
     cs[i + 1] = cs[i]! + scores[i]!;
     cs2[i + 1] = cs2[i]! + scores[i]! * scores[i]!;
   }
+  const diffs = new Float64Array(n - 1);
+  for (let i = 0; i + 1 < n; i++) {
+    diffs[i] = Math.abs(scores[i + 1]! - scores[i]!);
+  }
+  diffs.sort();
+  const sigma = Math.max((1.4826 * diffs[Math.floor((n - 1) / 2)]!) / Math.SQRT2, 1e-12);
   const stride = Math.max(1, Math.ceil(n / 40));
-  let best: [number, number] | undefined;
-  let bestT = 0;
+  const pooled: Box = { box: [a, a], t: 0 };
+  const robust: Box = { box: [a, a], t: 0 };
   for (let l = MIN_SEGMENT; l <= n - MIN_SEGMENT - MIN_BOX; l += stride) {
     for (let r = l + MIN_BOX; r <= n - MIN_SEGMENT; r += stride) {
       const n1 = r - l;
       const n2 = n - n1;
       const s1 = cs[r]! - cs[l]!;
       const s2 = cs[n]! - s1;
+      const contrast = Math.abs(s1 / n1 - s2 / n2);
       const ss = cs2[n]! - (s1 * s1) / n1 - (s2 * s2) / n2;
-      const t = Math.abs(s1 / n1 - s2 / n2) / Math.sqrt((Math.max(ss, 1e-300) / (n - 2)) * (1 / n1 + 1 / n2));
-      if (t > bestT) {
-        bestT = t;
-        best = [a + l, a + r];
+      const t = contrast / Math.sqrt((Math.max(ss, 1e-300) / (n - 2)) * (1 / n1 + 1 / n2));
+      if (t > pooled.t) {
+        pooled.t = t;
+        pooled.box = [a + l, a + r];
+      }
+      const tr = contrast / (sigma * Math.sqrt(1 / n1 + 1 / n2));
+      if (tr > robust.t) {
+        robust.t = tr;
+        robust.box = [a + l, a + r];
       }
     }
   }
-  return best === undefined ? undefined : { box: best, t: bestT };
+  if (pooled.box[0] === robust.box[0] && pooled.box[1] === robust.box[1]) {
+    return [{ box: pooled.box, t: Math.max(pooled.t, robust.t) }];
+  }
+  return [pooled, robust];
 }
 
 /**
@@ -143,18 +169,20 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
       stack.push([a, single.at], [single.at, b]);
       continue;
     }
-    const proposal = strongestBox(ys, a, b, ranks);
     // A box that does not stand out even by the single-split cut-off is noise: skip the two confirming searches.
-    if (proposal === undefined || proposal.t <= criticalValues(b - a).t) {
-      continue;
-    }
-    const box = proposal.box;
-    const width = box[1] - box[0];
-    const left = confirmEdge(ys, [a, box[1]], [Math.max(a, box[0] - width), box[1]], options.minLogEffect);
-    const right = confirmEdge(ys, [box[0], b], [box[0], Math.min(b, box[1] + width)], options.minLogEffect);
-    if (left !== undefined && right !== undefined && left.at < right.at) {
-      found.push(left, right);
-      stack.push([a, left.at], [left.at, right.at], [right.at, b]);
+    const cutoff = criticalValues(b - a).t;
+    for (const { box, t } of strongestBoxes(ys, a, b, ranks)) {
+      if (t <= cutoff) {
+        continue;
+      }
+      const width = box[1] - box[0];
+      const left = confirmEdge(ys, [a, box[1]], [Math.max(a, box[0] - width), box[1]], options.minLogEffect);
+      const right = confirmEdge(ys, [box[0], b], [box[0], Math.min(b, box[1] + width)], options.minLogEffect);
+      if (left !== undefined && right !== undefined && left.at < right.at) {
+        found.push(left, right);
+        stack.push([a, left.at], [left.at, right.at], [right.at, b]);
+        break;
+      }
     }
   }
   return found.sort((x, y) => x.at - y.at);
