@@ -24,7 +24,7 @@ export interface WorkersBenchOptions {
 const catalogue = ModelCatalogue.default();
 const WORKERS = 2;
 
-async function withPage<T>(pageWorkers: number, f: (harness: BrowserHarness, page: Connection) => Promise<T>): Promise<T> {
+export async function withPage<T>(pageWorkers: number, f: (harness: BrowserHarness, page: Connection) => Promise<T>): Promise<T> {
   const harness = await BrowserHarness.start({ pageWorkers });
   try {
     const page = await harness.launch('chromium');
@@ -38,7 +38,7 @@ async function withPage<T>(pageWorkers: number, f: (harness: BrowserHarness, pag
   }
 }
 
-async function waitFor(ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await ready())) {
     if (Date.now() > until) {
@@ -48,7 +48,7 @@ async function waitFor(ready: () => Promise<boolean>, timeoutMs = 60_000): Promi
   }
 }
 
-async function load(harness: BrowserHarness, page: Connection, name: string): Promise<string> {
+export async function load(harness: BrowserHarness, page: Connection, name: string): Promise<string> {
   const source = await catalogue.get(name).source();
   if (source.kind !== 'file') {
     throw new Error(`${name} is expected to be a file`);
@@ -73,7 +73,7 @@ async function twoModels(page: Connection, sessions: [string, TensorMap][], perM
 }
 
 /** 2. One connection, bert-tiny: from the fault to the first successful call (retries included). */
-async function stuckModel(pageWorkers: number): Promise<{ recoverMs: number; respawnMs: number | undefined; relaunched: boolean }> {
+export async function stuckModel(pageWorkers: number): Promise<{ recoverMs: number; respawnMs: number | undefined; relaunched: boolean }> {
   const pool = new ResourcePool({
     catalogue,
     browsers: ['chromium'],
@@ -113,7 +113,7 @@ async function stuckModel(pageWorkers: number): Promise<{ recoverMs: number; res
 }
 
 /** 3. Pings back to back (20 ms apart) while bert-base loads; the worst round trip and the load time. */
-async function pingsDuringLoad(harness: BrowserHarness, page: Connection): Promise<{ worstMs: number; pings: number; loadMs: number }> {
+export async function pingsDuringLoad(harness: BrowserHarness, page: Connection): Promise<{ worstMs: number; pings: number; loadMs: number }> {
   const rtts: number[] = [];
   const start = performance.now();
   let done = false;
@@ -131,7 +131,7 @@ async function pingsDuringLoad(harness: BrowserHarness, page: Connection): Promi
 }
 
 /** 4. Sequential runs of a small model: overhead = end-to-end minus in-page compute. */
-async function overhead(page: Connection, sessionId: string, inputs: TensorMap, n: number): Promise<{ over: number[]; e2e: number[]; compute: number[] }> {
+export async function overhead(page: Connection, sessionId: string, inputs: TensorMap, n: number): Promise<{ over: number[]; e2e: number[]; compute: number[] }> {
   for (let i = 0; i < 20; i++) {
     await page.run(sessionId, inputs);
   }

@@ -4,6 +4,8 @@
  * crashed worker is replaced in milliseconds (its call fails with the retryable E_WORKER_LOST, its session comes
  * back, the browser is not relaunched). One harness and one browser serve every test.
  */
+import { readFile } from 'node:fs/promises';
+
 import { type Backend, BrowserHarness, type Connection, ErrorCode, type TensorMap } from '@browser-pool/browser-harness';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +80,8 @@ describe('page workers', () => {
     await expectReference('audio-encoder-tiny', audio, 3);
     const workers = await page.workers();
     expect(workers.map((w) => w.sessions.length).sort()).toEqual([1, 2]);
+    // Both workers instantiated ORT's WASM from the one module the page compiled (the hook reports it), not their own.
+    expect(workers.map((w) => w.wasm)).toEqual(['shared module', 'shared module']);
     await Promise.all([bert, vit, audio].map((s) => page.release(s)));
     expect((await page.workers()).every((w) => w.sessions.length === 0)).toBe(true);
   });
@@ -158,6 +162,7 @@ describe('page workers', () => {
     expect(after).toMatchObject({ state: 'ready', respawns: stuckWorker.respawns + 1 });
     expect(after.lastLoss?.reason).toMatch(/missed the deadline/);
     expect(after.sessions.map((s) => s.sessionId)).toContain(stuck);
+    expect(after.wasm).toBe('shared module');
     console.log(`stuck worker: call failed ${failedAfterMs.toFixed(0)} ms after it was sent (deadline ${timeoutMs} ms); terminate -> sessions reloaded in the page ${after.lastLoss?.respawnMs?.toFixed(0)} ms (replaced by: ${after.lastLoss?.replacement}); from the failure to the next correct answer ${recoveryMs.toFixed(0)} ms`);
     // The page's warm spare (ORT's WASM already instantiated, started long before this test) took over: only the
     // session was reloaded. A fresh worker took 1.4 s idle and 2-4 s busy; the bound holds on a busy 2-core machine.
@@ -168,8 +173,10 @@ describe('page workers', () => {
     await Promise.all([stuck, other].map((s) => page.release(s)));
   });
 
-  it('a crashed worker is replaced the same way', async () => {
-    const session = await load('bert-tiny');
+  it('a crashed worker is replaced the same way, reloading a model sent as bytes from the copy the worker kept', async () => {
+    // Inline bytes move to the worker, which hands the page a copy (shared memory) for reloads: the respawn uses it.
+    const bytes = new Uint8Array(await readFile(((await catalogue.get('bert-tiny').source()) as { path: string }).path));
+    const session = (await page.load('bert-tiny', { kind: 'bytes', bytes }, 'wasm', {}, { timeoutMs: 60_000 })).sessionId;
     const before = (await page.workers()).find((w) => w.sessions.some((s) => s.sessionId === session))!;
     await page.faults.faultWorker(session, 'crash');
     const deadline = Date.now() + 5000;
@@ -202,7 +209,10 @@ describe('page workers in Firefox ESR', () => {
       const inputs = entry.sampleInputs({ batch: 1, seed: 7 });
       const reference = await runReference(await entry.source(), inputs);
       expect(worstDiff((await fox.run(sessionId, inputs, { timeoutMs: 30_000 })).outputs, reference)).toBeLessThanOrEqual(FP32_TOLERANCE);
-      expect((await fox.workers()).flatMap((w) => w.sessions.map((s) => s.sessionId))).toEqual([sessionId]);
+      const holding = (await fox.workers()).filter((w) => w.sessions.length > 0);
+      expect(holding.flatMap((w) => w.sessions.map((s) => s.sessionId))).toEqual([sessionId]);
+      // Firefox clones the page's compiled module to its workers too.
+      expect(holding[0]!.wasm).toBe('shared module');
       const pid = fox.pid;
       await fox.faults.faultWorker(sessionId, 'spin');
       const failed = await fox.run(sessionId, inputs, { timeoutMs: 2000 }).then(
@@ -214,6 +224,7 @@ describe('page workers in Firefox ESR', () => {
       const replaced = (await fox.workers()).find((w) => w.respawns === 1)!;
       console.log(`firefox ${fox.browserVersion}: worker WebGPU ${fox.capabilities.workers?.webgpu.available ? 'available' : 'unavailable'}; spun worker respawned in ${replaced.lastLoss?.respawnMs?.toFixed(0)} ms (${replaced.lastLoss?.replacement})`);
       expect(replaced.lastLoss?.reason).toMatch(/missed the deadline/);
+      expect(replaced.wasm).toBe('shared module');
       expect(fox.pid).toBe(pid);
     } finally {
       await ff.close();

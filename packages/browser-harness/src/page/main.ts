@@ -5,12 +5,14 @@
  */
 import { type Capabilities, DEFAULT_MAX_TENSOR_BYTES } from '../protocol';
 import { probeCapabilities } from './capabilities';
-import { loadOrt, ORT_BASE } from './ort-loader';
+import { compileOrtWasm, loadOrt, ORT_BASE } from './ort-loader';
 import { PageRpcServer } from './rpc-server';
 import type { SessionHost } from './session-host';
 import { SessionManager } from './sessions';
 import { bridgeUrl, openTransport } from './transport';
+import type { InitMessage } from './worker/messages';
 import { WorkerSessions } from './worker/router';
+import { workerSpawner } from './worker/spawn';
 
 /** Test and drill hooks for session workers, reached by the driver's page.evaluate (see FaultInjector). */
 interface WorkerFaultHooks {
@@ -26,18 +28,26 @@ async function start(): Promise<void> {
     return;
   }
   const maxTensorBytes = Number(params.get('maxTensorBytes') ?? DEFAULT_MAX_TENSOR_BYTES);
-  const ort = await loadOrt();
-  const transport = openTransport(bridgeUrl(location), connectionId, params.get('transport'));
   const workerCount = Number(params.get('workers') ?? 0);
+  const withWorkers = Number.isInteger(workerCount) && workerCount > 0;
+  // Session workers instantiate ORT's WASM from one module compiled here (compiled while ORT's script loads).
+  const [ort, wasmModule] = await Promise.all([loadOrt(), withWorkers ? compileOrtWasm() : undefined]);
+  const transport = openTransport(bridgeUrl(location), connectionId, params.get('transport'));
   let probed: Promise<Capabilities> | undefined;
   let sessions: SessionHost;
   let capabilities: () => Promise<Capabilities>;
-  if (Number.isInteger(workerCount) && workerCount > 0) {
+  if (withWorkers) {
+    const init: InitMessage = {
+      kind: 'init',
+      ortBase: ORT_BASE,
+      numThreads: Number(ort.env.wasm.numThreads ?? 1),
+      transport: transport.kind,
+      maxTensorBytes,
+      ...(wasmModule === undefined ? {} : { wasmModule }),
+    };
     const workers = new WorkerSessions(
       workerCount,
-      // Written out here so vite bundles the worker entry (it recognises this exact form).
-      () => new Worker(new URL('./worker/entry.ts', import.meta.url), { type: 'module', name: `session-worker ${connectionId}` }),
-      { kind: 'init', ortBase: ORT_BASE, numThreads: Number(ort.env.wasm.numThreads ?? 1), transport: transport.kind },
+      workerSpawner(transport, init, `session-worker ${connectionId}`),
       { budgetBytes: Math.max(0, Number(params.get('replicaMB') ?? 0)) * 1024 * 1024 },
     );
     sessions = workers;

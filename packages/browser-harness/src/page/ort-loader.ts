@@ -4,6 +4,8 @@
  */
 import type * as Ort from 'onnxruntime-web';
 
+import { ORT_WASM_FILE } from './ort-files';
+
 export type OrtModule = typeof Ort;
 
 /** Beside the page's own directory, under the same secret prefix (`/<secret>/ort/`). */
@@ -24,4 +26,17 @@ export function loadOrt(): Promise<OrtModule> {
     return ort;
   })();
   return loading;
+}
+
+/**
+ * Compiles ORT's WASM once for the page's session workers (a compiled module is shared, not copied, when posted to a
+ * worker: every worker, the spare and each respawn instantiate it at once). Undefined when the browser cannot
+ * (each worker then compiles its own, as ORT does by itself).
+ */
+export async function compileOrtWasm(): Promise<WebAssembly.Module | undefined> {
+  try {
+    return await WebAssembly.compileStreaming(fetch(`${ORT_BASE}${ORT_WASM_FILE}`, { credentials: 'same-origin' }));
+  } catch {
+    return undefined;
+  }
 }

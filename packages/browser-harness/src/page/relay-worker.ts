@@ -5,9 +5,10 @@
  * that process (ERR_STRING_TOO_LONG) and every tensor pays for the copy. Playwright does not attach to shared
  * workers, so frames here reach only our bridge. The worker relays whole frames between the socket and the page's
  * MessagePort, transferring ArrayBuffers (no copies); it understands nothing of the protocol, so a hung page
- * still misses its heartbeats.
+ * still misses its heartbeats. Session workers get ports of their own to it (`attach`) for their run replies, which
+ * then skip the page's main thread.
  */
-import type { FromRelay, ToRelay } from './relay-messages';
+import type { FromRelay, RelayFrame, ToRelay } from './relay-messages';
 
 interface ConnectEvent {
   readonly ports: readonly MessagePort[];
@@ -43,6 +44,9 @@ scope.onconnect = (event) => {
         return;
       case 'close':
         socket?.close();
+        return;
+      case 'attach':
+        message.port.onmessage = (m: MessageEvent<RelayFrame>) => socket?.send(m.data.data);
         return;
     }
   };

@@ -26,7 +26,8 @@ import {
 import type { CallContext, HandleHost, SessionHost } from './session-host';
 import type { PageTransport } from './transport';
 
-type Reply = { message: object; tensors?: NamedTensor[] };
+/** What to send back; `sent`: a worker already answered Node itself (see worker/reply.ts). */
+type Reply = { message: object; tensors?: NamedTensor[] } | 'sent';
 
 /**
  * A worker must answer this much before the call's deadline in Node, so its `E_WORKER_LOST` reaches Node before
@@ -77,11 +78,15 @@ export class PageRpcServer {
       await Promise.all(items.map(async (item) => this.sendItem(await this.handle(item, arrived, false))));
       return;
     }
+    // (Only worker-backed hosts answer directly, so every reply here is one to send.)
     // A batch runs in order (one ORT session must not run re-entrantly) and is answered with one batch frame;
     // replies with big tensors travel alone (a batch would only make one frame bigger).
     const replies: FrameItem[] = [];
     for (const item of items) {
       const reply = await this.handle(item, arrived, false);
+      if (reply === 'sent') {
+        continue;
+      }
       if (itemTensorBytes(reply) >= BATCH_ITEM_MAX_BYTES) {
         this.sendItem(reply);
       } else {
@@ -93,12 +98,14 @@ export class PageRpcServer {
     }
   }
 
-  private sendItem(item: FrameItem): void {
-    this.send(item.message, item.tensors);
+  private sendItem(item: FrameItem | 'sent'): void {
+    if (item !== 'sent') {
+      this.send(item.message, item.tensors);
+    }
   }
 
   /** `ownsBuffers`: the frame held only this request, so its tensors' buffer may be handed to a worker. */
-  private async handle(frame: DecodedFrame, arrived: number, ownsBuffers: boolean): Promise<FrameItem> {
+  private async handle(frame: DecodedFrame, arrived: number, ownsBuffers: boolean): Promise<FrameItem | 'sent'> {
     const rawId = (frame.message as { id?: unknown } | null)?.id;
     const id = typeof rawId === 'number' ? rawId : null;
     try {
@@ -107,6 +114,9 @@ export class PageRpcServer {
         throw new ProtocolError(`invalid request frame: ${describeIssues(parsed.error)}`);
       }
       const reply = await this.dispatch(parsed.data, frame.tensors, arrived, ownsBuffers);
+      if (reply === 'sent') {
+        return reply;
+      }
       const tensors = reply.tensors ?? [];
       assertTensorBytes(tensors, this.maxTensorBytes, `${parsed.data.type} reply`);
       return { message: reply.message, tensors };
@@ -147,7 +157,13 @@ export class PageRpcServer {
               { keep: request.keep ?? [], handleInputs: request.handleInputs ?? [], copyHandles: request.copyHandles === true },
               request.outputNames,
             )
-          : await this.sessions.run(request.sessionId, tensors, request.outputNames, context);
+          : await this.sessions.run(request.sessionId, tensors, request.outputNames, {
+              ...context,
+              reply: { id, arrivedAt: performance.timeOrigin + arrived },
+            });
+        if ('replied' in outcome) {
+          return 'sent';
+        }
         // handleMs stops before encoding the reply: encoding cost stays on the transport side of the ledger.
         const timings = {
           computeMs: outcome.computeMs,

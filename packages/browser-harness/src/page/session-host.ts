@@ -19,8 +19,21 @@ export interface RunOutcome {
   copiedHandles?: string[];
 }
 
+/** A run's request id and arrival (ms since the epoch): what a worker needs to encode the run's reply itself. */
+export interface DirectReply {
+  id: number;
+  arrivedAt: number;
+}
+
+/** A run answered by the worker that ran it, straight to the relay: nothing is left for the rpc server to send. */
+export interface RepliedDirectly {
+  replied: true;
+}
+
 /** Facts about one call that only worker-backed hosts use. */
 export interface CallContext {
+  /** Set for a plain run: a worker with its own port to the relay answers Node itself. */
+  reply?: DirectReply;
   /** `performance.now()` by which the call must be answered; past it, the worker holding the session is replaced. */
   expiresAt?: number | undefined;
   /** The request's tensors sit in a frame buffer no other request shares: it may be transferred, not copied. */
@@ -45,7 +58,7 @@ export interface SessionHost {
   /** Whether calls to different sessions run at the same time (then requests of one batch are dispatched together). */
   readonly concurrent: boolean;
   load(modelId: string, source: ModelSource, backend: Backend, options: SessionOptionsWire, context?: CallContext): Promise<SessionInfo>;
-  run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[], context?: CallContext): Promise<RunOutcome>;
+  run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[], context?: CallContext): Promise<RunOutcome | RepliedDirectly>;
   loop(sessionId: string, inputs: readonly NamedTensor[], warmup: number, iterations: number, context?: CallContext): Promise<number[]>;
   release(sessionId: string): Promise<void>;
   /** The workers and what they hold; empty where sessions live on the main thread. */

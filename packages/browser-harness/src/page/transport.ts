@@ -3,6 +3,7 @@
  * relay-worker.ts for why), else a WebSocket of its own. Both look the same to the rpc server.
  */
 import type { FromRelay, ToRelay } from './relay-messages';
+import { ownBuffer } from './worker/transfer';
 
 export interface PageTransport {
   /** 'relay' or 'direct', reported in the capabilities so the orchestrator knows which path frames take. */
@@ -12,6 +13,11 @@ export interface PageTransport {
   onOpen(listener: () => void): void;
   onMessage(listener: (data: string | ArrayBuffer) => void): void;
   onClose(listener: (code: number, reason: string) => void): void;
+  /**
+   * Hands `port` to the relay: whole frames posted on its other end (a session worker's replies) go to the socket
+   * without passing through this thread. False for a direct socket, which only this thread can write to.
+   */
+  attach(port: MessagePort): boolean;
 }
 
 /** The bridge URL of the page's own origin and secret (the first path segment of the page URL). */
@@ -20,13 +26,6 @@ export function bridgeUrl(location: Location): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/${secret}/bridge`;
 }
 
-/** An ArrayBuffer holding exactly `bytes`: the view's own buffer when it spans it, else a copy. */
-function ownBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-    return bytes.buffer;
-  }
-  return bytes.slice().buffer;
-}
 
 function direct(url: string): PageTransport {
   const socket = new WebSocket(url);
@@ -37,6 +36,7 @@ function direct(url: string): PageTransport {
     onOpen: (listener) => socket.addEventListener('open', listener),
     onMessage: (listener) => socket.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => listener(e.data)),
     onClose: (listener) => socket.addEventListener('close', (e) => listener(e.code, e.reason)),
+    attach: () => false,
   };
 }
 
@@ -73,6 +73,10 @@ function relay(url: string, name: string): PageTransport {
     onOpen: (l) => open.push(l),
     onMessage: (l) => message.push(l),
     onClose: (l) => close.push(l),
+    attach: (p) => {
+      post({ kind: 'attach', port: p }, [p]);
+      return true;
+    },
   };
 }
 

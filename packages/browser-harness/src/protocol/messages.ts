@@ -187,6 +187,8 @@ export const workerSnapshotSchema = z.object({
   /** Calls sent to the worker and not yet answered. */
   inFlight: z.number().int().nonnegative(),
   respawns: z.number().int().nonnegative(),
+  /** Where the worker's ORT WASM came from: the module the page compiled once, or its own compile (absent: not yet). */
+  wasm: z.enum(['shared module', 'own compile']).optional(),
   /** Why the worker was last replaced, and how long terminate-to-sessions-reloaded took (null while reloading). */
   lastLoss: z
     .object({

@@ -8,13 +8,15 @@ import type { OrtModule } from '../ort-loader';
 import { SessionManager } from '../sessions';
 import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages';
 import { loadOrtInWorker } from './ort';
-import { buffersOf } from './transfer';
+import { sendRunReply } from './reply';
+import { buffersOf, keepableCopy } from './transfer';
 import { warmUp } from './warm-up';
 
 interface Loaded {
   ort: OrtModule;
   manager: SessionManager;
   capabilities: () => Promise<Capabilities>;
+  init: InitMessage;
 }
 
 let loaded: Promise<Loaded> | undefined;
@@ -24,11 +26,11 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
 }
 
 function start(init: InitMessage): void {
-  loaded = loadOrtInWorker(init).then((ort) => {
+  loaded = loadOrtInWorker(init, (source) => post({ kind: 'wasm', source })).then((ort) => {
     // Backends are checked against what this worker can reach (WebGPU in a worker is its own question).
     let probed: Promise<Capabilities> | undefined;
     const capabilities = (): Promise<Capabilities> => (probed ??= probeCapabilities(ort, init.transport));
-    return { ort, manager: new SessionManager(ort, capabilities), capabilities };
+    return { ort, manager: new SessionManager(ort, capabilities), capabilities, init };
   });
   // A worker whose ORT failed to load answers every call with that error instead. A spare says ready only once its
   // WASM is instantiated; a failed warm-up is not fatal (its first real load reports the cause).
@@ -43,16 +45,32 @@ function start(init: InitMessage): void {
   );
 }
 
-async function perform(message: CallMessage, { manager, capabilities }: Loaded): Promise<{ result: unknown; tensors: NamedTensor[] }> {
+interface Performed {
+  result: unknown;
+  tensors: NamedTensor[];
+  /** Buffers to move with the result besides the tensors'. */
+  transfer?: Transferable[];
+}
+
+async function perform(message: CallMessage, { manager, capabilities, init }: Loaded): Promise<Performed> {
   switch (message.op) {
     case 'load': {
       const r = message.request;
+      const kept = r.keepBytes === true && r.source.kind === 'inline' ? keepableCopy(r.source.bytes) : undefined;
       const info = await manager.loadAs(r.sessionId, r.modelId, r.source, r.backend, r.options);
-      return { result: { ...info, modelBytes: manager.modelBytes(r.sessionId) }, tensors: [] };
+      return {
+        result: { ...info, modelBytes: manager.modelBytes(r.sessionId), ...(kept === undefined ? {} : { kept }) },
+        tensors: [],
+        transfer: kept?.buffer instanceof ArrayBuffer ? [kept.buffer] : [],
+      };
     }
     case 'run': {
       const r = message.request;
       const outcome = await manager.run(r.sessionId, r.inputs, r.outputNames);
+      if (r.reply !== undefined && init.replyPort !== undefined) {
+        sendRunReply(init.replyPort, r.reply, outcome, init.maxTensorBytes);
+        return { result: { replied: true }, tensors: [] };
+      }
       return { result: outcome, tensors: outcome.outputs };
     }
     case 'loop': {
@@ -72,8 +90,8 @@ async function handle(message: CallMessage): Promise<void> {
     if (loaded === undefined) {
       throw new Error('session worker used before init');
     }
-    const { result, tensors } = await perform(message, await loaded);
-    post({ kind: 'ok', call: message.call, result }, buffersOf(tensors));
+    const { result, tensors, transfer = [] } = await perform(message, await loaded);
+    post({ kind: 'ok', call: message.call, result }, [...buffersOf(tensors), ...transfer]);
   } catch (error) {
     post({ kind: 'error', call: message.call, error: serializeError(error) });
   }

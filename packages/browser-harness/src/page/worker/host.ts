@@ -11,8 +11,8 @@ import {
   WorkerLostError,
   type WorkerSnapshot,
 } from '../../protocol';
-import type { RunOutcome } from '../session-host';
-import type { FromWorker, InitMessage, ToWorker, WorkerOp, WorkerOps } from './messages';
+import type { RepliedDirectly, RunOutcome } from '../session-host';
+import type { FromWorker, ToWorker, WasmSource, WorkerOp, WorkerOps } from './messages';
 import type { AdoptedWorker, SpareWorker } from './spare';
 import { buffersOf } from './transfer';
 
@@ -58,13 +58,15 @@ export class WorkerHost {
   /** Whether the current worker said it is ready (loaded ORT); one lost before that counts as a failed start. */
   private started = false;
   private lastLoss: NonNullable<WorkerSnapshot['lastLoss']> | undefined;
+  /** Where the current worker's ORT WASM came from, once instantiated. */
+  private wasm: WasmSource | undefined;
   /** Settles when the current worker holds every placed session again; calls wait for it. */
   private restored: Promise<void> = Promise.resolve();
 
   constructor(
     readonly index: number,
-    private readonly spawn: () => Worker,
-    private readonly init: InitMessage,
+    /** Starts a worker and sends it its init (`warmUp`: a spare's). */
+    private readonly spawn: (warmUp: boolean) => Worker,
     private readonly spares?: SpareWorker,
   ) {
     this.worker = this.start();
@@ -83,10 +85,15 @@ export class WorkerHost {
     return this.state.kind === 'ready';
   }
 
-  async loadSession(placed: PlacedSession, expiresAt: number | undefined): Promise<WorkerOps['load']['result']> {
+  /** `transfer`: buffers of the request to move (inline bytes sent with `keepBytes`). */
+  async loadSession(placed: PlacedSession, expiresAt: number | undefined, transfer: Transferable[] = []): Promise<Omit<WorkerOps['load']['result'], 'kept'>> {
     this.sessions.set(placed.request.sessionId, placed);
     try {
-      const info = await this.call('load', placed.request, { expiresAt });
+      const { kept, ...info } = await this.call('load', placed.request, { expiresAt, transfer });
+      if (kept !== undefined) {
+        // The bytes sent were moved to the worker: reloads and replicas use the worker's copy from now on.
+        placed.request = { ...placed.request, source: { kind: 'inline', bytes: kept }, keepBytes: false };
+      }
       placed.loaded = true;
       return info;
     } catch (error) {
@@ -95,7 +102,7 @@ export class WorkerHost {
     }
   }
 
-  run(request: WorkerOps['run']['request'], expiresAt: number | undefined): Promise<RunOutcome> {
+  run(request: WorkerOps['run']['request'], expiresAt: number | undefined): Promise<RunOutcome | RepliedDirectly> {
     return this.call('run', request, { expiresAt, transfer: buffersOf(request.inputs) });
   }
 
@@ -133,6 +140,7 @@ export class WorkerHost {
       })),
       inFlight: this.inFlight.size,
       respawns: this.respawns,
+      ...(this.wasm === undefined ? {} : { wasm: this.wasm }),
       ...(this.lastLoss === undefined ? {} : { lastLoss: { ...this.lastLoss } }),
     };
   }
@@ -180,9 +188,10 @@ export class WorkerHost {
 
   /** Wires up a worker: a fresh one (sent its init here), or an adopted spare (already initialised, maybe warm). */
   private start(adopted?: AdoptedWorker): Worker {
-    const worker = adopted?.worker ?? this.spawn();
+    const worker = adopted?.worker ?? this.spawn(false);
     const generation = ++this.generation;
     this.started = adopted?.warm ?? false;
+    this.wasm = adopted?.wasm;
     if (this.started) {
       this.failedStarts = 0;
     }
@@ -203,13 +212,14 @@ export class WorkerHost {
         this.lose('sent a message that could not be read');
       }
     });
-    if (adopted === undefined) {
-      worker.postMessage(this.init);
-    }
     return worker;
   }
 
   private onMessage(message: FromWorker): void {
+    if (message.kind === 'wasm') {
+      this.wasm = message.source;
+      return;
+    }
     if (message.kind === 'ready') {
       this.started = true;
       this.failedStarts = 0;

@@ -15,9 +15,8 @@ import {
   type WorkerSnapshot,
 } from '../../protocol';
 import type { CallContext, SessionHost } from '../session-host';
-import type { ModelSource, RunOutcome } from '../session-host';
+import type { ModelSource, RepliedDirectly, RunOutcome } from '../session-host';
 import { WorkerHost } from './host';
-import type { InitMessage } from './messages';
 import { SpareWorker } from './spare';
 import { ownCopies } from './transfer';
 
@@ -57,12 +56,12 @@ export class WorkerSessions implements SessionHost {
 
   constructor(
     count: number,
-    spawn: () => Worker,
-    init: InitMessage,
+    /** Starts a session worker and sends it its init (`warmUp`: the spare's). */
+    spawn: (warmUp: boolean) => Worker,
     private readonly replicas: ReplicaOptions = { budgetBytes: 0 },
   ) {
-    const spares = new SpareWorker(spawn, init);
-    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, init, spares));
+    const spares = new SpareWorker(spawn);
+    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, spares));
     if (replicas.budgetBytes > 0 && count > 1) {
       setInterval(() => this.dropCold(REPLICA_COLD_MS), REPLICA_COLD_MS / 3);
     }
@@ -77,14 +76,18 @@ export class WorkerSessions implements SessionHost {
     // Placed before the load starts, so two loads arriving together go to different workers.
     const host = this.hosts.reduce((best, h) => (h.load < best.load ? h : best));
     const sessionId = `s${this.nextId++}`;
-    // Inline bytes are kept (a copy of our own, out of the frame) for reloads after a respawn.
-    const kept: ModelSource = source.kind === 'inline' ? { kind: 'inline', bytes: source.bytes.slice() } : source;
+    // Inline bytes move to the worker, which sends back a copy to keep for reloads after a respawn: a 400 MB model
+    // costs this thread no copy (it must keep answering heartbeats). The frame's own buffer moves when this request
+    // is alone in it; else one copy is made here (what the other requests read must stay).
+    const sent: ModelSource = source.kind === 'inline' && context.ownsBuffers !== true ? { kind: 'inline', bytes: source.bytes.slice() } : source;
+    const transfer = sent.kind === 'inline' && sent.bytes.buffer instanceof ArrayBuffer ? [sent.bytes.buffer] : [];
     const { expiresAt } = context;
     const loadDeadlineMs = expiresAt === undefined ? undefined : Math.max(1, expiresAt - performance.now());
     const placed: Placed = { primary: host, replicas: [], modelBytes: 0, growing: false };
     this.placement.set(sessionId, placed);
     try {
-      const { modelBytes, ...info } = await host.loadSession({ request: { sessionId, modelId, source: kept, backend, options }, loadDeadlineMs, loaded: false }, expiresAt);
+      const request = { sessionId, modelId, source: sent, backend, options, keepBytes: sent.kind === 'inline' };
+      const { modelBytes, ...info } = await host.loadSession({ request, loadDeadlineMs, loaded: false }, expiresAt, transfer);
       placed.modelBytes = modelBytes;
       return info;
     } catch (error) {
@@ -93,10 +96,15 @@ export class WorkerSessions implements SessionHost {
     }
   }
 
-  run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[], context: CallContext = {}): Promise<RunOutcome> {
+  run(sessionId: string, inputs: readonly NamedTensor[], outputNames?: readonly string[], context: CallContext = {}): Promise<RunOutcome | RepliedDirectly> {
     const host = this.hostOf(sessionId);
     return host.run(
-      { sessionId, inputs: movable(inputs, context), ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }) },
+      {
+        sessionId,
+        inputs: movable(inputs, context),
+        ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }),
+        ...(context.reply === undefined ? {} : { reply: context.reply }),
+      },
       context.expiresAt,
     );
   }

@@ -3,38 +3,40 @@
  * WASM before it is needed, so a worker lost to a missed deadline or a crash is replaced by one that only has to
  * reload the sessions (the replacement's cost drops from importing and compiling ORT to loading the models).
  */
-import type { FromWorker, InitMessage } from './messages';
+import type { FromWorker, WasmSource } from './messages';
 
-/** A worker handed over by {@link SpareWorker.take}: `warm` says it already reported ready (ORT's WASM instantiated). */
+/**
+ * A worker handed over by {@link SpareWorker.take}: `warm` says it already reported ready (ORT's WASM instantiated),
+ * `wasm` where that WASM came from.
+ */
 export interface AdoptedWorker {
   worker: Worker;
   warm: boolean;
+  wasm?: WasmSource;
 }
 
-interface Spare {
-  worker: Worker;
-  warm: boolean;
+interface Spare extends AdoptedWorker {
   dispose: () => void;
 }
 
 export class SpareWorker {
   private spare: Spare | undefined;
 
-  constructor(
-    private readonly spawn: () => Worker,
-    private readonly init: InitMessage,
-  ) {}
+  /** `spawn(true)` starts a worker and sends it a spare's init. */
+  constructor(private readonly spawn: (warmUp: boolean) => Worker) {}
 
   /** Starts a spare unless one exists. Called at page start and once a promoted spare holds its sessions again. */
   replenish(): void {
     if (this.spare !== undefined) {
       return;
     }
-    const worker = this.spawn();
+    const worker = this.spawn(true);
     const spare: Spare = { worker, warm: false, dispose: () => undefined };
     const onMessage = (event: MessageEvent<FromWorker>): void => {
       if (event.data.kind === 'ready') {
         spare.warm = true;
+      } else if (event.data.kind === 'wasm') {
+        spare.wasm = event.data.source;
       }
     };
     // A spare that dies before it is needed is dropped; the next replenish starts another (no tight restart loop).
@@ -51,7 +53,6 @@ export class SpareWorker {
     };
     worker.addEventListener('message', onMessage);
     worker.addEventListener('error', onError);
-    worker.postMessage({ ...this.init, warmUp: true } satisfies InitMessage);
     this.spare = spare;
   }
 
@@ -66,7 +67,7 @@ export class SpareWorker {
     }
     this.spare = undefined;
     spare.dispose();
-    return { worker: spare.worker, warm: spare.warm };
+    return { worker: spare.worker, warm: spare.warm, ...(spare.wasm === undefined ? {} : { wasm: spare.wasm }) };
   }
 
   /** Whether a spare exists and has reported ready. */
