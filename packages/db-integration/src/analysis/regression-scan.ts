@@ -32,17 +32,27 @@ export interface ScanOptions {
    * thread still detects whatever no worker could. @default false
    */
   detectOffMainThread?: boolean;
+  /**
+   * Skip series whose points in the window did not change since a scan with the same max points, detectors and
+   * metrics (regression_scan_state, which every scan updates): their findings are stored already. Run a full scan
+   * (the default) after changing the detectors' code. @default false
+   */
+  incremental?: boolean;
 }
 
 /** Fewest points for which the scan starts detection workers by default. */
 export const WORKERS_FROM_POINTS = 100_000;
 
 export interface ScanResult {
+  /** Series measured in the window (read and detected, or skipped as unchanged). */
   series: number;
+  /** Series skipped as unchanged (incremental scans). */
+  unchanged: number;
+  /** Points read and examined. */
   points: number;
   /** Findings this scan stored (new ones only). */
   inserted: number;
-  /** Every finding of this scan, new or already stored. */
+  /** Every finding of this scan, new or already stored (for unchanged series: what their last scan found). */
   findings: number;
   ms: number;
   /** Where the time went: reading (DuckDB query, ids, grouping by series), detection, writing new findings. */
@@ -98,6 +108,23 @@ function detailsOf(d: Detection, points: readonly SeriesPoint[], commitAt: (i: n
   };
 }
 
+/** Stored digests of series last scanned with these options. */
+async function unchangedSince(store: Store, scanOptions: string): Promise<Map<string, { digest: string; findings: number }>> {
+  const rows = await store.all<{ series_key: string; digest: string; findings: number }>('SELECT series_key, digest, findings FROM regression_scan_state WHERE options = ?', [scanOptions]);
+  return new Map(rows.map((r) => [r.series_key, { digest: r.digest, findings: r.findings }]));
+}
+
+/** Records what this scan saw of each series it detected on (one statement; the rows travel as one JSON text). */
+async function saveState(store: Store, rows: { k: string; d: string; f: number }[], scanOptions: string, now: Date): Promise<void> {
+  if (rows.length > 0) {
+    await store.run(
+      `INSERT OR REPLACE INTO regression_scan_state (series_key, digest, options, findings, scanned_at)
+       SELECT r.k, r.d, ?, r.f, ?::TIMESTAMP FROM (SELECT unnest(from_json(?, '[{"k": "VARCHAR", "d": "VARCHAR", "f": "INTEGER"}]')) AS r)`,
+      [scanOptions, sqlTimestamp(now), JSON.stringify(rows)],
+    );
+  }
+}
+
 /**
  * Scans every series measured in the last `days` and stores new findings. Cost: one pass over the rows in DuckDB
  * and in Node (see scan-read.ts) plus the detectors, O(n log n) per series.
@@ -114,7 +141,10 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
     throw new DbError(DbErrorCode.InvalidArgument, `workers must be a whole number >= 0, got ${workers}`);
   }
-  const data = await readScanData(store, days, options.maxPointsPerSeries ?? 500, workers !== 0);
+  const maxPoints = options.maxPointsPerSeries ?? 500;
+  const scanOptions = JSON.stringify({ maxPoints, detectors, metrics });
+  const state = options.incremental === true ? await unchangedSince(store, scanOptions) : new Map<string, { digest: string; findings: number }>();
+  const data = await readScanData(store, days, maxPoints, { shared: workers !== 0, wanted: (meta, digest) => state.get(meta.key)?.digest !== digest });
   const existing = new Set(
     (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
   );
@@ -125,9 +155,11 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const writer = await store.writer('performance_regression', { idColumn: 'id' });
   let inserted = 0;
   let findings = 0;
+  const findingsBySeries: number[] = [];
   const now = new Date();
   data.series.forEach((series, s) => {
     const m = series.meta;
+    findingsBySeries.push(detected.found[s]!.reduce((a, f) => a + f.length, 0));
     metrics.forEach((metric, mi) => {
       const found = detected.found[s]![mi]!;
       if (found.length === 0) {
@@ -172,10 +204,14 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   });
   const closeAt = performance.now();
   writer.close();
+  await saveState(store, data.series.map((x, s) => ({ k: x.meta.key, d: data.digests[s]!, f: findingsBySeries[s]! })), scanOptions, now);
+  for (const key of data.skipped) {
+    findings += state.get(key)!.findings;
+  }
   const end = performance.now();
   writeMs += end - closeAt;
   const breakdown = { readMs: readEnd - started, detectMs: closeAt - readEnd - writeMs, writeMs };
-  return { series: data.series.length, points: data.points, inserted, findings, ms: end - started, breakdown, seriesByThread: detected.seriesByThread, workerErrors: detected.workerErrors };
+  return { series: data.series.length + data.skipped.length, unchanged: data.skipped.length, points: data.points, inserted, findings, ms: end - started, breakdown, seriesByThread: detected.seriesByThread, workerErrors: detected.workerErrors };
 }
 
 /** Marks a stored regression acknowledged or resolved (or re-opens it), with an optional note. */

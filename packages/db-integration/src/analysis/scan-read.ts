@@ -56,6 +56,10 @@ export interface ScanSeries extends ScanColumns {
 
 export interface ScanData {
   series: ScanSeries[];
+  /** The digest of each series' points in the window (regression_scan_state.digest), in `series` order. */
+  digests: string[];
+  /** Keys of the series measured in the window but not read (`wanted` turned them down). */
+  skipped: string[];
   columns: ScanColumns;
   environments: Environment[];
   commits: (string | null)[];
@@ -179,28 +183,38 @@ class TimeSorter {
 }
 
 const where = `recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL`;
-const ROWS_SQL = `SELECT hash(${KEY.join(', ')}) AS k, hash(${ENV.join(', ')}) AS e, hash(git_commit) AS c, epoch_ms(recorded_at)::DOUBLE AS t,
+const SERIES_HASH = `hash(${KEY.join(', ')})`;
+const ROWS_SQL = `SELECT ${SERIES_HASH} AS k, hash(${ENV.join(', ')}) AS e, hash(git_commit) AS c, epoch_ms(recorded_at)::DOUBLE AS t,
                          p50_ms::DOUBLE, throughput::DOUBLE, memory_mb::DOUBLE
                   FROM measurements WHERE ${where}`;
 const NAMES_SQL = `SELECT grouping(${KEY.join(', ')}) AS g_key, grouping(${ENV.join(', ')}) AS g_env, ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')},
-                          ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit, count(*) AS n
+                          ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit, count(*) AS n,
+                          sum(hash(recorded_at, p50_ms, throughput, memory_mb, ${ENV.join(', ')}, git_commit)::HUGEINT)::VARCHAR || '/' || count(*) AS digest
                    FROM measurements WHERE ${where}
                    GROUP BY GROUPING SETS ((${KEY.join(', ')}), (${ENV.join(', ')}), (git_commit))`;
 
 const float64 = (n: number, shared: boolean): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
 const int32 = (n: number, shared: boolean): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
 
+/** A series as the names query gives it: its 64-bit hash as unsigned halves, rows, digest of its points. */
+interface SeriesName {
+  meta: SeriesMeta;
+  rows: number;
+  digest: string;
+  hi: number;
+  lo: number;
+}
+
 /** The series, environments and commits of the scan (names query), in its order, with each series' row count. */
-function namesOf(rows: Record<string, unknown>[]): { seriesIds: HashIds; envIds: HashIds; commitIds: HashIds; metas: SeriesMeta[]; counts: number[]; environments: Environment[]; commits: (string | null)[] } {
-  const out = { seriesIds: new HashIds(), envIds: new HashIds(), commitIds: new HashIds(), metas: [] as SeriesMeta[], counts: [] as number[], environments: [] as Environment[], commits: [] as (string | null)[] };
+function namesOf(rows: Record<string, unknown>[]): { series: SeriesName[]; envIds: HashIds; commitIds: HashIds; environments: Environment[]; commits: (string | null)[] } {
+  const out = { series: [] as SeriesName[], envIds: new HashIds(), commitIds: new HashIds(), environments: [] as Environment[], commits: [] as (string | null)[] };
   const flag = (v: unknown): string => (typeof v === 'boolean' || typeof v === 'number' ? String(v) : '-');
   for (const r of rows) {
     if (r.g_key === 0) {
-      out.seriesIds.add(r.k_hi as number, r.k_lo as number);
       const flags = [r.compute_shader_optimized, r.precompile_shaders, r.parallel_loading, r.mixed_precision, r.precision_bits].map(flag).join('/');
       const m = { source: String(r.source), model_name: String(r.model_name), browser: String(r.browser), requested_backend: String(r.requested_backend), batch_size: r.batch_size as number };
-      out.metas.push({ ...m, key: [m.source, m.model_name, m.browser, m.requested_backend, m.batch_size, flags].join('|') });
-      out.counts.push(r.n as number);
+      const meta = { ...m, key: [m.source, m.model_name, m.browser, m.requested_backend, m.batch_size, flags].join('|') };
+      out.series.push({ meta, rows: r.n as number, digest: String(r.digest), hi: r.k_hi as number, lo: r.k_lo as number });
     } else if (r.g_env === 0) {
       out.envIds.add(r.e_hi as number, r.e_lo as number);
       out.environments.push({ backend: (r.backend as string | null) ?? 'unknown', adapter: (r.adapter_architecture as string | null) ?? undefined, isRealHardware: r.is_real_hardware === true, browserVersion: (r.browser_version as string | null) ?? undefined });
@@ -213,12 +227,19 @@ function namesOf(rows: Record<string, unknown>[]): { seriesIds: HashIds; envIds:
 }
 
 /**
- * Every series measured since `days` ago, newest `maxPoints` points each. `shared`: the columns in
- * SharedArrayBuffers (for detection workers). The names query counts each series' rows, so the rows are scattered
- * into series order as they stream out of DuckDB, one pass, no intermediate copy; both queries run in one
- * transaction (the same snapshot).
+ * Every series measured since `days` ago, newest `maxPoints` points each, but those `wanted` turns down (given each
+ * series and the digest of its points in the window: see regression_scan_state): their rows are not read. `shared`:
+ * the columns in SharedArrayBuffers (for detection workers). The names query counts each series' rows, so the rows
+ * are scattered into series order as they stream out of DuckDB, one pass, no intermediate copy; both queries run in
+ * one transaction (the same snapshot).
  */
-export async function readScanData(store: Store, days: number, maxPoints: number, shared = false): Promise<ScanData> {
+export async function readScanData(
+  store: Store,
+  days: number,
+  maxPoints: number,
+  options: { shared?: boolean; wanted?: (meta: SeriesMeta, digest: string) => boolean } = {},
+): Promise<ScanData> {
+  const shared = options.shared ?? false;
   const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
   return store.withConnection(async (connection) => {
     await connection.run('BEGIN TRANSACTION');
@@ -226,9 +247,14 @@ export async function readScanData(store: Store, days: number, maxPoints: number
       const names = namesOf(
         (await connection.runAndReadAll(NAMES_SQL, [since])).getRowObjectsJS().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))),
       );
-      const { seriesIds, envIds, commitIds, metas } = names;
+      const { envIds, commitIds } = names;
+      const read = names.series.filter((n) => options.wanted?.(n.meta, n.digest) ?? true);
+      const reading = new Set(read);
+      const seriesIds = new HashIds();
+      read.forEach((n) => seriesIds.add(n.hi, n.lo));
+      const metas = read.map((n) => n.meta);
       const starts = new Int32Array(metas.length + 1);
-      names.counts.forEach((n, s) => (starts[s + 1] = starts[s]! + n));
+      read.forEach((n, s) => (starts[s + 1] = starts[s]! + n.rows));
       const total = starts[metas.length]!;
       const columns: ScanColumns = { at: float64(total, shared), latency: float64(total, shared), throughput: float64(total, shared), memory: float64(total, shared), env: int32(total, shared), commit: int32(total, shared) };
       const fill = starts.slice(0, metas.length);
@@ -242,7 +268,9 @@ export async function readScanData(store: Store, days: number, maxPoints: number
         }
         return memo[m + 2]!;
       };
-      await forEachRawChunk(connection, ROWS_SQL, [since], (vectors, rows) => {
+      // Only the series to read (all of them, none, or those listed by hash).
+      const only = read.length === names.series.length ? '' : ` AND ${SERIES_HASH} IN (${read.map((n) => ((BigInt(n.hi) << 32n) | BigInt(n.lo)).toString()).join(', ') || 'NULL'})`;
+      await (read.length === 0 ? Promise.resolve(0) : forEachRawChunk(connection, ROWS_SQL + only, [since], (vectors, rows) => {
         const words = (j: number): Int32Array => (vectors[j] as { words: Int32Array }).words;
         const metric = (j: number): { values: ArrayLike<number>; valid: Uint8Array | null } => vectors[j] as { values: ArrayLike<number>; valid: Uint8Array | null };
         const [k, e, c, t, p50, thr, mem] = [words(0), words(1), words(2), metric(3).values, metric(4), metric(5), metric(6)];
@@ -259,7 +287,7 @@ export async function readScanData(store: Store, days: number, maxPoints: number
           columns.env[to] = lookup(envIds, e, i, 3);
           columns.commit[to] = lookup(commitIds, c, i, 6);
         }
-      });
+      }));
       const view = (meta: SeriesMeta, from: number, to: number): ScanSeries => ({
         meta,
         from,
@@ -287,7 +315,7 @@ export async function readScanData(store: Store, days: number, maxPoints: number
         series.push(one);
         points += one.to - one.from;
       }
-      return { series, columns, environments: names.environments, commits: names.commits, points };
+      return { series, digests: read.map((n) => n.digest), skipped: names.series.filter((n) => !reading.has(n)).map((n) => n.meta.key), columns, environments: names.environments, commits: names.commits, points };
     } finally {
       await connection.run('COMMIT');
     }

@@ -408,6 +408,18 @@ JOIN models m USING (model_id)
 JOIN hardware_platforms h USING (hardware_id)
 LEFT JOIN test_runs tr USING (run_id);`;
 
+// What the regression scan last saw of each series, so that an incremental scan (scanRegressions { incremental: true })
+// skips series whose points did not change: the digest sums a hash of every point in the scan window (time, metrics,
+// environment, commit) with their count; options are those that decide findings (max points, detectors, metrics).
+const SCAN_STATE = `
+CREATE TABLE regression_scan_state (
+  series_key VARCHAR PRIMARY KEY,
+  digest VARCHAR NOT NULL,
+  options VARCHAR NOT NULL,
+  findings INTEGER NOT NULL,
+  scanned_at TIMESTAMP NOT NULL
+);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
@@ -418,6 +430,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'page worker events', sql: PAGE_WORKER_EVENTS },
   { version: 7, name: 'ingest batch idempotency keys', sql: INGEST_BATCHES },
   { version: 8, name: 'browser version in time series and measurements', sql: BROWSER_VERSION },
+  { version: 9, name: 'regression scan state per series (incremental scans)', sql: SCAN_STATE },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
