@@ -20,7 +20,7 @@ interface Ctx {
   record: (key: string, value: unknown) => void;
 }
 
-const EMPTY_STATS: PoolStats = { connections: [], utilization: 0, queueDepth: 0, maxQueuedRequests: 0, perBrowser: {}, perModel: {}, errors: 0, unavailableBrowsers: {}, spares: 0, bridge: undefined };
+const EMPTY_STATS: PoolStats = { connections: [], utilization: 0, queueDepth: 0, maxQueuedRequests: 0, perBrowser: {}, perModel: {}, errors: 0, unavailableBrowsers: {}, spares: 0, bridge: undefined, evictions: 0 };
 
 function inferenceEvent(i: number): PoolEvents['inference:completed'][0] {
   return {

@@ -1,12 +1,13 @@
 /**
  * Issue #3 benchmarks:
  *  1. mixed workload (text, vision, audio models at once) through the pool with 1, 2, 4 connections, against an oracle
- *     that places the same requests round-robin on the same pages directly (no routing, queues or breakers);
+ *     that places the same requests round-robin on the same pages directly (no routing, queues or breakers), in
+ *     alternating rounds; also how evenly each spreads in-page work over the pages;
  *  2. recovery time after SIGKILL of an idle browser: kill -> replacement connected and probed.
  */
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 
-import type { TensorMap } from '@browser-pool/browser-harness';
 import { ModelCatalogue, type ModelType } from '@browser-pool/models';
 import { ResourcePool } from '@browser-pool/pool';
 
@@ -24,15 +25,36 @@ export interface PoolBenchOptions {
   record: (name: string, value: unknown) => void;
 }
 
-async function poolRun(pool: ResourcePool, work: { model: number; inputs: TensorMap }[], handles: Awaited<ReturnType<ResourcePool['getModel']>>[]): Promise<number> {
-  const start = performance.now();
-  await Promise.all(work.map((w) => handles[w.model]!.run(w.inputs)));
-  return performance.now() - start;
+/** One round: every request at once; the wall time, and each connection's in-page busy time (sum of `session.run`). */
+interface Round {
+  ms: number;
+  busyMs: Map<string, number>;
 }
+
+async function timed(calls: (() => Promise<{ connectionId: string; computeMs: number }>)[]): Promise<Round> {
+  const start = performance.now();
+  const done = await Promise.all(calls.map((call) => call()));
+  const busyMs = new Map<string, number>();
+  for (const d of done) {
+    busyMs.set(d.connectionId, (busyMs.get(d.connectionId) ?? 0) + d.computeMs);
+  }
+  return { ms: performance.now() - start, busyMs };
+}
+
+/** Busiest connection's in-page work over the mean: 1.00 is a perfectly even spread (what a round can waste). */
+function imbalance(round: Round, connections: number): number {
+  const busy = [...round.busyMs.values()];
+  return Math.max(...busy) / (busy.reduce((a, b) => a + b, 0) / connections);
+}
+
+const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
   const catalogue = ModelCatalogue.default();
   const perModel = opts.quick ? 60 : 200;
+  // Pool and oracle rounds alternate A B B A ..., so drift in the machine's speed (other work on the 2 cores) falls
+  // on both alike; the ratio is the median of the pairs'.
+  const pairs = opts.quick ? 3 : 5;
   const rows: string[][] = [];
   let single: number | undefined;
   for (const n of [1, 2, 4]) {
@@ -51,7 +73,9 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
       const handles = await Promise.all(MODELS.map(([type, name]) => pool.getModel(type, name)));
       const inputs = MODELS.map(([, name]) => catalogue.get(name).sampleInputs());
       const work = Array.from({ length: perModel * MODELS.length }, (_, i) => ({ model: i % MODELS.length, inputs: inputs[i % MODELS.length]! }));
-      // Oracle sessions: the same models loaded directly on every page.
+      // The oracle is a hand placement: every model loaded directly on every page, requests dealt round-robin (each
+      // page gets the same mix), all sent at once, no routing, queues or breakers. The same pages, models, requests
+      // and concurrency (everything in flight) as the pool's round.
       const conns = pool.connections.map((c) => c.connection);
       const oracleSessions = await Promise.all(
         conns.map(async (c) =>
@@ -65,35 +89,72 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
           ),
         ),
       );
-      const oracle = async (): Promise<number> => {
-        const start = performance.now();
-        await Promise.all(work.map((w, i) => conns[i % conns.length]!.run(oracleSessions[i % conns.length]![w.model]!, w.inputs, { timeoutMs: 120_000 })));
-        return performance.now() - start;
-      };
+      const poolRound = (batch: typeof work): Promise<Round> =>
+        timed(batch.map((w) => async () => {
+          const r = await handles[w.model]!.run(w.inputs);
+          return { connectionId: r.connectionId, computeMs: r.timings.computeMs };
+        }));
+      const oracleRound = (): Promise<Round> =>
+        timed(work.map((w, i) => async () => {
+          const c = conns[i % conns.length]!;
+          const r = await c.run(oracleSessions[i % conns.length]![w.model]!, w.inputs, { timeoutMs: 120_000 });
+          return { connectionId: c.id, computeMs: r.computeMs };
+        }));
       // Warm every page and session, then alternate measured rounds.
-      await poolRun(pool, work.slice(0, 30 * n), handles);
-      await oracle();
-      const poolMs: number[] = [];
-      const oracleMs: number[] = [];
-      for (let r = 0; r < (opts.quick ? 1 : 2); r++) {
-        poolMs.push(await poolRun(pool, work, handles));
-        oracleMs.push(await oracle());
+      await poolRound(work.slice(0, 30 * n));
+      await oracleRound();
+      const loadBefore = load();
+      const poolRounds: Round[] = [];
+      const oracleRounds: Round[] = [];
+      for (let r = 0; r < pairs; r++) {
+        if (r % 2 === 0) {
+          poolRounds.push(await poolRound(work));
+          oracleRounds.push(await oracleRound());
+        } else {
+          oracleRounds.push(await oracleRound());
+          poolRounds.push(await poolRound(work));
+        }
       }
-      const poolRate = work.length / (Math.min(...poolMs) / 1000);
-      const oracleRate = work.length / (Math.min(...oracleMs) / 1000);
+      const ratios = poolRounds.map((p, i) => oracleRounds[i]!.ms / p.ms);
+      const ratio = percentile(ratios, 50);
+      const poolRate = work.length / (percentile(poolRounds.map((p) => p.ms), 50) / 1000);
+      const oracleRate = work.length / (percentile(oracleRounds.map((p) => p.ms), 50) / 1000);
       single ??= poolRate;
       const stats = pool.stats();
       const spread = stats.connections.map((c) => c.completed).join('/');
       // Models the pool placed on each connection (the oracle's own sessions are on every page and not counted).
       const placed = stats.connections.map((c) => c.models.length).join('/');
-      rows.push([String(n), poolRate.toFixed(0), oracleRate.toFixed(0), `${(poolRate / oracleRate).toFixed(2)}x`, `${(poolRate / single).toFixed(2)}x`, spread, placed]);
-      opts.record(`pool.mixed.${n}`, { poolRate, oracleRate, ratio: poolRate / oracleRate, scaling: poolRate / single, modelsPerConnection: placed, perModel: stats.perModel });
+      const poolImbalance = percentile(poolRounds.map((r) => imbalance(r, n)), 50);
+      const oracleImbalance = percentile(oracleRounds.map((r) => imbalance(r, n)), 50);
+      rows.push([
+        String(n),
+        poolRate.toFixed(0),
+        oracleRate.toFixed(0),
+        `${ratio.toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(' ')})`,
+        `${(poolRate / single).toFixed(2)}x`,
+        `${poolImbalance.toFixed(2)} / ${oracleImbalance.toFixed(2)}`,
+        spread,
+        placed,
+        `${loadBefore} -> ${load()}`,
+      ]);
+      opts.record(`pool.mixed.${n}`, {
+        poolRate,
+        oracleRate,
+        ratio,
+        ratios,
+        scaling: poolRate / single,
+        poolImbalance,
+        oracleImbalance,
+        modelsPerConnection: placed,
+        perModel: stats.perModel,
+        loadAverage: loadavg(),
+      });
     } finally {
       await pool.close();
     }
   }
-  console.log(`\n## Mixed workload: ${MODELS.map((m) => m[1]).join(' + ')} concurrently, ${perModel} requests each (wasm)  target: pool/oracle >= 0.9\n`);
-  console.log(formatTable(['connections', 'pool req/s', 'oracle req/s', 'pool / oracle', 'vs 1 connection', 'requests per connection', 'pool models per connection'], rows));
+  console.log(`\n## Mixed workload: ${MODELS.map((m) => m[1]).join(' + ')} concurrently, ${perModel} requests each (wasm), ${pairs} pool/oracle pairs  target: pool/oracle >= 0.9\n`);
+  console.log(formatTable(['connections', 'pool req/s', 'oracle req/s', 'pool / oracle (median; pairs)', 'vs 1 connection', 'busiest page / mean, pool / oracle', 'requests per connection', 'pool models per connection', 'load average'], rows));
 }
 
 async function measureRecovery(spares: number, kills: number): Promise<{ detect: number[]; total: number[] }> {

@@ -167,9 +167,11 @@ describe('a page that hangs inside a load', () => {
     const elapsed = Date.now() - started;
     for (const r of results) {
       expect(r.connectionId).not.toBe(hung!.id);
-      expect(r.attempts).toBeGreaterThanOrEqual(2);
       expect(worstDiff(r.outputs, expected)).toBeLessThanOrEqual(FP32_TOLERANCE);
     }
+    // The calls in the hung page's slots were retried; the rest waited in the pool's line (late binding) and went
+    // to the healthy page once the hung one was gone.
+    expect(results.filter((r) => r.attempts >= 2).length).toBeGreaterThanOrEqual(1);
     expect(elapsed).toBeLessThan(10_000 + 8000);
     expect(downs.find((d) => d.connectionId === hung!.id)).toMatchObject({ code: ErrorCode.ConnectionLost, reason: expect.stringMatching(/loadTimeoutMs \(10000 ms\).*hung/) });
     // A request whose own deadline (1 s) is shorter than the load timeout ends at its deadline, not the load's.

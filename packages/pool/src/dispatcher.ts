@@ -16,6 +16,7 @@ import {
   type TensorMap,
 } from '@browser-pool/browser-harness';
 
+import type { Evictor } from './eviction';
 import type { EmitPoolEvent, Fleet } from './fleet';
 import { normalizeInputs } from './inputs';
 import type { HandleRunOptions, InferenceResult } from './model-handle';
@@ -24,6 +25,7 @@ import { isConnectionFault, type PoolConnection } from './pool-connection';
 import type { PoolModel } from './pool-model';
 import { withRequestContext } from './request-error';
 import type { RoutingDecision, RoutingPolicy } from './routing/policy';
+import { WaitingRoom } from './waiting-room';
 
 export interface DispatcherDeps {
   options: ResolvedPoolOptions;
@@ -33,6 +35,8 @@ export interface DispatcherDeps {
   emit: EmitPoolEvent;
   /** Told of each `E_WORKER_LOST`, so the page's worker replacement is reported (see WorkerWatch). */
   onWorkerLost?: (connection: PoolConnection) => void;
+  /** Releases cold model copies on a connection over its model budget (see Evictor). */
+  evictor?: Evictor;
 }
 
 export class Dispatcher {
@@ -40,6 +44,8 @@ export class Dispatcher {
   admitted = 0;
   /** Requests that failed, including those refused at the boundary. */
   errors = 0;
+  /** Requests whose connection is busy, waiting for a slot (see WaitingRoom). */
+  private readonly room = new WaitingRoom();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -83,6 +89,7 @@ export class Dispatcher {
     let last: PoolConnection | undefined;
     const deadline = Date.now() + (options.timeoutMs ?? this.deps.options.runTimeoutMs);
     const exclude = new Set<string>();
+    const ticket = this.room.ticket();
     let attempts = 0;
     try {
       for (;;) {
@@ -101,12 +108,17 @@ export class Dispatcher {
           await this.waitForRoute(model, exclude, deadline);
           continue;
         }
-        attempts++;
         const connection = decision.connection as PoolConnection;
+        if (connection.full) {
+          // Late binding: wait in the pool's one line and ask again when a slot frees, rather than queue here.
+          await this.room.wait(ticket, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}" (${connection.id} and its peers busy)`);
+          continue;
+        }
+        attempts++;
         last = connection;
         try {
           const runInputs: RunInputs = { ...inputs, ...handles };
-          const { result, loaded } = await connection.run(model, runInputs, {
+          const running = connection.run(model, runInputs, {
             deadline,
             workerDeadline: this.workerDeadline(attempts, deadline),
             signal: options.signal,
@@ -115,6 +127,9 @@ export class Dispatcher {
             keep: options.keep,
             copyHandles: options.copyHandles,
           });
+          // Placed (and counted as busy) synchronously by run(): a budget check now never releases this model.
+          this.deps.evictor?.check(connection);
+          const { result, loaded } = await running;
           connection.observe({ ok: true, endToEndMs: result.endToEndMs });
           const out: InferenceResult = {
             outputs: result.outputs,
@@ -166,6 +181,9 @@ export class Dispatcher {
             continue;
           }
           throw error;
+        } finally {
+          this.deps.evictor?.check(connection);
+          this.room.wakeAll();
         }
       }
     } catch (error) {

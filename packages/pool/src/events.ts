@@ -12,6 +12,23 @@ export interface PoolEvents {
   'model:loaded': [{ model: string; modelType: ModelType; placement: Placement; sessionOptions: SessionOptionsWire; createMs: number; fetchMs: number }];
   /** A load that failed on a connection (every requested backend refused, or the model would not compile). */
   'model:failed': [{ model: string; modelType: ModelType; connectionId: string; browser: BrowserKind; requestedBackends: Backend[]; code: string; message: string }];
+  /**
+   * A model copy released from a connection holding more than `modelBudgetMB` of models (see Evictor): `heldBytes`
+   * before the release, `copiesElsewhere` other connections still holding it, `idleMs` since its last call there.
+   */
+  'model:evicted': [
+    {
+      model: string;
+      connectionId: string;
+      browser: BrowserKind;
+      bytes: number;
+      heldBytes: number;
+      budgetBytes: number;
+      copiesElsewhere: number;
+      idleMs: number;
+      reason: string;
+    },
+  ];
   'inference:completed': [
     {
       model: string;

@@ -48,12 +48,14 @@ export class KnownAnswer {
     const entry = this.catalogue.get(MODEL);
     const source = await entry.source();
     const inputs = entry.sampleInputs({ seed: 1234 });
+    const bytes = await loadModelBytes(source);
     const model: PoolModel = {
       key: 'known-answer',
       entry,
       backends: ['wasm'],
       sessionOptions: {},
-      pageSource: { kind: 'bytes', bytes: await loadModelBytes(source) },
+      pageSource: { kind: 'bytes', bytes },
+      bytes: bytes.byteLength,
       // Health checks run on a connection chosen by the health round, never routed.
       preference: [],
       routing: { source: 'static', reason: 'health check' },

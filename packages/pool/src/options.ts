@@ -106,6 +106,14 @@ export interface PoolOptions {
   maxQueuedRequests?: number;
   /** Requests a connection runs at once (more are queued on it). Above 1 lets calls travel in batch frames. @default 8 */
   connectionConcurrency?: number;
+  /**
+   * MiB of model files one connection holds at most. Placing a model over it releases cold copies there: copies held
+   * elsewhere too first, least recently used first, then the only copies, idle longest first; never one with calls
+   * queued or running. A later call loads an evicted model again (`model:evicted` events, `stats().evictions`).
+   * 0 = no limit. @default 1024 (a page's WASM heap is at most 4 GiB, and a session needs its weights plus working
+   * memory there)
+   */
+  modelBudgetMB?: number;
   /** Attempts on other connections after a connection-level failure (lost, breaker open). @default 2 */
   maxRetries?: number;
   /** Launch-to-ready deadline of a replacement connection. @default 30_000 */
@@ -145,6 +153,7 @@ export interface ResolvedPoolOptions {
   workerRunTimeoutMs: number | undefined;
   maxQueuedRequests: number;
   connectionConcurrency: number;
+  modelBudgetMB: number;
   maxRetries: number;
   connectTimeoutMs: number;
   breaker: Required<BreakerOptions>;
@@ -257,6 +266,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     workerRunTimeoutMs: options.workerRunTimeoutMs === undefined ? undefined : intAtLeast('workerRunTimeoutMs', options.workerRunTimeoutMs, 1, 0),
     maxQueuedRequests: intAtLeast('maxQueuedRequests', options.maxQueuedRequests, 1, 1024),
     connectionConcurrency: intAtLeast('connectionConcurrency', options.connectionConcurrency, 1, 8),
+    modelBudgetMB: intAtLeast('modelBudgetMB', options.modelBudgetMB, 0, 1024),
     maxRetries: intAtLeast('maxRetries', options.maxRetries, 0, 2),
     connectTimeoutMs: intAtLeast('connectTimeoutMs', options.connectTimeoutMs, 1, 30_000),
     breaker: {

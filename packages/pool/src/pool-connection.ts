@@ -38,6 +38,17 @@ export interface LoadedModel {
   fallbacks: BackendFallback[];
 }
 
+/** A model copy held on a connection, as eviction sees it. */
+export interface HeldCopy {
+  key: string;
+  name: string;
+  bytes: number;
+  /** performance.now() of the copy's last call (or its placement). */
+  lastUsedAt: number;
+  /** Calls queued or running for it here, or still loading: never released. */
+  busy: boolean;
+}
+
 export interface ConnectionRunOptions {
   priority?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -89,9 +100,18 @@ export class PoolConnection implements ConnectionView {
   private readonly queue: PQueue;
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
   /** EWMA of each model's in-page compute time here (ms), by model key: what routing expects a call to cost. */
-  private readonly computeMs = new Map<string, number>();
-  /** Expected work of the inference calls queued and running here (ms). */
-  private queuedWork = 0;
+  private readonly computeEwma = new Map<string, number>();
+  /** Inference calls queued and running here, by model key, and in all. */
+  private readonly calls = new Map<string, number>();
+  private inflight = 0;
+  /** The models placed here, with when each was last used. */
+  private readonly placed = new Map<string, { model: PoolModel; lastUsedAt: number }>();
+  /** Model copies released here for the memory budget (see Evictor). */
+  evictions = 0;
+  /** Time of the last successful load of each model here (ms). */
+  private readonly loadTimes = new Map<string, number>();
+  /** Loads under way here: model key to when they started (performance.now()). */
+  private readonly loadsStarted = new Map<string, number>();
   /** Inference requests taken (the recycling cap counts these; health checks do not count). */
   private served = 0;
   readonly stats: ConnectionStats;
@@ -153,6 +173,14 @@ export class PoolConnection implements ConnectionView {
   get outstanding(): number {
     return this.queue.size + this.queue.pending;
   }
+  /** Inference calls it runs at once: `connectionConcurrency` per session thread. */
+  get slots(): number {
+    return this.queue.concurrency;
+  }
+  /** Every slot taken by an inference call: the pool holds further calls back (late binding) rather than queue them here. */
+  get full(): boolean {
+    return this.inflight >= this.slots;
+  }
   /** Session threads that run calls at the same time: the page's workers (harness.pageWorkers), else 1. */
   get capacity(): number {
     return Math.max(1, this.connection.capabilities.workers?.count ?? 0);
@@ -173,18 +201,18 @@ export class PoolConnection implements ConnectionView {
   get latencyMs(): number | undefined {
     return this.stats.latencyMs;
   }
-  get queuedWorkMs(): number {
-    return this.queuedWork;
+  get callsByModel(): ReadonlyMap<string, number> {
+    return this.calls;
   }
-
-  /** Observed in-page compute time of one call of the model here; before any, the mean of the models seen here. */
-  costMs(modelKey: string): number {
-    const known = this.computeMs.get(modelKey);
-    if (known !== undefined) {
-      return known;
-    }
-    const all = [...this.computeMs.values()];
-    return all.length === 0 ? 1 : all.reduce((a, b) => a + b, 0) / all.length;
+  get computeMs(): ReadonlyMap<string, number> {
+    return this.computeEwma;
+  }
+  get loadMs(): ReadonlyMap<string, number> {
+    return this.loadTimes;
+  }
+  get loading(): ReadonlyMap<string, number> {
+    const now = performance.now();
+    return new Map([...this.loadsStarted].map(([key, at]) => [key, now - at]));
   }
 
   get modelCount(): number {
@@ -198,6 +226,24 @@ export class PoolConnection implements ConnectionView {
     return this.sessions.has(key);
   }
 
+  /** Bytes of the model files placed here (loaded or loading). */
+  get heldBytes(): number {
+    let n = 0;
+    for (const key of this.sessions.keys()) {
+      n += this.placed.get(key)?.model.bytes ?? 0;
+    }
+    return n;
+  }
+
+  heldCopies(): HeldCopy[] {
+    return [...this.sessions.keys()].flatMap((key) => {
+      const p = this.placed.get(key);
+      return p === undefined
+        ? []
+        : [{ key, name: p.model.entry.name, bytes: p.model.bytes, lastUsedAt: p.lastUsedAt, busy: this.calls.has(key) || this.loadsStarted.has(key) }];
+    });
+  }
+
   onBreakerChange(listener: (state: BreakerState) => void): void {
     this.breakerImpl.onStateChange(listener);
   }
@@ -205,10 +251,23 @@ export class PoolConnection implements ConnectionView {
   /** Creates the model's session here on first use, trying its backends in order; later calls share it. */
   ensureModel(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
     let loaded = this.sessions.get(model.key);
+    this.placed.set(model.key, { model, lastUsedAt: performance.now() });
     if (loaded === undefined) {
+      const started = performance.now();
+      this.loadsStarted.set(model.key, started);
       loaded = this.load(model, signal);
       this.sessions.set(model.key, loaded);
-      loaded.catch(() => this.sessions.delete(model.key));
+      const settled = (ok: boolean): void => {
+        if (this.loadsStarted.get(model.key) === started) {
+          this.loadsStarted.delete(model.key);
+        }
+        if (ok) {
+          this.loadTimes.set(model.key, performance.now() - started);
+        } else if (this.sessions.get(model.key) === loaded) {
+          this.sessions.delete(model.key);
+        }
+      };
+      loaded.then(() => settled(true), () => settled(false));
     }
     return loaded;
   }
@@ -229,10 +288,17 @@ export class PoolConnection implements ConnectionView {
     // Placed here as soon as routed (not when a queue slot frees): the next routing decision, in this same turn,
     // sees the model on this connection and keeps its calls together. The request itself awaits the load below.
     this.ensureModel(model).catch(() => undefined);
-    const cost = this.costMs(model.key);
-    this.queuedWork += cost;
+    this.calls.set(model.key, (this.calls.get(model.key) ?? 0) + 1);
+    this.inflight++;
     const done = (): void => {
-      this.queuedWork -= cost;
+      this.inflight--;
+      this.placed.set(model.key, { model, lastUsedAt: performance.now() });
+      const left = (this.calls.get(model.key) ?? 1) - 1;
+      if (left > 0) {
+        this.calls.set(model.key, left);
+      } else {
+        this.calls.delete(model.key);
+      }
     };
     const running = this.enqueue(model, inputs, options);
     running.then(done, done);
@@ -302,7 +368,7 @@ export class PoolConnection implements ConnectionView {
         ...(options.copyHandles === true ? { copyHandles: true } : {}),
       });
       if (!result.firstRun) {
-        this.computeMs.set(model.key, ewma(this.computeMs.get(model.key), result.computeMs));
+        this.computeEwma.set(model.key, ewma(this.computeEwma.get(model.key), result.computeMs));
       }
       return { result, loaded };
     });
@@ -325,6 +391,7 @@ export class PoolConnection implements ConnectionView {
   async releaseModel(key: string): Promise<void> {
     const loaded = this.sessions.get(key);
     this.sessions.delete(key);
+    this.placed.delete(key);
     if (loaded !== undefined && this.stateValue.kind === 'ready') {
       const { session } = await loaded.catch(() => ({ session: undefined }));
       if (session !== undefined) {

@@ -10,6 +10,8 @@ export interface PoolModel {
   readonly sessionOptions: SessionOptionsWire;
   /** How pages get the bytes (a page-server URL, or bytes over the socket), resolved once. */
   readonly pageSource: PageModelSource;
+  /** Size of the model file: what one copy costs against a connection's `modelBudgetMB`. */
+  readonly bytes: number;
   /** Browser preference for this model, best first, decided once at `getModel`. */
   readonly preference: readonly BrowserKind[];
   readonly routing: RoutingSource;

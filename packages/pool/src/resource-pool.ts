@@ -5,6 +5,7 @@
  * job on one connection is `PoolConnection`'s job; deciding where is the policy's.
  */
 import { EventEmitter } from 'node:events';
+import { stat } from 'node:fs/promises';
 
 import {
   type Backend,
@@ -23,6 +24,7 @@ import { assertReadableFile, loadModelBytes, type ModelEntry, type ModelType } f
 import type { BrowserRecommendation, PerformanceReportRequest, PoolDatabase, VisualizationRequest } from './database';
 import { Dispatcher } from './dispatcher';
 import type { PoolEvents } from './events';
+import { Evictor } from './eviction';
 import { type EmitPoolEvent, Fleet, type HostInfo } from './fleet';
 import { HostSync } from './host-sync';
 import { type HostSpec, resolveHost } from './hosts';
@@ -74,6 +76,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   private readonly knownAnswer: KnownAnswer;
   private readonly dispatcher: Dispatcher;
   private readonly workerWatch: WorkerWatch;
+  private readonly evictor: Evictor;
   // EventEmitter's generic emit signature does not unify with a generic arrow; the call itself is fully typed.
   private readonly emitTyped: EmitPoolEvent = (name, ...args) => this.emit(name, ...(args as never));
 
@@ -84,7 +87,9 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     this.knownAnswer = new KnownAnswer(this.options.catalogue);
     this.workerWatch = new WorkerWatch(this.emitTyped);
     this.on('connection:down', (e) => this.workerWatch.forget(e.connectionId));
+    this.evictor = new Evictor(this.options.modelBudgetMB * 1024 * 1024, () => this.fleetOrUndefined()?.all ?? [], this.emitTyped);
     this.dispatcher = new Dispatcher({
+      evictor: this.evictor,
       options: this.options,
       policy: this.policy,
       fleet: () => this.fleetOrUndefined(),
@@ -150,9 +155,9 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     const key = modelKey(entry.name, backends, sessionOptions, options.inline === true) + (allowWrong ? '|known-wrong-allowed' : '');
     let record = this.models.get(key);
     if (record === undefined) {
-      const pageSource = await this.pageSource(harness, entry, options.inline === true);
+      const { pageSource, bytes } = await this.pageSource(harness, entry, options.inline === true);
       const knownWrong = allowWrong ? [] : await knownWrongHitsOf(entry);
-      record = { model: { key, entry, backends, sessionOptions, pageSource, preference, routing, knownWrong }, handles: 0 };
+      record = { model: { key, entry, backends, sessionOptions, pageSource, bytes, preference, routing, knownWrong }, handles: 0 };
       this.models.set(key, record);
     }
     const { model } = record;
@@ -163,7 +168,9 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       const connection = decision.connection as PoolConnection;
       let loaded: LoadedModel;
       try {
-        loaded = await connection.ensureModel(model, options.signal);
+        const loading = connection.ensureModel(model, options.signal);
+        this.evictor.check(connection);
+        loaded = await loading;
       } catch (error) {
         if (isConnectionFault(error) && exclude.size < this.options.maxRetries) {
           exclude.add(connection.id);
@@ -240,6 +247,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       models: [...this.models.values()].map((r) => r.model),
       spares: fleet?.spareCount ?? 0,
       bridge: this.state.kind === 'ready' ? this.state.harness.bridgeAddress : undefined,
+      evictions: this.evictor.evictions,
     });
   }
 
@@ -335,13 +343,14 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
     return this.state.harness;
   }
 
-  private async pageSource(harness: BrowserHarness, entry: ModelEntry, inline: boolean): Promise<PageModelSource> {
+  private async pageSource(harness: BrowserHarness, entry: ModelEntry, inline: boolean): Promise<{ pageSource: PageModelSource; bytes: number }> {
     const source = await entry.source();
     if (source.kind === 'file' && !inline) {
       await assertReadableFile(source.path);
-      return { kind: 'url', url: harness.serveFile(source.path) };
+      return { pageSource: { kind: 'url', url: harness.serveFile(source.path) }, bytes: (await stat(source.path)).size };
     }
-    return { kind: 'bytes', bytes: await loadModelBytes(source) };
+    const bytes = await loadModelBytes(source);
+    return { pageSource: { kind: 'bytes', bytes }, bytes: bytes.byteLength };
   }
 
   private async releaseModel(record: ModelRecord): Promise<void> {

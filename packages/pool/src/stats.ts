@@ -22,6 +22,10 @@ export interface ConnectionSnapshot {
   /** Page JS heap in bytes at the last health sample (undefined where the browser does not expose it). */
   memoryBytes: number | undefined;
   models: string[];
+  /** Bytes of the model files it holds (loaded or loading), against `modelBudgetMB`. */
+  modelBytes: number;
+  /** Model copies released here for `modelBudgetMB`. */
+  evictions: number;
   uptimeMs: number;
   /** The page's session workers at the last health sample (harness.pageWorkers >= 1); undefined otherwise. */
   workers: WorkerSnapshot[] | undefined;
@@ -37,6 +41,8 @@ export interface PoolStats {
   perBrowser: Partial<Record<BrowserKind, { connections: number; outstanding: number; completed: number }>>;
   /** Connections holding each model. */
   perModel: Record<string, number>;
+  /** Model copies released for `modelBudgetMB` since the pool started (connections gone since included). */
+  evictions: number;
   errors: number;
   unavailableBrowsers: Partial<Record<BrowserKind, string>>;
   /** Ready spare connections held back from routing. */
@@ -55,6 +61,7 @@ export function poolStats(
     models: readonly PoolModel[];
     spares: number;
     bridge: string | undefined;
+    evictions: number;
   },
 ): PoolStats {
   const now = Date.now();
@@ -72,6 +79,8 @@ export function poolStats(
     latencyMs: c.stats.latencyMs,
     memoryBytes: c.stats.memoryBytes,
     models: extra.models.filter((m) => c.hasModel(m.key)).map((m) => m.entry.name),
+    modelBytes: c.heldBytes,
+    evictions: c.evictions,
     uptimeMs: now - c.stats.launchedAt,
     workers: c.connection.lastWorkers,
   }));
@@ -94,6 +103,7 @@ export function poolStats(
     maxQueuedRequests: extra.maxQueuedRequests,
     perBrowser,
     perModel,
+    evictions: extra.evictions,
     errors: extra.errors,
     unavailableBrowsers: Object.fromEntries(extra.unavailable),
     spares: extra.spares,

@@ -1,6 +1,7 @@
 import type { BrowserKind, Capabilities } from '@browser-pool/browser-harness';
 import { describe, expect, it } from 'vitest';
 
+import { WorkEstimate } from './estimates';
 import { AffinityRoutingPolicy, COLD_START_QUEUE, type ConnectionView, type RoutingRequest } from './policy';
 
 function view(id: string, browser: BrowserKind, over: Partial<ConnectionView> = {}): ConnectionView {
@@ -30,7 +31,7 @@ const request = (over: Partial<RoutingRequest> = {}): RoutingRequest => ({
 });
 
 describe('AffinityRoutingPolicy', () => {
-  const policy = new AffinityRoutingPolicy(() => 0);
+  const policy = new AffinityRoutingPolicy();
 
   it('routes to the preferred browser when it has a connection', () => {
     const d = policy.choose([view('c1', 'chromium'), view('f1', 'firefox')], request());
@@ -79,15 +80,59 @@ describe('AffinityRoutingPolicy', () => {
   });
 
   it('weighs queued work, not queued calls: 3 slow calls outweigh 5 fast ones', () => {
-    const costs: Record<string, number> = { slow: 300, fast: 50 };
-    const slow = view('s', 'chromium', { outstanding: 3, queuedWorkMs: 900, costMs: (k) => costs[k]!, hasModel: () => true });
-    const fast = view('f', 'chromium', { outstanding: 5, queuedWorkMs: 250, costMs: (k) => costs[k]!, hasModel: () => true });
+    const computeMs = new Map([['slow', 300], ['fast', 50]]);
+    const slow = view('s', 'chromium', { outstanding: 3, callsByModel: new Map([['slow', 3]]), computeMs, hasModel: () => true });
+    const fast = view('f', 'chromium', { outstanding: 5, callsByModel: new Map([['fast', 5]]), computeMs, hasModel: () => true });
     expect(policy.choose([slow, fast], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('f');
-    // A cold connection is worth a load once the warm one holds COLD_START_QUEUE calls' worth of this model's work more.
-    const cold = view('k', 'chromium', { queuedWorkMs: 0, costMs: () => 50 });
-    const warm = (work: number) => view('w', 'chromium', { queuedWorkMs: work, costMs: () => 50, hasModel: () => true });
-    expect(policy.choose([cold, warm(COLD_START_QUEUE * 50 - 1)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('w');
-    expect(policy.choose([cold, warm(COLD_START_QUEUE * 50)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('k');
+    // A cold connection is worth a load once the warm one would finish later by COLD_START_QUEUE of this model's calls.
+    const cold = view('k', 'chromium', { computeMs: new Map([['fast', 50]]) });
+    const warm = (calls: number) => view('w', 'chromium', { outstanding: calls, callsByModel: new Map([['fast', calls]]), computeMs: new Map([['fast', 50]]), hasModel: () => true });
+    expect(policy.choose([cold, warm(COLD_START_QUEUE - 1)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('w');
+    expect(policy.choose([cold, warm(COLD_START_QUEUE)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('k');
+  });
+
+  it('a model not yet run on a connection costs there what it costs elsewhere: a burst of a heavy and a light model leaves both connections equally busy', () => {
+    // The bench's case: both hold both models, but b ran the heavy one only once (a first run, not recorded).
+    const conns = ['a', 'b'].map((id) => {
+      const calls = new Map<string, number>();
+      return {
+        ...view(id, 'chromium', { hasModel: () => true }),
+        callsByModel: calls,
+        computeMs: id === 'a' ? new Map([['heavy', 400], ['light', 15]]) : new Map([['light', 15]]),
+        get outstanding() { return [...calls.values()].reduce((x, y) => x + y, 0); },
+      };
+    });
+    for (let n = 0; n < 120; n++) {
+      const modelKey = n % 2 === 0 ? 'light' : 'heavy';
+      const d = policy.choose(conns, request({ preference: ['chromium'], modelKey }))!;
+      const calls = (d.connection as (typeof conns)[number]).callsByModel;
+      calls.set(modelKey, (calls.get(modelKey) ?? 0) + 1);
+    }
+    const work = conns.map((c) => 400 * (c.callsByModel.get('heavy') ?? 0) + 15 * (c.callsByModel.get('light') ?? 0));
+    expect(Math.abs(work[0]! - work[1]!)).toBeLessThanOrEqual(400);
+    expect(conns.map((c) => c.callsByModel.get('heavy'))).toEqual([30, 30]);
+  });
+
+  it('counts what is left of a load under way as work on that connection', () => {
+    const loading = view('l', 'chromium', { modelCount: 1, loadMs: new Map([['big', 2000]]), loading: new Map([['big', 500]]) });
+    const idle = view('i', 'chromium', { modelCount: 1 });
+    expect(policy.choose([loading, idle], request({ preference: ['chromium'] }))?.connection.id).toBe('i');
+    const estimate = new WorkEstimate([loading, idle]);
+    expect(estimate.backlogMs(loading)).toBe(1500);
+    // A load taking longer than expected is not counted below zero.
+    expect(new WorkEstimate([view('x', 'chromium', { loadMs: new Map([['big', 2000]]), loading: new Map([['big', 5000]]) })]).backlogMs(view('x', 'chromium', { loading: new Map([['big', 5000]]) }))).toBe(0);
+  });
+
+  it('costs a call by what was seen here, else elsewhere, else the mean of all calls seen', () => {
+    const a = view('a', 'chromium', { computeMs: new Map([['m', 100], ['n', 10]]) });
+    const b = view('b', 'chromium', { computeMs: new Map([['m', 300]]) });
+    const c = view('c', 'chromium', { callsByModel: new Map([['m', 2], ['new', 1]]) });
+    const estimate = new WorkEstimate([a, b, c]);
+    expect(estimate.callMs(a, 'm')).toBe(100);
+    expect(estimate.callMs(c, 'm')).toBe(200); // mean of a and b
+    expect(estimate.callMs(c, 'new')).toBe(105); // mean of the models' means (m 200, n 10)
+    expect(estimate.backlogMs(c)).toBe(2 * 200 + 105);
+    expect(estimate.finishMs(view('w', 'chromium', { capacity: 2, callsByModel: new Map([['m', 4]]) }), 'm')).toBe((4 * 200) / 2 + 200);
   });
 
   it('places a new model on the idle connection holding the fewest models', () => {
@@ -110,16 +155,12 @@ describe('AffinityRoutingPolicy', () => {
     expect([...held.values()].map((s) => s.size).sort()).toEqual([0, 1, 1, 1]);
   });
 
-  it('spreads load across many connections (power of two choices)', () => {
-    let seed = 1;
-    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const p = new AffinityRoutingPolicy(rand);
-    const conns = Array.from({ length: 4 }, (_, i) => ({ ...view(`c${i}`, 'chromium'), outstanding: 0 }));
+  it('spreads a burst across many connections evenly', () => {
+    const conns = Array.from({ length: 4 }, (_, i) => ({ ...view(`c${i}`, 'chromium', { hasModel: () => true }), outstanding: 0 }));
     for (let n = 0; n < 400; n++) {
-      const d = p.choose(conns, request({ preference: ['chromium'] }));
+      const d = policy.choose(conns, request({ preference: ['chromium'] }));
       (d!.connection as { outstanding: number }).outstanding++;
     }
-    const loads = conns.map((c) => c.outstanding);
-    expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(3);
+    expect(conns.map((c) => c.outstanding)).toEqual([100, 100, 100, 100]);
   });
 });

@@ -1,0 +1,39 @@
+import { ErrorCode } from '@browser-pool/browser-harness';
+import { describe, expect, it } from 'vitest';
+
+import { WaitingRoom } from './waiting-room';
+
+describe('WaitingRoom', () => {
+  it('wakes waiters best first: higher priority, then earlier ticket (a re-queued request keeps its turn)', async () => {
+    const room = new WaitingRoom();
+    const order: string[] = [];
+    const far = Date.now() + 10_000;
+    const first = room.ticket();
+    const second = room.ticket();
+    const third = room.ticket();
+    const waits = [
+      room.wait(third, 0, far, undefined, 'c').then(() => order.push('third')),
+      room.wait(second, 5, far, undefined, 'b').then(() => order.push('second (priority 5)')),
+      room.wait(first, 0, far, undefined, 'a').then(() => order.push('first')),
+    ];
+    expect(room.size).toBe(3);
+    room.wakeAll();
+    await Promise.all(waits);
+    expect(order).toEqual(['second (priority 5)', 'first', 'third']);
+    expect(room.size).toBe(0);
+  });
+
+  it('a waiter past its deadline fails with E_TIMEOUT, an aborted one with E_ABORTED; both leave the line', async () => {
+    const room = new WaitingRoom();
+    const late = room.wait(room.ticket(), 0, Date.now() + 20, undefined, '"m" (c1 busy)');
+    await expect(late).rejects.toMatchObject({ code: ErrorCode.Timeout, message: expect.stringMatching(/"m" \(c1 busy\): .*never ran/) });
+    const ac = new AbortController();
+    const aborted = room.wait(room.ticket(), 0, Date.now() + 10_000, ac.signal, 'x');
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ code: ErrorCode.Aborted });
+    expect(room.size).toBe(0);
+    const already = room.wait(room.ticket(), 0, Date.now() + 10_000, ac.signal, 'x');
+    await expect(already).rejects.toMatchObject({ code: ErrorCode.Aborted });
+    expect(room.size).toBe(0);
+  });
+});

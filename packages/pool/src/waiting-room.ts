@@ -1,0 +1,68 @@
+/**
+ * Requests waiting for a free slot, in one queue for the whole pool (late binding). A request is routed at the moment
+ * the connection the policy picks for it has a free slot, never queued on a connection ahead of time: a decision made
+ * at arrival would rest on estimates (and a burst decided in one turn on one set of them), while one made when a slot
+ * frees follows how fast each connection really drains. Each settled call wakes the waiters, best first (priority,
+ * then arrival), and each asks the policy again; one still not placeable keeps its place in line.
+ */
+import { AbortedError, TimeoutError } from '@browser-pool/browser-harness';
+
+interface Waiter {
+  priority: number;
+  seq: number;
+  wake: () => void;
+}
+
+export class WaitingRoom {
+  private readonly waiting: Waiter[] = [];
+  private seq = 0;
+
+  /** Requests waiting now. */
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** A place in line: keep it across waits, so a request woken and sent back keeps its turn. */
+  ticket(): number {
+    return this.seq++;
+  }
+
+  /**
+   * Resolves at the next `wakeAll`; rejects with `E_TIMEOUT` at the deadline or `E_ABORTED` when the signal fires
+   * (the request never ran).
+   */
+  wait(ticket: number, priority: number, deadline: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { priority, seq: ticket, wake: () => settle(resolve) };
+      const settle = (then: () => void): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) {
+          this.waiting.splice(at, 1);
+        }
+        then();
+      };
+      const onAbort = (): void => settle(() => reject(new AbortedError(`inference aborted by the caller while it waited for a slot (${what})`)));
+      const timer = setTimeout(
+        () => settle(() => reject(new TimeoutError(`${what}: the request waited for a free slot until its deadline passed; it never ran`))),
+        Math.max(0, deadline - Date.now()),
+      );
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // Best first: higher priority, then earlier ticket.
+      const at = this.waiting.findIndex((w) => w.priority < priority || (w.priority === priority && w.seq > ticket));
+      this.waiting.splice(at === -1 ? this.waiting.length : at, 0, waiter);
+    });
+  }
+
+  /** Wakes every waiter, best first: their continuations run in that order, each routing before the next looks. */
+  wakeAll(): void {
+    for (const w of [...this.waiting]) {
+      w.wake();
+    }
+  }
+}
