@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { detectSeries } from './scan-detect';
-import { type WorkerInit, WorkerState } from './scan-workers';
+import { type WorkerInit, WorkerState } from './scan-worker-init';
 
 const init = workerData as WorkerInit;
 if (Atomics.compareExchange(init.states, init.id, WorkerState.Booting, WorkerState.Running) === WorkerState.Booting) {
