@@ -90,7 +90,7 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
     if (!positive) {
       continue;
     }
-    const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax });
+    const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: s === 0 && e === points.length });
     for (const ev of events) {
       out.push(
         ev.type === 'step'

@@ -11,7 +11,7 @@
  * each passes the single-split test on the stretch that contains that edge alone (start to the box's end, box's
  * start to the stretch end), so the calibrated cut-offs still decide.
  */
-import { criticalValues, valueTCritical } from './critical-values';
+import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 
 export interface Cut {
@@ -26,6 +26,8 @@ export interface BinsegOptions {
   minLogEffect: number;
   /** Most change points kept (the strongest first). @default 20 */
   maxCuts?: number;
+  /** The stretch is a whole series (no environment change splits it): its first test uses `seriesFactor`. */
+  wholeSeries?: boolean;
   /** Ranks of the whole stretch searched, when the caller has them (saves the first sort). */
   ranks?: Float64Array;
 }
@@ -59,17 +61,18 @@ function shiftOf(ys: ArrayLike<number>, a: number, at: number, b: number): numbe
 }
 
 /** The best split of ys[a, b) when it passes its cut-off and shifts the level by at least `minLogEffect`. */
-function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEffect: number, ranks?: Float64Array): Cut | undefined {
+function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEffect: number, ranks?: Float64Array, factor = 1): Cut | undefined {
   const scan = scanSplits(ys, a, b, MIN_SEGMENT, ranks);
   if (scan === undefined) {
     return undefined;
   }
   const c = criticalValues(b - a);
+  const cv = valueTCritical(b - a);
   // Strict: for short stretches the rank cut-offs equal the largest attainable values, so they never fire there.
   const strengths: [number, number][] = [
-    [Math.abs(scan.rankZ) / c.rank, scan.rankAt],
-    [Math.abs(scan.t) / c.t, scan.tAt],
-    [Math.abs(scan.valueT) / valueTCritical(b - a), scan.valueAt],
+    [Math.abs(scan.rankZ) / (factor * c.rank), scan.rankAt],
+    [Math.abs(scan.t) / (factor * c.t), scan.tAt],
+    [Math.abs(scan.valueT) / cv, scan.valueAt],
   ];
   const [strength, offset] = strengths.reduce((x, y) => (y[0] > x[0] ? y : x));
   if (!(strength > 1)) {
@@ -162,8 +165,10 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
   const maxCuts = options.maxCuts ?? 20;
   while (stack.length > 0 && found.length < maxCuts) {
     const [a, b] = stack.pop()!;
-    const ranks = a === s && b === e ? options.ranks : undefined;
-    const single = significantSplit(ys, a, b, options.minLogEffect, ranks);
+    const whole = a === s && b === e;
+    const ranks = whole ? options.ranks : undefined;
+    // A whole short series spends the series' false-alarm budget on its first test (see `seriesFactor`).
+    const single = significantSplit(ys, a, b, options.minLogEffect, ranks, whole && options.wholeSeries === true ? seriesFactor(e - s) : 1);
     if (single !== undefined) {
       found.push(single);
       stack.push([a, single.at], [single.at, b]);

@@ -5,6 +5,7 @@
  * calibrated under Gaussian noise and its behaviour under other shapes is measured by the labelled bench.
  */
 import { seededRandom } from '../stats';
+import { criticalValues } from './critical-values';
 import { MIN_SEGMENT, scanSplits } from './split-stats';
 
 function gaussian(random: () => number): number {
@@ -30,4 +31,26 @@ export function simulateCritical(n: number, alpha: number, sims: number, seed = 
   ts.sort();
   const at = Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1);
   return { rank: ranks[at]!, t: ts[at]! };
+}
+
+/**
+ * The factor f such that a stretch of n independent points without a change is split, by the rank z or the scores t
+ * against f times its 0.2 % cut-off, with probability `alpha`: the upper `1 - alpha` quantile of the larger statistic
+ * over its cut-off (rank statistics: the same for every continuous noise shape). What `seriesFactor`
+ * (critical-values.ts) was generated from.
+ */
+export function simulateSeriesFactor(n: number, alpha: number, sims: number, seed = 12345): number {
+  const random = seededRandom(seed + n * 7919);
+  const c = criticalValues(n);
+  const ratios = new Float64Array(sims);
+  const ys = new Float64Array(n);
+  for (let r = 0; r < sims; r++) {
+    for (let i = 0; i < n; i++) {
+      ys[i] = gaussian(random);
+    }
+    const scan = scanSplits(ys, 0, n, MIN_SEGMENT)!;
+    ratios[r] = Math.max(Math.abs(scan.rankZ) / c.rank, Math.abs(scan.t) / c.t);
+  }
+  ratios.sort();
+  return ratios[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { simulateCritical } from './critical-sim';
-import { criticalValues } from './critical-values';
+import { simulateCritical, simulateSeriesFactor } from './critical-sim';
+import { criticalValues, seriesFactor } from './critical-values';
 
 describe('critical values of the change-point search', () => {
   it('match a fresh simulation of the null (another seed, fewer draws) within simulation noise', () => {
@@ -18,5 +18,12 @@ describe('critical values of the change-point search', () => {
     expect(criticalValues(10).rank).toBe(Infinity);
     expect(criticalValues(15).rank).toBeLessThan(Math.sqrt((3 * 7 * 8) / 16));
     expect(criticalValues(5000).t).toBeGreaterThan(criticalValues(1000).t);
+  });
+
+  it('scale the rank cut-offs of a short whole series to its 1 % budget (a fresh simulation agrees), not from 40 points on', () => {
+    const fresh = simulateSeriesFactor(20, 0.008, 20000, 4242);
+    expect(Math.abs(fresh - seriesFactor(20))).toBeLessThan(0.03);
+    expect(seriesFactor(20)).toBeLessThan(1);
+    expect(seriesFactor(40)).toBe(1);
   });
 });

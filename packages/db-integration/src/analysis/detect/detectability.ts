@@ -6,7 +6,7 @@
  * cannot exceed what a perfectly ordered split gives, whatever the step (rank z: sqrt(3 n1 n2 / (n + 1))), which is
  * why stretches under 40 points also use the t on the values.
  */
-import { criticalValues, valueTCritical } from './critical-values';
+import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { MIN_SEGMENT, normalScores } from './split-stats';
 
 /** The scores t of a perfectly ordered split: n1 lowest scores before, n2 highest after (its ceiling). */
@@ -46,7 +46,9 @@ export function smallestDetectableStep(length: number, noiseCv: number, pointsAf
   if (n1 < MIN_SEGMENT || n2 < MIN_SEGMENT) {
     return { sigmas: Infinity, relative: Infinity };
   }
-  const c = criticalValues(length);
+  // A whole series' first test: the rank cut-offs scaled to its false-alarm budget (`seriesFactor`).
+  const f = seriesFactor(length);
+  const c = { rank: f * criticalValues(length).rank, t: f * criticalValues(length).t };
   const balance = Math.sqrt((n1 * n2) / length);
   // Noncentral t: the spread of t around its centre grows with it on few degrees of freedom.
   const tNeeded = (cut: number): number => (cut + Z_POWER * Math.sqrt(1 + (cut * cut) / (2 * (length - 2)))) / balance;

@@ -22,6 +22,8 @@ export interface StretchOptions {
   warmupMax?: number;
   /** |Spearman z| a trend needs without any change point. @default 3.3 */
   trendZ?: number;
+  /** The stretch is a whole series (no environment change splits it): see `seriesFactor` (critical-values.ts). */
+  wholeSeries?: boolean;
 }
 
 /** Most points the shape fits see: longer stretches are reduced to block medians (shape, not location, is decided). */
