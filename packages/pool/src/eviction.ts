@@ -2,7 +2,7 @@
  * Cold model copies released under memory pressure. Each connection may hold `modelBudgetMB` of model files; when
  * placing a model takes it over, copies there are released until it fits: copies that another connection also holds
  * first (their model stays served), least recently used first, then the only copies anywhere, idle longest first. A
- * copy with calls queued or running, or still loading, is never released; while every copy is busy the connection
+ * copy with calls queued or running, still loading, or holding tensors kept for the caller is never released; while every copy is busy the connection
  * stays over budget and is checked again as its calls finish. A later call for an evicted model loads it again
  * wherever routing places it.
  */

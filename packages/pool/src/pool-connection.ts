@@ -112,6 +112,8 @@ export class PoolConnection implements ConnectionView {
   private readonly loadTimes = new Map<string, number>();
   /** Loads under way here: model key to when they started (performance.now()). */
   private readonly loadsStarted = new Map<string, number>();
+  /** The page session of each model loaded here. */
+  private readonly sessionIds = new Map<string, string>();
   /** Inference requests taken (the recycling cap counts these; health checks do not count). */
   private served = 0;
   readonly stats: ConnectionStats;
@@ -226,6 +228,12 @@ export class PoolConnection implements ConnectionView {
     return this.sessions.has(key);
   }
 
+  /** Whether the model's session here holds tensors kept for the caller (`keep`): released with it, so never evicted. */
+  private keepsHandles(key: string): boolean {
+    const sessionId = this.sessionIds.get(key);
+    return sessionId !== undefined && this.connection.liveHandlesOf(sessionId) > 0;
+  }
+
   /** Bytes of the model files placed here (loaded or loading). */
   get heldBytes(): number {
     let n = 0;
@@ -240,7 +248,7 @@ export class PoolConnection implements ConnectionView {
       const p = this.placed.get(key);
       return p === undefined
         ? []
-        : [{ key, name: p.model.entry.name, bytes: p.model.bytes, lastUsedAt: p.lastUsedAt, busy: this.calls.has(key) || this.loadsStarted.has(key) }];
+        : [{ key, name: p.model.entry.name, bytes: p.model.bytes, lastUsedAt: p.lastUsedAt, busy: this.calls.has(key) || this.loadsStarted.has(key) || this.keepsHandles(key) }];
     });
   }
 
@@ -257,17 +265,18 @@ export class PoolConnection implements ConnectionView {
       this.loadsStarted.set(model.key, started);
       loaded = this.load(model, signal);
       this.sessions.set(model.key, loaded);
-      const settled = (ok: boolean): void => {
+      const settled = (sessionId: string | undefined): void => {
         if (this.loadsStarted.get(model.key) === started) {
           this.loadsStarted.delete(model.key);
         }
-        if (ok) {
+        if (sessionId !== undefined) {
           this.loadTimes.set(model.key, performance.now() - started);
+          this.sessionIds.set(model.key, sessionId);
         } else if (this.sessions.get(model.key) === loaded) {
           this.sessions.delete(model.key);
         }
       };
-      loaded.then(() => settled(true), () => settled(false));
+      loaded.then((l) => settled(l.session.sessionId), () => settled(undefined));
     }
     return loaded;
   }
@@ -392,6 +401,7 @@ export class PoolConnection implements ConnectionView {
     const loaded = this.sessions.get(key);
     this.sessions.delete(key);
     this.placed.delete(key);
+    this.sessionIds.delete(key);
     if (loaded !== undefined && this.stateValue.kind === 'ready') {
       const { session } = await loaded.catch(() => ({ session: undefined }));
       if (session !== undefined) {

@@ -237,6 +237,11 @@ export class Connection implements HandleOwner {
     return this.handles.size;
   }
 
+  /** Live handles kept by one session's runs (releasing the session releases them). */
+  liveHandlesOf(sessionId: string): number {
+    return [...this.handles.values()].filter((h) => h.sessionId === sessionId).length;
+  }
+
   private assertOwn(handle: TensorHandle): void {
     handle.assertLive();
     if (handle.owner !== this) {
