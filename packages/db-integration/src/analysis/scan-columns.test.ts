@@ -55,7 +55,7 @@ describe('forEachRawChunk', () => {
     ['d', 'f', 'i32', 'i8', 'u16', 'u32'].forEach((name, j) => {
       expect(got.columns[j]).toEqual(plain.map((r) => r[name]));
     });
-    expect(got.columns[6]).toEqual(plain.map((r) => (r.i64 === null ? null : BigInt(r.i64))));
+    expect(got.columns[6]).toEqual(plain.map((r) => (r.i64 === null ? null : BigInt(r.i64 as string))));
     expect(got.columns[7]).toEqual(plain.map((r) => BigInt(r.h!)));
     expect(got.columns[0]![0]).toBeNull();
     expect(got.columns[0]![11]).toBeNaN();
