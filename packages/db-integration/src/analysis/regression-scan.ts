@@ -10,7 +10,7 @@ import { sqlTimestamp, type Store } from '../store/store';
 import type { DetectorName } from './findings';
 import { type Detection, type DetectionKind, FINDING_CLASS, type Metric, type SeriesPoint } from './regression';
 import { metricPoints } from './scan-detect';
-import { readScanData } from './scan-read';
+import { readScanData, type SeriesMeta } from './scan-read';
 import { detectAcrossThreads } from './scan-workers';
 
 export interface ScanOptions {
@@ -33,9 +33,10 @@ export interface ScanOptions {
    */
   detectOffMainThread?: boolean;
   /**
-   * Skip series whose points in the window did not change since a scan with the same max points, detectors and
-   * metrics (regression_scan_state, which every scan updates): their findings are stored already. Run a full scan
-   * (the default) after changing the detectors' code. @default false
+   * Skip series whose points in the window did not change since an incremental scan with the same max points,
+   * detectors and metrics (regression_scan_state, which incremental scans update): their findings are stored
+   * already. The first incremental scan reads everything (and costs the names query a hash of every row, which full
+   * scans skip). Run a full scan (the default) after changing the detectors' code. @default false
    */
   incremental?: boolean;
 }
@@ -144,7 +145,10 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const maxPoints = options.maxPointsPerSeries ?? 500;
   const scanOptions = JSON.stringify({ maxPoints, detectors, metrics });
   const state = options.incremental === true ? await unchangedSince(store, scanOptions) : new Map<string, { digest: string; findings: number }>();
-  const data = await readScanData(store, days, maxPoints, { shared: workers !== 0, wanted: (meta, digest) => state.get(meta.key)?.digest !== digest });
+  const data = await readScanData(store, days, maxPoints, {
+    shared: workers !== 0,
+    ...(options.incremental === true ? { wanted: (meta: SeriesMeta, digest: string) => state.get(meta.key)?.digest !== digest } : {}),
+  });
   const existing = new Set(
     (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
   );
@@ -204,7 +208,9 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   });
   const closeAt = performance.now();
   writer.close();
-  await saveState(store, data.series.map((x, s) => ({ k: x.meta.key, d: data.digests[s]!, f: findingsBySeries[s]! })), scanOptions, now);
+  if (data.digests !== undefined) {
+    await saveState(store, data.series.map((x, s) => ({ k: x.meta.key, d: data.digests![s]!, f: findingsBySeries[s]! })), scanOptions, now);
+  }
   for (const key of data.skipped) {
     findings += state.get(key)!.findings;
   }

@@ -56,8 +56,8 @@ export interface ScanSeries extends ScanColumns {
 
 export interface ScanData {
   series: ScanSeries[];
-  /** The digest of each series' points in the window (regression_scan_state.digest), in `series` order. */
-  digests: string[];
+  /** With `wanted`: the digest of each series' points in the window (regression_scan_state.digest), in `series` order. */
+  digests: string[] | undefined;
   /** Keys of the series measured in the window but not read (`wanted` turned them down). */
   skipped: string[];
   columns: ScanColumns;
@@ -187,16 +187,17 @@ const SERIES_HASH = `hash(${KEY.join(', ')})`;
 const ROWS_SQL = `SELECT ${SERIES_HASH} AS k, hash(${ENV.join(', ')}) AS e, hash(git_commit) AS c, epoch_ms(recorded_at)::DOUBLE AS t,
                          p50_ms::DOUBLE, throughput::DOUBLE, memory_mb::DOUBLE
                   FROM measurements WHERE ${where}`;
-const NAMES_SQL = `SELECT grouping(${KEY.join(', ')}) AS g_key, grouping(${ENV.join(', ')}) AS g_env, ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')},
-                          ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit, count(*) AS n,
-                          sum(hash(recorded_at, p50_ms, throughput, memory_mb, ${ENV.join(', ')}, git_commit)::HUGEINT)::VARCHAR || '/' || count(*) AS digest
+const namesSql = (digests: boolean): string => `SELECT grouping(${KEY.join(', ')}) AS g_key, grouping(${ENV.join(', ')}) AS g_env, ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')},
+                          ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit, count(*) AS n${
+                            digests ? `, sum(hash(recorded_at, p50_ms, throughput, memory_mb, ${ENV.join(', ')}, git_commit)::HUGEINT)::VARCHAR || '/' || count(*) AS digest` : ''
+                          }
                    FROM measurements WHERE ${where}
                    GROUP BY GROUPING SETS ((${KEY.join(', ')}), (${ENV.join(', ')}), (git_commit))`;
 
 const float64 = (n: number, shared: boolean): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
 const int32 = (n: number, shared: boolean): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
 
-/** A series as the names query gives it: its 64-bit hash as unsigned halves, rows, digest of its points. */
+/** A series as the names query gives it: its 64-bit hash as unsigned halves, rows, digest of its points (if asked for). */
 interface SeriesName {
   meta: SeriesMeta;
   rows: number;
@@ -214,7 +215,7 @@ function namesOf(rows: Record<string, unknown>[]): { series: SeriesName[]; envId
       const flags = [r.compute_shader_optimized, r.precompile_shaders, r.parallel_loading, r.mixed_precision, r.precision_bits].map(flag).join('/');
       const m = { source: String(r.source), model_name: String(r.model_name), browser: String(r.browser), requested_backend: String(r.requested_backend), batch_size: r.batch_size as number };
       const meta = { ...m, key: [m.source, m.model_name, m.browser, m.requested_backend, m.batch_size, flags].join('|') };
-      out.series.push({ meta, rows: r.n as number, digest: String(r.digest), hi: r.k_hi as number, lo: r.k_lo as number });
+      out.series.push({ meta, rows: r.n as number, digest: (r.digest as string | undefined) ?? '', hi: r.k_hi as number, lo: r.k_lo as number });
     } else if (r.g_env === 0) {
       out.envIds.add(r.e_hi as number, r.e_lo as number);
       out.environments.push({ backend: (r.backend as string | null) ?? 'unknown', adapter: (r.adapter_architecture as string | null) ?? undefined, isRealHardware: r.is_real_hardware === true, browserVersion: (r.browser_version as string | null) ?? undefined });
@@ -228,7 +229,8 @@ function namesOf(rows: Record<string, unknown>[]): { series: SeriesName[]; envId
 
 /**
  * Every series measured since `days` ago, newest `maxPoints` points each, but those `wanted` turns down (given each
- * series and the digest of its points in the window: see regression_scan_state): their rows are not read. `shared`:
+ * series and the digest of its points in the window: see regression_scan_state; computed only when `wanted` is
+ * given, it costs the names query a hash of every row): their rows are not read. `shared`:
  * the columns in SharedArrayBuffers (for detection workers). The names query counts each series' rows, so the rows
  * are scattered into series order as they stream out of DuckDB, one pass, no intermediate copy; both queries run in
  * one transaction (the same snapshot).
@@ -245,7 +247,7 @@ export async function readScanData(
     await connection.run('BEGIN TRANSACTION');
     try {
       const names = namesOf(
-        (await connection.runAndReadAll(NAMES_SQL, [since])).getRowObjectsJS().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))),
+        (await connection.runAndReadAll(namesSql(options.wanted !== undefined), [since])).getRowObjectsJS().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))),
       );
       const { envIds, commitIds } = names;
       const read = names.series.filter((n) => options.wanted?.(n.meta, n.digest) ?? true);
@@ -315,7 +317,7 @@ export async function readScanData(
         series.push(one);
         points += one.to - one.from;
       }
-      return { series, digests: read.map((n) => n.digest), skipped: names.series.filter((n) => !reading.has(n)).map((n) => n.meta.key), columns, environments: names.environments, commits: names.commits, points };
+      return { series, digests: options.wanted === undefined ? undefined : read.map((n) => n.digest), skipped: names.series.filter((n) => !reading.has(n)).map((n) => n.meta.key), columns, environments: names.environments, commits: names.commits, points };
     } finally {
       await connection.run('COMMIT');
     }
