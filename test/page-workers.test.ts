@@ -163,7 +163,7 @@ describe('page workers', () => {
     expect(after.lastLoss?.reason).toMatch(/missed the deadline/);
     expect(after.sessions.map((s) => s.sessionId)).toContain(stuck);
     expect(after.wasm).toBe('shared module');
-    console.log(`stuck worker: call failed ${failedAfterMs.toFixed(0)} ms after it was sent (deadline ${timeoutMs} ms); terminate -> sessions reloaded in the page ${after.lastLoss?.respawnMs?.toFixed(0)} ms (replaced by: ${after.lastLoss?.replacement}); from the failure to the next correct answer ${recoveryMs.toFixed(0)} ms`);
+    console.log(`stuck worker: call failed ${failedAfterMs.toFixed(0)} ms after it was sent (deadline ${timeoutMs} ms); terminate -> sessions reloaded in the page ${after.lastLoss?.respawnMs?.toFixed(0)} ms (replaced by: ${after.lastLoss?.replacement}, ${after.lastLoss?.standby ?? 0} session(s) already held there as standby copies); from the failure to the next correct answer ${recoveryMs.toFixed(0)} ms`);
     // The page's warm spare (ORT's WASM already instantiated, started long before this test) took over: only the
     // session was reloaded. A fresh worker took 1.4 s idle and 2-4 s busy; the bound holds on a busy 2-core machine.
     expect(after.lastLoss?.replacement).toBe('warm spare');

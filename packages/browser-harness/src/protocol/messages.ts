@@ -196,6 +196,8 @@ export const workerSnapshotSchema = z.object({
       respawnMs: z.number().nonnegative().nullable(),
       /** What replaced the worker: the page's spare with ORT's WASM ready, a spare still warming, or a fresh worker. */
       replacement: z.enum(['warm spare', 'warming spare', 'fresh']).optional(),
+      /** Sessions the replacement already held as standby copies (the spare's), so they were not reloaded. */
+      standby: z.number().int().nonnegative().optional(),
     })
     .optional(),
 });

@@ -2,11 +2,11 @@
  * A session worker: a dedicated module Web Worker that holds some of the page's ORT sessions, so a long load, a long
  * run or a stuck model occupies this thread and never the page's (which keeps answering heartbeats and routing).
  */
-import { type Capabilities, type NamedTensor, serializeError } from '../../protocol';
+import { type Capabilities, type NamedTensor, serializeError, type SessionInfo } from '../../protocol';
 import { probeCapabilities } from '../capabilities';
 import type { OrtModule } from '../ort-loader';
 import { SessionManager } from '../sessions';
-import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages';
+import type { CallMessage, FromWorker, InitMessage, ToWorker, WorkerOps } from './messages';
 import { loadOrtInWorker } from './ort';
 import { sendRunReply } from './reply';
 import { buffersOf, keepableCopy } from './transfer';
@@ -45,6 +45,30 @@ function start(init: InitMessage): void {
   );
 }
 
+/** Loads under way by session id. */
+const loads = new Map<string, Promise<unknown>>();
+
+/**
+ * Loads a session; a second load under the same id (a respawn reloading what this worker, as the page's spare, was
+ * still loading as a standby copy) waits for the first and replaces it, so no session is left behind unreleased.
+ */
+async function loadOnce(manager: SessionManager, r: WorkerOps['load']['request']): Promise<SessionInfo> {
+  const previous = loads.get(r.sessionId);
+  const loading = (async () => {
+    await previous?.catch(() => undefined);
+    await manager.release(r.sessionId).catch(() => undefined);
+    return manager.loadAs(r.sessionId, r.modelId, r.source, r.backend, r.options);
+  })();
+  loads.set(r.sessionId, loading);
+  try {
+    return await loading;
+  } finally {
+    if (loads.get(r.sessionId) === loading) {
+      loads.delete(r.sessionId);
+    }
+  }
+}
+
 interface Performed {
   result: unknown;
   tensors: NamedTensor[];
@@ -57,7 +81,7 @@ async function perform(message: CallMessage, { manager, capabilities, init }: Lo
     case 'load': {
       const r = message.request;
       const kept = r.keepBytes === true && r.source.kind === 'inline' ? keepableCopy(r.source.bytes) : undefined;
-      const info = await manager.loadAs(r.sessionId, r.modelId, r.source, r.backend, r.options);
+      const info = await loadOnce(manager, r);
       return {
         result: { ...info, modelBytes: manager.modelBytes(r.sessionId), ...(kept === undefined ? {} : { kept }) },
         tensors: [],

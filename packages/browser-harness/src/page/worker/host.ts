@@ -274,7 +274,16 @@ export class WorkerHost {
     }
     loss.replacement = adopted === undefined ? 'fresh' : adopted.warm ? 'warm spare' : 'warming spare';
     this.worker = this.start(adopted);
-    for (const placed of [...this.sessions.values()].filter((s) => s.loaded)) {
+    // The spare's standby copies: those of this worker's sessions need no reload, the others' are dropped.
+    const held = adopted?.holds ?? new Set<string>();
+    for (const sessionId of held) {
+      if (this.sessions.get(sessionId)?.loaded !== true) {
+        void this.call('release', { sessionId }, { restoring: true }).catch(() => undefined);
+      }
+    }
+    const reloads = [...this.sessions.values()].filter((s) => s.loaded && !held.has(s.request.sessionId));
+    loss.standby = [...this.sessions.values()].filter((s) => s.loaded).length - reloads.length;
+    for (const placed of reloads) {
       const expiresAt = placed.loadDeadlineMs === undefined ? undefined : performance.now() + placed.loadDeadlineMs;
       try {
         await this.call('load', placed.request, { restoring: true, expiresAt });

@@ -49,6 +49,7 @@ export interface ReplicaOptions {
 export class WorkerSessions implements SessionHost {
   readonly concurrent = true;
   private readonly hosts: WorkerHost[];
+  private readonly spares: SpareWorker;
   private readonly placement = new Map<string, Placed>();
   private nextId = 1;
   /** Budget charged to replicas being loaded, so two growing sessions cannot both take the last room. */
@@ -60,7 +61,9 @@ export class WorkerSessions implements SessionHost {
     spawn: (warmUp: boolean) => Worker,
     private readonly replicas: ReplicaOptions = { budgetBytes: 0 },
   ) {
-    const spares = new SpareWorker(spawn);
+    // Standby copies on the spare share the replica budget's size (counted apart from the replicas).
+    const spares = new SpareWorker(spawn, replicas.budgetBytes, () => this.hosts.every((h) => h.busy === 0));
+    this.spares = spares;
     this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, spares));
     if (replicas.budgetBytes > 0 && count > 1) {
       setInterval(() => this.dropCold(REPLICA_COLD_MS), REPLICA_COLD_MS / 3);
@@ -89,6 +92,10 @@ export class WorkerSessions implements SessionHost {
       const request = { sessionId, modelId, source: sent, backend, options, keepBytes: sent.kind === 'inline' };
       const { modelBytes, ...info } = await host.loadSession({ request, loadDeadlineMs, loaded: false }, expiresAt, transfer);
       placed.modelBytes = modelBytes;
+      const loaded = host.sessions.get(sessionId);
+      if (loaded !== undefined) {
+        this.spares.mirror(loaded.request, modelBytes); // the request as reloads see it (inline: the kept copy)
+      }
       return info;
     } catch (error) {
       this.placement.delete(sessionId);
@@ -119,6 +126,7 @@ export class WorkerSessions implements SessionHost {
       throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
     }
     this.placement.delete(sessionId);
+    this.spares.forget(sessionId);
     await Promise.all([placed.primary.release(sessionId), ...placed.replicas.map((r) => r.host.release(sessionId).catch(() => undefined))]);
   }
 
