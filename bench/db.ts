@@ -107,11 +107,11 @@ async function millionRowDb(path: string): Promise<Store> {
   return store;
 }
 
-/** Which threads detected how many series, and why a worker failed if one did. */
-function threadsNote(seriesByThread: number[], errors: string[]): string {
-  const [main, ...workers] = seriesByThread;
+/** Which threads detected how many series, why that many workers, and why a worker failed if one did. */
+function threadsNote(scan: { seriesByThread: number[]; workersWhy: string; workerErrors: string[] }): string {
+  const [main, ...workers] = scan.seriesByThread;
   const split = workers.length === 0 ? `main thread only (${main} series)` : `series: main thread ${main}, workers ${workers.join(' + ')}`;
-  return errors.length === 0 ? split : `${split}; ${errors.join('; ')}`;
+  return [`${split}; workers ${scan.workersWhy}`, ...scan.workerErrors].join('; ');
 }
 
 export async function reportAndScanAtScale(ctx: Ctx): Promise<void> {
@@ -167,7 +167,7 @@ export async function reportAndScanAtScale(ctx: Ctx): Promise<void> {
           ['HTML report (gather + render)', reportS.toFixed(2), '<= 2 s', `${(html.length / 1024).toFixed(0)} KiB`],
           ['regression scan, full (ours x 3 metrics; constant ones skipped)', scanS.toFixed(2), '<= 1 s', `${scan.series} series, ${scan.points} points, ${scan.inserted} findings stored`],
           ['  read (DuckDB queries, raw vectors, grouping by series)', (scan.breakdown.readMs / 1000).toFixed(2), '', ''],
-          ['  detection (every series x metric)', (scan.breakdown.detectMs / 1000).toFixed(2), '', threadsNote(scan.seriesByThread, scan.workerErrors)],
+          ['  detection (every series x metric)', (scan.breakdown.detectMs / 1000).toFixed(2), '', threadsNote(scan)],
           ['  writes of new findings and per-series state', (scan.breakdown.writeMs / 1000).toFixed(2), '', ''],
           [
             'first incremental scan (records per-series digests, reads all)',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { sqlTimestamp, Store } from '../store/store';
-import { scanRegressions } from './regression-scan';
+import { defaultWorkers, scanRegressions } from './regression-scan';
 
 const stores: Store[] = [];
 afterEach(() => {
@@ -68,6 +68,11 @@ describe('scan detection across worker threads', () => {
     expect(one.findings).toBeGreaterThan(20);
     expect(two).toMatchObject({ series: 24, points: 24 * 240, findings: one.findings, inserted: one.inserted });
     expect(await stored(inWorkers)).toEqual(await stored(inThread));
+  });
+
+  it('starts no worker by default for a small scan, and at least one when detection must leave the main thread', () => {
+    expect(defaultWorkers(19_200, false)).toEqual({ workers: 0, why: 'none: 19200 points < 100000' });
+    expect(defaultWorkers(10, true).workers).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a worker count that is not a whole number >= 0 (E_DB_INVALID_ARGUMENT)', async () => {

@@ -3,7 +3,7 @@
  * findings in `performance_regression` (open); findings already stored are not duplicated, and their status
  * (acknowledged, resolved) is kept.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 
 import { DbError, DbErrorCode } from '../errors';
 import { sqlTimestamp, type Store } from '../store/store';
@@ -23,8 +23,8 @@ export interface ScanOptions {
   /** @default ['latency', 'throughput', 'memory'] */
   metrics?: Metric[];
   /**
-   * Detection worker threads beside the main thread (0: detect in this thread only). @default the cores but one
-   * (at most 7) from WORKERS_FROM_POINTS points on, else 0: a worker needs ~0.1-0.5 s to load the detectors.
+   * Detection worker threads beside the main thread (0: detect in this thread only). @default see `defaultWorkers`:
+   * the cores but one (at most 7) from WORKERS_FROM_POINTS points on, unless the machine is busy.
    */
   workers?: number;
   /**
@@ -41,8 +41,27 @@ export interface ScanOptions {
   incremental?: boolean;
 }
 
-/** Fewest points for which the scan starts detection workers by default. */
+/** Fewest points for which the scan starts detection workers by default (a worker needs ~0.1-0.3 s to start). */
 export const WORKERS_FROM_POINTS = 100_000;
+
+/**
+ * Workers a scan starts unless told, and why. None when the 1-minute load average is at or above the cores but half
+ * a core: Linux shares CPU between process groups (autogroup), so on a busy machine a worker gets no more CPU for this
+ * process, only costs its start and its cold JIT (measured on 2 cores at load ~12: detection of the 1M-row bench
+ * database 3.3-3.4 s with one worker vs 1.5-2.7 s without).
+ */
+export function defaultWorkers(points: number, offMainThread: boolean): { workers: number; why: string } {
+  const cores = availableParallelism();
+  const load = loadavg()[0]!;
+  if (!offMainThread && points < WORKERS_FROM_POINTS) {
+    return { workers: 0, why: `none: ${points} points < ${WORKERS_FROM_POINTS}` };
+  }
+  if (!offMainThread && (cores < 2 || load >= cores - 0.5)) {
+    return { workers: 0, why: `none: load average ${load.toFixed(1)} on ${cores} cores` };
+  }
+  const workers = Math.max(1, Math.min(cores - 1, 7));
+  return { workers, why: `${workers} (load average ${load.toFixed(1)} on ${cores} cores)` };
+}
 
 export interface ScanResult {
   /** Series measured in the window (read and detected, or skipped as unchanged). */
@@ -60,6 +79,8 @@ export interface ScanResult {
   breakdown: { readMs: number; detectMs: number; writeMs: number };
   /** Series whose detection ran on the main thread, then on each worker started ([n]: no worker). */
   seriesByThread: number[];
+  /** How many workers were started and why (e.g. none on a busy machine: see `defaultWorkers`). */
+  workersWhy: string;
   /** Why a detection worker failed, if one did (its series were detected on the main thread). */
   workerErrors: string[];
 }
@@ -154,7 +175,8 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   );
   const readEnd = performance.now();
   let writeMs = 0;
-  const threads = workers ?? (data.points >= WORKERS_FROM_POINTS || options.detectOffMainThread === true ? Math.max(1, Math.min(availableParallelism() - 1, 7)) : 0);
+  const plan = workers === undefined ? defaultWorkers(data.points, options.detectOffMainThread === true) : { workers, why: `${workers} (asked for)` };
+  const threads = plan.workers;
   const detected = await detectAcrossThreads(data, metrics, detectors, threads, options.detectOffMainThread !== true);
   const writer = await store.writer('performance_regression', { idColumn: 'id' });
   let inserted = 0;
@@ -217,7 +239,7 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const end = performance.now();
   writeMs += end - closeAt;
   const breakdown = { readMs: readEnd - started, detectMs: closeAt - readEnd - writeMs, writeMs };
-  return { series: data.series.length + data.skipped.length, unchanged: data.skipped.length, points: data.points, inserted, findings, ms: end - started, breakdown, seriesByThread: detected.seriesByThread, workerErrors: detected.workerErrors };
+  return { series: data.series.length + data.skipped.length, unchanged: data.skipped.length, points: data.points, inserted, findings, ms: end - started, breakdown, seriesByThread: detected.seriesByThread, workersWhy: plan.why, workerErrors: detected.workerErrors };
 }
 
 /** Marks a stored regression acknowledged or resolved (or re-opens it), with an optional note. */
