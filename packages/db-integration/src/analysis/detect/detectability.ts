@@ -6,7 +6,7 @@
  * cannot exceed what a perfectly ordered split gives, whatever the step (rank z: sqrt(3 n1 n2 / (n + 1))), which is
  * why stretches under 40 points also use the t on the values.
  */
-import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
+import { criticalValues, LONG_VALUE_SEGMENT, seriesFactor, VALUE_T_BELOW, valueTCritical } from './critical-values';
 import { MIN_SEGMENT, normalScores } from './split-stats';
 
 /** The scores t of a perfectly ordered split: n1 lowest scores before, n2 highest after (its ceiling). */
@@ -52,7 +52,8 @@ export function smallestDetectableStep(length: number, noiseCv: number, pointsAf
   const balance = Math.sqrt((n1 * n2) / length);
   // Noncentral t: the spread of t around its centre grows with it on few degrees of freedom.
   const tNeeded = (cut: number): number => (cut + Z_POWER * Math.sqrt(1 + (cut * cut) / (2 * (length - 2)))) / balance;
-  const valueNeeded = Number.isFinite(valueTCritical(length)) ? tNeeded(valueTCritical(length)) : Infinity;
+  const valueUsable = length < VALUE_T_BELOW || Math.min(n1, n2) >= LONG_VALUE_SEGMENT;
+  const valueNeeded = valueUsable ? tNeeded(valueTCritical(length)) : Infinity;
   // A large step drives the scores t to its ceiling: it is found only where the ceiling passes the cut-off.
   const scoresNeeded = scoresCeiling(n1, n2) > c.t ? tNeeded(c.t) : Infinity;
   const rankCeiling = Math.sqrt((3 * n1 * n2) / (length + 1));

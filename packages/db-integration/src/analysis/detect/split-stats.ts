@@ -8,7 +8,7 @@
  * stretches (with 5 points after a change in 20, the rank z cannot reach a 0.2 % cut-off whatever the step).
  */
 import { normalQuantile } from '../stats';
-import { VALUE_T_BELOW } from './critical-values';
+import { LONG_VALUE_SEGMENT, VALUE_T_BELOW } from './critical-values';
 
 /** Fewest points on each side of a split: a change needs this many points at its new level to be reported. */
 export const MIN_SEGMENT = 3;
@@ -82,7 +82,7 @@ export interface SplitScan {
   tAt: number;
   /** Pooled two-sample t of the normal scores there; positive when the part after is larger. */
   t: number;
-  /** The same t on the values themselves (parametric: short stretches only, see critical-values.ts). */
+  /** The same t on the values themselves (parametric; from 40 points only over splits with 10 points each side, see critical-values.ts). */
   valueAt: number;
   valueT: number;
 }
@@ -108,8 +108,9 @@ export function scanSplits(ys: ArrayLike<number>, s: number, e: number, minSegme
   }
   const ranks = knownRanks ?? ranksOf(ys, s, e);
   const scores = normalScores(ranks);
-  // The value t is only used on short stretches (see critical-values.ts): skip it on longer ones.
-  const withValues = n < VALUE_T_BELOW;
+  // The value t: over every split on short stretches, over splits with LONG_VALUE_SEGMENT points each side on longer
+  // ones (see critical-values.ts).
+  const valueMin = n < VALUE_T_BELOW ? minSegment : LONG_VALUE_SEGMENT;
   let sum = 0;
   let sumSq = 0;
   let vSum = 0;
@@ -150,7 +151,7 @@ export function scanSplits(ys: ArrayLike<number>, s: number, e: number, minSegme
       out.t = t;
       out.tAt = k;
     }
-    const vt = withValues ? pooledT(vPrefix, vPrefixSq, vSum, vSumSq, n1, n2) : 0;
+    const vt = n1 >= valueMin && n2 >= valueMin ? pooledT(vPrefix, vPrefixSq, vSum, vSumSq, n1, n2) : 0;
     if (Math.abs(vt) > Math.abs(out.valueT)) {
       out.valueT = vt;
       out.valueAt = k;
