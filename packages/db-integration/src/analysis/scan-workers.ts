@@ -50,7 +50,7 @@ function workerCode(): Promise<string> {
   return bundled;
 }
 
-/** Series the main thread detects between two looks at its event loop (to start workers once their code is ready). */
+/** Series the main thread detects between two looks at its event loop (until every worker is started). */
 const YIELD_EVERY = 8;
 
 /** `mainThread` false: the main thread only waits (its event loop stays free) unless no worker can do the work. */
@@ -100,7 +100,7 @@ export async function detectAcrossThreads(data: ScanData, metrics: Metric[], det
     for (let i = Atomics.add(next, 0, 1); i < tasks.length; i = Atomics.add(next, 0, 1)) {
       found[i] = detectSeries(data.columns, tasks[i]!, data.environments, metrics, detectors);
       seriesByThread[0]!++;
-      if (++done % YIELD_EVERY === 0) {
+      if (threads.length < workers && ++done % YIELD_EVERY === 0) {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
