@@ -103,15 +103,18 @@ export class Dispatcher {
             }
           }
         }
-        const decision = this.chooseNow(model, exclude);
-        if (decision === undefined) {
+        // Every connection it could use is full: wait without asking the policy (each settled call wakes the whole
+        // line; only as many as there are free slots ask it).
+        const full = this.allFull(exclude);
+        const decision = full ? undefined : this.chooseNow(model, exclude);
+        if (decision === undefined && !full) {
           await this.waitForRoute(model, exclude, deadline);
           continue;
         }
-        const connection = decision.connection as PoolConnection;
-        if (connection.full) {
+        const connection = decision?.connection as PoolConnection | undefined;
+        if (connection === undefined || connection.full) {
           // Late binding: wait in the pool's one line and ask again when a slot frees, rather than queue here.
-          await this.room.wait(ticket, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}" (${connection.id} and its peers busy)`);
+          await this.room.wait(ticket, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}"`);
           continue;
         }
         attempts++;
@@ -235,6 +238,17 @@ export class Dispatcher {
       (fleet?.pendingLaunches ?? 0) > 0 ||
       connection.state.kind === 'closed' // a lost connection is being replaced
     );
+  }
+
+  /** Wakes the requests waiting for a slot: a connection came up or back into routing (a settled call wakes them too). */
+  wake(): void {
+    this.room.wakeAll();
+  }
+
+  /** Whether connections could take this request but every one of them has all its slots taken. */
+  private allFull(exclude: ReadonlySet<string>): boolean {
+    const usable = (this.deps.fleet()?.all ?? []).filter((c) => c.accepting && c.breaker !== 'open' && !exclude.has(c.id));
+    return usable.length > 0 && usable.every((c) => c.full);
   }
 
   /** Asks the policy now. Synchronous on purpose: the caller enqueues in the same turn, so the next decision sees it. */

@@ -96,6 +96,10 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
       emit: this.emitTyped,
       onWorkerLost: (pc) => this.workerWatch.lost(pc),
     });
+    // New capacity: requests waiting for a slot ask again now, not at the next settled call.
+    this.on('connection:up', () => this.dispatcher.wake());
+    this.on('connection:quarantine', () => this.dispatcher.wake());
+    this.on('breaker:state', () => this.dispatcher.wake());
   }
 
   /** Starts the page server and one connection per configured browser. Idempotent. */
