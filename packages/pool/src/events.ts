@@ -94,3 +94,6 @@ export interface PoolEvents {
   discovery: [{ source: string; ok: boolean; hosts: number; added: string[]; drained: string[]; error: string | undefined }];
   recovery: [{ browser: BrowserKind; lostConnectionId: string; replacementId: string | undefined; recoveryMs: number; ok: boolean; reason: string }];
 }
+
+/** Emits one typed pool event (the pool's own `emit`, as its parts get it). */
+export type EmitPoolEvent = <K extends keyof PoolEvents>(name: K, ...args: PoolEvents[K]) => void;

@@ -12,47 +12,17 @@ import {
   BrowserUnavailableError,
 } from '@browser-pool/browser-harness';
 
-import { OpossumBreaker } from './breaker';
-import type { PoolEvents } from './events';
-import { backoffDelay, type HostSource, localHost } from './hosts';
+import { wrapConnection } from './connection-wrap';
+import type { EmitPoolEvent } from './events';
+import { ChangeWaiters } from './fleet-waiters';
+import { cancelRetry, type HostInfo, hostInfo, type HostRecord, newHostRecord } from './host-record';
+import { type HostSource, localHost } from './hosts';
 import type { ResolvedPoolOptions } from './options';
-import { PoolConnection } from './pool-connection';
+import type { PoolConnection } from './pool-connection';
+import { reconnectLoop } from './reconnect';
 
-export type EmitPoolEvent = <K extends keyof PoolEvents>(name: K, ...args: PoolEvents[K]) => void;
-
-type HostState = { kind: 'active' } | { kind: 'draining'; reason: string };
-
-interface HostRecord {
-  source: HostSource;
-  state: HostState;
-  /** Connections lost and not yet replaced, with when and why (a replacement is owed for each). */
-  owed: { lostId: string; at: number; reason: string }[];
-  /** Failed attempts in a row (sets the backoff). */
-  failures: number;
-  /** The scheduled next attempt, while backing off. */
-  retry: { at: number; timer: NodeJS.Timeout; wake: () => void } | undefined;
-  /** Whether its reconnect loop runs. */
-  recovering: boolean;
-  lastError: BrowserPoolError | undefined;
-}
-
-/** One host as `pool.hosts()` reports it. */
-export interface HostInfo {
-  id: string;
-  browser: BrowserKind;
-  state: 'active' | 'draining';
-  remote: boolean;
-  /** Ids of its open connections routing may use (any state), spares excluded. */
-  connectionIds: string[];
-  spares: number;
-  /** Connections lost and not yet replaced (reconnect attempts continue while > 0). */
-  owed: number;
-  /** Failed launch or reconnect attempts in a row. */
-  failures: number;
-  /** When the next attempt is due (epoch ms), while backing off. */
-  nextAttemptAt: number | undefined;
-  lastError: string | undefined;
-}
+export type { EmitPoolEvent } from './events';
+export type { HostInfo } from './host-record';
 
 /** What a request waiting for a connection can expect (see `Dispatcher.waitForRoute`). */
 export interface WaitOutlook {
@@ -79,7 +49,7 @@ export class Fleet {
   private promised = 0;
   private closed = false;
   /** Requests waiting for a change (a connection up, a launch failed, a host added or drained): woken together. */
-  private readonly waiters = new Set<() => void>();
+  private readonly changes = new ChangeWaiters();
 
   constructor(
     private readonly harness: BrowserHarness,
@@ -124,20 +94,12 @@ export class Fleet {
 
   /** Resolves at the next change of the fleet, or after `timeoutMs`. One shared list, never an event listener. */
   waitForChange(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.waiters.add(done);
-    });
+    return this.changes.wait(timeoutMs);
   }
 
   /** Waiting requests, for tests and stats. */
   get waiting(): number {
-    return this.waiters.size;
+    return this.changes.size;
   }
 
   /** Whether a recycle of this connection is under way (it is never recycled twice). */
@@ -150,18 +112,13 @@ export class Fleet {
   }
 
   hostList(): HostInfo[] {
-    return [...this.hosts.values()].map((h) => ({
-      id: h.source.id,
-      browser: h.source.browser,
-      state: h.state.kind,
-      remote: h.source.remote,
-      connectionIds: this.all.filter((c) => this.hostOf.get(c.id) === h).map((c) => c.id),
-      spares: this.spares.filter((c) => this.hostOf.get(c.id) === h).length,
-      owed: h.owed.length,
-      failures: h.failures,
-      nextAttemptAt: h.retry?.at,
-      lastError: h.lastError?.message,
-    }));
+    return [...this.hosts.values()].map((h) =>
+      hostInfo(
+        h,
+        this.all.filter((c) => this.hostOf.get(c.id) === h).map((c) => c.id),
+        this.spares.filter((c) => this.hostOf.get(c.id) === h).length,
+      ),
+    );
   }
 
   /**
@@ -236,7 +193,7 @@ export class Fleet {
       return;
     }
     host.state = { kind: 'draining', reason };
-    this.cancelRetry(host);
+    cancelRetry(host);
     this.emit('host:state', { hostId: id, browser: host.source.browser, state: 'draining', reason });
     const spares = this.spares.filter((s) => this.hostOf.get(s.id) === host);
     spares.forEach((s) => this.spares.splice(this.spares.indexOf(s), 1));
@@ -294,7 +251,7 @@ export class Fleet {
   async close(): Promise<void> {
     this.closed = true;
     for (const h of this.hosts.values()) {
-      this.cancelRetry(h);
+      cancelRetry(h);
     }
     const all = [...this.active.values(), ...this.spares.splice(0)];
     this.active.clear();
@@ -309,7 +266,7 @@ export class Fleet {
     if (known !== undefined) {
       return known;
     }
-    const host: HostRecord = { source, state: { kind: 'active' }, owed: [], failures: 0, retry: undefined, recovering: false, lastError: undefined };
+    const host = newHostRecord(source);
     this.hosts.set(source.id, host);
     return host;
   }
@@ -324,9 +281,7 @@ export class Fleet {
   }
 
   private notify(): void {
-    for (const wake of [...this.waiters]) {
-      wake();
-    }
+    this.changes.notify();
   }
 
   /** Launches one connection on `host`; resolves undefined (after a `browser:unavailable` event) when it cannot. */
@@ -369,22 +324,7 @@ export class Fleet {
   }
 
   private wrap(connection: Awaited<ReturnType<BrowserHarness['launch']>>, host: HostRecord): PoolConnection {
-    const o = this.options;
-    const breaker = new OpossumBreaker(`connection ${connection.id}`, {
-      errorThresholdPercentage: o.breaker.errorThresholdPercentage,
-      volumeThreshold: o.breaker.volumeThreshold,
-      resetTimeoutMs: o.breaker.resetTimeoutMs,
-      rollingWindowMs: o.breaker.rollingWindowMs,
-    });
-    const pc: PoolConnection = new PoolConnection(
-      connection,
-      breaker,
-      o.connectionConcurrency,
-      o.loadTimeoutMs,
-      this.drops.get(connection.browser) ?? 0,
-      o.scaling.recycleAboveMemoryMB * 1024 * 1024,
-      { afterInferences: o.scaling.recycleAfterInferences, onWorn: (reason) => this.recycle(pc, reason) },
-    );
+    const pc: PoolConnection = wrapConnection(connection, this.options, this.drops.get(connection.browser) ?? 0, (reason) => this.recycle(pc, reason));
     this.hostOf.set(pc.id, host);
     pc.onBreakerChange((state) => this.emit('breaker:state', { connectionId: pc.id, browser: pc.browser, state }));
     connection.onClose((cause) => this.onClosed(pc, cause));
@@ -450,64 +390,15 @@ export class Fleet {
     void this.reconnect(host);
   }
 
-  /**
-   * One loop per host: relaunches (local) or reconnects (remote) until every owed connection is back, waiting a
-   * capped, jittered, doubling delay after each failure. Stops when the host is drained or the pool closes (owed
-   * losses are then reported as not recovered).
-   */
-  private async reconnect(host: HostRecord): Promise<void> {
-    if (host.recovering) {
-      return;
-    }
-    host.recovering = true;
-    try {
-      while (host.owed.length > 0 && host.state.kind === 'active' && !this.closed) {
-        const pc = await this.launchOn(host, `reconnect after ${host.owed[0]?.reason ?? 'loss'}`);
-        if (pc !== undefined) {
-          const debt = host.owed.shift();
-          if (debt !== undefined && debt.lostId !== '') {
-            this.emit('recovery', { browser: pc.browser, lostConnectionId: debt.lostId, replacementId: pc.id, recoveryMs: performance.now() - debt.at, ok: true, reason: debt.reason });
-          }
-          continue;
-        }
-        if (host.state.kind !== 'active' || this.closed) {
-          break;
-        }
-        const delayMs = backoffDelay(host.failures, this.options.reconnect);
-        this.emit('host:retry', {
-          hostId: host.source.id,
-          browser: host.source.browser,
-          attempt: host.failures,
-          delayMs: Math.round(delayMs),
-          code: host.lastError?.code ?? 'E_BROWSER_UNAVAILABLE',
-          reason: host.lastError?.message ?? 'launch failed',
-        });
-        await new Promise<void>((wake) => {
-          const timer = setTimeout(() => {
-            host.retry = undefined;
-            wake();
-          }, delayMs);
-          host.retry = { at: Date.now() + delayMs, timer, wake };
-          this.notify();
-        });
-      }
-    } finally {
-      host.recovering = false;
-      if (host.state.kind !== 'active' || this.closed) {
-        for (const debt of host.owed.splice(0).filter((d) => d.lostId !== '')) {
-          this.emit('recovery', { browser: host.source.browser, lostConnectionId: debt.lostId, replacementId: undefined, recoveryMs: performance.now() - debt.at, ok: false, reason: debt.reason });
-        }
-      }
-    }
-  }
-
-  private cancelRetry(host: HostRecord): void {
-    if (host.retry !== undefined) {
-      clearTimeout(host.retry.timer);
-      const { wake } = host.retry;
-      host.retry = undefined;
-      wake();
-    }
+  /** One loop per host (see `reconnectLoop`). */
+  private reconnect(host: HostRecord): Promise<void> {
+    return reconnectLoop(host, {
+      launch: (reason) => this.launchOn(host, reason),
+      emit: this.emit,
+      reconnect: this.options.reconnect,
+      notify: () => this.notify(),
+      closed: () => this.closed,
+    });
   }
 
   private removeHostIfEmpty(host: HostRecord): void {
