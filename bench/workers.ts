@@ -95,6 +95,8 @@ export async function stuckModel(pageWorkers: number): Promise<{ recoverMs: numb
     if (pageWorkers > 0) {
       await waitFor(async () => (await before.connection.workers()).every((w) => w.state === 'ready'));
     }
+    // A model gets stuck long after it loaded: by then the spare holds its standby copy (loaded while the page idles).
+    await new Promise((r) => setTimeout(r, 3000));
     const start = performance.now();
     if (pageWorkers > 0) {
       const [worker] = (await before.connection.workers()).filter((w) => w.sessions.length > 0);

@@ -9,6 +9,7 @@ import { SessionManager } from '../sessions';
 import type { CallMessage, FromWorker, InitMessage, ToWorker, WorkerOps } from './messages';
 import { loadOrtInWorker } from './ort';
 import { sendRunReply } from './reply';
+import { warmStandby } from './standby';
 import { buffersOf, keepableCopy } from './transfer';
 import { warmUp } from './warm-up';
 
@@ -82,6 +83,9 @@ async function perform(message: CallMessage, { manager, capabilities, init }: Lo
       const r = message.request;
       const kept = r.keepBytes === true && r.source.kind === 'inline' ? keepableCopy(r.source.bytes) : undefined;
       const info = await loadOnce(manager, r);
+      if (r.standby === true) {
+        await warmStandby(manager, info);
+      }
       return {
         result: { ...info, modelBytes: manager.modelBytes(r.sessionId), ...(kept === undefined ? {} : { kept }) },
         tensors: [],

@@ -11,9 +11,17 @@ export interface WorkerOps {
   load: {
     /**
      * `keepBytes`: inline bytes arrive transferred (the page keeps no copy of its own); the worker answers with a copy
-     * for the page to keep for reloads, made off the page's thread.
+     * for the page to keep for reloads, made off the page's thread. `standby`: a spare's copy, run once after loading.
      */
-    request: { sessionId: string; modelId: string; source: ModelSource; backend: Backend; options: SessionOptionsWire; keepBytes?: boolean };
+    request: {
+      sessionId: string;
+      modelId: string;
+      source: ModelSource;
+      backend: Backend;
+      options: SessionOptionsWire;
+      keepBytes?: boolean;
+      standby?: boolean;
+    };
     /**
      * `modelBytes`: the serialized model's size (replica budgets count it). `kept`: the copy asked for by `keepBytes`,
      * in shared memory where the page is cross-origin isolated (sent to the next worker without a copy), else a

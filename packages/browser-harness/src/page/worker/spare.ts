@@ -3,7 +3,7 @@
  * WASM before it is needed, so a worker lost to a missed deadline or a crash is replaced by one that only has to
  * reload the sessions (the replacement's cost drops from importing and compiling ORT to loading the models).
  *
- * The spare also holds standby copies of the page's sessions, as many as a byte budget allows (the page's replica
+ * The spare also holds standby copies of the page's WASM sessions, as many as a byte budget allows (the page's replica
  * budget): a lost worker whose sessions the spare already holds is replaced with no reload at all, so its retried
  * calls run at once. Measured (bench --suite workers, stuck model): with ORT's WASM shared, reloading bert-tiny on the
  * spare was still 0.2-0.6 s of a 0.7-1.7 s recovery on a busy 2-core machine. Standby loads run one at a time and
@@ -92,8 +92,15 @@ export class SpareWorker {
     this.spare = spare;
   }
 
-  /** A session now loaded on some worker: the spare loads a standby copy if the budget has room. */
+  /**
+   * A session now loaded on some worker: the spare loads a standby copy if the budget has room. WASM sessions only: a
+   * WebGPU or WebNN copy would hold device memory and its warm-up run would compete for the one device (with a
+   * software adapter here, a second first run on it pushed another worker's WebGPU run past its 30 s deadline).
+   */
   mirror(request: LoadRequest, bytes: number): void {
+    if (request.backend !== 'wasm') {
+      return;
+    }
     let used = 0;
     for (const s of this.standby.values()) {
       used += s.bytes;
@@ -156,7 +163,7 @@ export class SpareWorker {
       return;
     }
     this.pending.shift();
-    this.post(spare, { op: 'load', request: { ...next, keepBytes: false } }, (ok) => {
+    this.post(spare, { op: 'load', request: { ...next, keepBytes: false, standby: true } }, (ok) => {
       if (ok && this.standby.has(next.sessionId)) {
         spare.holds.add(next.sessionId);
       }
