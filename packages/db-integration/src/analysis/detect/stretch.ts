@@ -310,6 +310,14 @@ function analyseShort(ys: Float64Array, options: StretchOptions): { warmupEnd: n
     start = at;
     cuts = binarySegmentation(ys, start, ys.length, options).map((c) => c.at);
   }
+  // A warm-up fades: the points after the slow ones the search split off can still be a little slow (1.25x, 1.1x),
+  // too little for a split of their own but enough, in a short stretch before a later step up, to make a U that a
+  // curve fits better than the step. So in a stretch under MIN_WAVE_POINTS points, once a warm-up is seen, all of the
+  // first `warmupMax` points are set aside (longer stretches have enough points for that tail not to matter).
+  if (start > 0 && start < warmupMax && ys.length < MIN_WAVE_POINTS && ys.length - warmupMax >= 2 * MIN_SEGMENT) {
+    start = warmupMax;
+    cuts = binarySegmentation(ys, start, ys.length, options).map((c) => c.at);
+  }
   const body = ys.subarray(start);
   const n = body.length;
   const local = cuts.map((c) => c - start);
