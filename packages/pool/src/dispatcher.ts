@@ -106,7 +106,7 @@ export class Dispatcher {
         // Every connection it could use is full: wait without asking the policy (each settled call wakes the whole
         // line; only as many as there are free slots ask it).
         const full = this.allFull(exclude);
-        const decision = full ? undefined : this.chooseNow(model, exclude);
+        const decision = full ? undefined : this.chooseNow(model, exclude, this.room.ahead(ticket, model.key, options.priority ?? 0));
         if (decision === undefined && !full) {
           await this.waitForRoute(model, exclude, deadline);
           continue;
@@ -114,7 +114,7 @@ export class Dispatcher {
         const connection = decision?.connection as PoolConnection | undefined;
         if (connection === undefined || connection.full) {
           // Late binding: wait in the pool's one line and ask again when a slot frees, rather than queue here.
-          await this.room.wait(ticket, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}"`);
+          await this.room.wait(ticket, model.key, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}"`);
           continue;
         }
         attempts++;
@@ -252,7 +252,7 @@ export class Dispatcher {
   }
 
   /** Asks the policy now. Synchronous on purpose: the caller enqueues in the same turn, so the next decision sees it. */
-  private chooseNow(model: PoolModel, exclude: ReadonlySet<string>): RoutingDecision | undefined {
+  private chooseNow(model: PoolModel, exclude: ReadonlySet<string>, waitingAhead = 0): RoutingDecision | undefined {
     const fleet = this.deps.fleet();
     if (fleet === undefined) {
       throw new ClosedError('pool closed');
@@ -263,6 +263,7 @@ export class Dispatcher {
       preference: model.preference,
       exclude,
       unavailable: fleet.unavailable,
+      waitingAhead,
     });
   }
 

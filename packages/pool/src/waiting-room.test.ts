@@ -12,11 +12,15 @@ describe('WaitingRoom', () => {
     const second = room.ticket();
     const third = room.ticket();
     const waits = [
-      room.wait(third, 0, far, undefined, 'c').then(() => order.push('third')),
-      room.wait(second, 5, far, undefined, 'b').then(() => order.push('second (priority 5)')),
-      room.wait(first, 0, far, undefined, 'a').then(() => order.push('first')),
+      room.wait(third, 'm', 0, far, undefined, 'c').then(() => order.push('third')),
+      room.wait(second, 'm', 5, far, undefined, 'b').then(() => order.push('second (priority 5)')),
+      room.wait(first, 'other', 0, far, undefined, 'a').then(() => order.push('first')),
     ];
     expect(room.size).toBe(3);
+    // Ahead of a new request for "m": both waiters for "m"; ahead of the first ticket, only the priority-5 one.
+    expect(room.ahead(room.ticket(), 'm', 0)).toBe(2);
+    expect(room.ahead(first, 'm', 0)).toBe(1);
+    expect(room.ahead(third, 'm', 0)).toBe(1);
     room.wakeAll();
     await Promise.all(waits);
     expect(order).toEqual(['second (priority 5)', 'first', 'third']);
@@ -25,14 +29,14 @@ describe('WaitingRoom', () => {
 
   it('a waiter past its deadline fails with E_TIMEOUT, an aborted one with E_ABORTED; both leave the line', async () => {
     const room = new WaitingRoom();
-    const late = room.wait(room.ticket(), 0, Date.now() + 20, undefined, '"m" (c1 busy)');
+    const late = room.wait(room.ticket(), 'm', 0, Date.now() + 20, undefined, '"m" (c1 busy)');
     await expect(late).rejects.toMatchObject({ code: ErrorCode.Timeout, message: expect.stringMatching(/"m" \(c1 busy\): .*never ran/) });
     const ac = new AbortController();
-    const aborted = room.wait(room.ticket(), 0, Date.now() + 10_000, ac.signal, 'x');
+    const aborted = room.wait(room.ticket(), 'm', 0, Date.now() + 10_000, ac.signal, 'x');
     ac.abort();
     await expect(aborted).rejects.toMatchObject({ code: ErrorCode.Aborted });
     expect(room.size).toBe(0);
-    const already = room.wait(room.ticket(), 0, Date.now() + 10_000, ac.signal, 'x');
+    const already = room.wait(room.ticket(), 'm', 0, Date.now() + 10_000, ac.signal, 'x');
     await expect(already).rejects.toMatchObject({ code: ErrorCode.Aborted });
     expect(room.size).toBe(0);
   });

@@ -10,6 +10,8 @@ import { AbortedError, TimeoutError } from '@browser-pool/browser-harness';
 interface Waiter {
   priority: number;
   seq: number;
+  /** The model it is for. */
+  key: string;
   wake: () => void;
 }
 
@@ -31,9 +33,9 @@ export class WaitingRoom {
    * Resolves at the next `wakeAll`; rejects with `E_TIMEOUT` at the deadline or `E_ABORTED` when the signal fires
    * (the request never ran).
    */
-  wait(ticket: number, priority: number, deadline: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  wait(ticket: number, key: string, priority: number, deadline: number, signal: AbortSignal | undefined, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { priority, seq: ticket, wake: () => settle(resolve) };
+      const waiter: Waiter = { priority, seq: ticket, key, wake: () => settle(resolve) };
       const settle = (then: () => void): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -57,6 +59,20 @@ export class WaitingRoom {
       const at = this.waiting.findIndex((w) => w.priority < priority || (w.priority === priority && w.seq > ticket));
       this.waiting.splice(at === -1 ? this.waiting.length : at, 0, waiter);
     });
+  }
+
+  /**
+   * Requests for the same model waiting ahead of this one (better priority, or equal and earlier): the queue a model
+   * really has beyond the calls its connections' slots hold, which routing weighs before placing another copy.
+   */
+  ahead(ticket: number, key: string, priority: number): number {
+    let n = 0;
+    for (const w of this.waiting) {
+      if (w.key === key && w.seq !== ticket && (w.priority > priority || (w.priority === priority && w.seq < ticket))) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Wakes every waiter, best first: their continuations run in that order, each routing before the next looks. */

@@ -91,6 +91,15 @@ describe('AffinityRoutingPolicy', () => {
     expect(policy.choose([cold, warm(COLD_START_QUEUE)], request({ preference: ['chromium'], modelKey: 'fast' }))?.connection.id).toBe('k');
   });
 
+  it('counts the same model\'s requests waiting in the pool\'s line ahead: a full warm connection gets a copy beside it once they are COLD_START_QUEUE calls', () => {
+    const warm = view('w', 'chromium', { outstanding: 8, callsByModel: new Map([['m', 8]]), computeMs: new Map([['m', 10]]), hasModel: () => true });
+    const unhealthy = view('k', 'chromium', { healthScore: 0, breaker: 'halfOpen' }); // 4.5 calls of penalties
+    // 8 queued vs 0 + 4.5 calls of penalties: not yet worth a copy on its own...
+    expect(policy.choose([warm, unhealthy], request({ preference: ['chromium'] }))?.connection.id).toBe('w');
+    // ...but with 1 more waiting in line ahead it is.
+    expect(policy.choose([warm, unhealthy], request({ preference: ['chromium'], waitingAhead: 1 }))?.connection.id).toBe('k');
+  });
+
   it('a model not yet run on a connection costs there what it costs elsewhere: a burst of a heavy and a light model leaves both connections equally busy', () => {
     // The bench's case: both hold both models, but b ran the heavy one only once (a first run, not recorded).
     const conns = ['a', 'b'].map((id) => {

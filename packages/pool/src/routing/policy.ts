@@ -25,6 +25,11 @@ export interface RoutingRequest {
   exclude: ReadonlySet<string>;
   /** Why a browser has no connection, for the fallback reason (e.g. Edge not installed). */
   unavailable: ReadonlyMap<BrowserKind, string>;
+  /**
+   * Requests for the same model waiting in the pool's line ahead of this one (late binding): they will run on the
+   * connections holding it first, so they count toward when this one would finish there. @default 0
+   */
+  waitingAhead?: number;
 }
 
 export interface RoutingDecision {
@@ -77,7 +82,7 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
         continue;
       }
       return {
-        connection: this.place(pool, request.modelKey, new WorkEstimate(candidates)),
+        connection: this.place(pool, request.modelKey, new WorkEstimate(candidates), request.waitingAhead ?? 0),
         preferredBrowser: request.preference[0],
         fallbackReason: skipped.length === 0 ? undefined : `fell back past ${skipped.join('; ')}`,
       };
@@ -86,7 +91,7 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
   }
 
   /** A connection holding the model, unless one without it would finish sooner by COLD_START_QUEUE calls (see the class doc). */
-  private place(pool: readonly ConnectionView[], modelKey: string, estimate: WorkEstimate): ConnectionView {
+  private place(pool: readonly ConnectionView[], modelKey: string, estimate: WorkEstimate, waitingAhead: number): ConnectionView {
     const cost = new Map(pool.map((c) => [c, routingCostMs(c, modelKey, estimate)]));
     // Cheapest first; among equals, the connection holding fewer models (a new model goes where it crowds least).
     const best = (list: readonly ConnectionView[]): ConnectionView | undefined =>
@@ -96,6 +101,10 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
     if (bestWarm === undefined || bestCold === undefined) {
       return (bestWarm ?? bestCold)!;
     }
-    return cost.get(bestWarm)! - cost.get(bestCold)! >= COLD_START_QUEUE * estimate.callMs(bestWarm, modelKey) ? bestCold : bestWarm;
+    // The calls of this model waiting in line ahead of this one run on the connections holding it, before it.
+    const warmThreads = pool.filter((c) => c.hasModel(modelKey)).reduce((n, c) => n + c.capacity, 0);
+    const call = estimate.callMs(bestWarm, modelKey);
+    const warmCost = cost.get(bestWarm)! + (waitingAhead * call) / warmThreads;
+    return warmCost - cost.get(bestCold)! >= COLD_START_QUEUE * call ? bestCold : bestWarm;
   }
 }
