@@ -108,8 +108,10 @@ describe('faults under load', () => {
     const states = collect(p, 'breaker:state');
     await sick.connection.faults.stallPage(4000);
     // Short deadlines: calls that land on the stalled page time out (E_TIMEOUT), which counts against its breaker.
+    // Bursts of 12: routing steers away from a connection whose health dropped (up to 2 calls' worth), so only calls
+    // beyond what the healthy one can take soon land on the sick one.
     for (let i = 0; i < 30 && !states.some((s) => s.connectionId === sick.id && s.state === 'open'); i++) {
-      await Promise.allSettled(Array.from({ length: 4 }, () => model.run(inputs, { timeoutMs: 300 })));
+      await Promise.allSettled(Array.from({ length: 12 }, () => model.run(inputs, { timeoutMs: 300 })));
     }
     expect(states).toContainEqual({ connectionId: sick.id, browser: 'chromium', state: 'open' });
     const diverted = await Promise.all(Array.from({ length: 20 }, () => model.run(inputs)));
