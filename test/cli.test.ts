@@ -155,6 +155,13 @@ describe('browser-pool CLI', () => {
     expect((await cli('--db', target, 'db', 'restore', file)).code).toBe(1); // exists: needs --force
     const restored = JSON.parse((await cli('--db', target, 'db', 'stats', '--json')).out) as typeof stats;
     expect(restored.tables).toEqual(stats.tables);
+    // After the backup (incremental scans write their per-series state): the first reads every series, the next one,
+    // with nothing new, skips them all.
+    const first = (await cli('--db', db, 'db', 'scan', '--days', '30', '--incremental', '--workers', '0')).out;
+    const series = Number(/^scanned (\d+) series/.exec(first)?.[1]);
+    expect(series).toBeGreaterThan(0);
+    expect((await cli('--db', db, 'db', 'scan', '--days', '30', '--incremental')).out).toContain(`; ${series} unchanged series skipped`);
+    expect((await cli('--db', db, 'db', 'scan', '--workers', '-1')).code).toBe(2);
   });
 
   it('Ctrl-C stops a sweep between groups: finished groups stay stored, the run is marked unsuccessful, exit 130', async () => {

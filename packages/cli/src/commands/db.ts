@@ -2,7 +2,7 @@
 import { backupDatabase, checkDatabase, databaseStats, optimizeDatabase, type RegressionStatus, renderRows, restoreDatabase, scanRegressions, setRegressionStatus } from '@browser-pool/db-integration';
 import { type Command, Option } from 'commander';
 
-import { bytes, dbPathOf, type Io, positiveInt, positiveNumber, withStore } from './context';
+import { bytes, dbPathOf, type Io, nonNegativeInt, positiveInt, positiveNumber, withStore } from './context';
 
 export function registerDbCommands(program: Command, io: Io): void {
   const db = program.command('db').description('Maintain the benchmark database: check, scan, optimize, backup, restore, stats');
@@ -53,10 +53,20 @@ export function registerDbCommands(program: Command, io: Io): void {
   db.command('scan')
     .description('Detect regressions over stored measurements (pool time series and benchmark results) with both detectors; new findings are stored (bench runs this after a sweep)')
     .option('--days <n>', 'only measurements from the last N days', positiveNumber('--days'), 90)
-    .action(async (opts: { days: number }, cmd: Command) => {
+    .option('--incremental', 'detect only on series whose points changed since the last incremental scan (the first one reads everything)')
+    .addOption(new Option('--workers <n>', 'detection worker threads').argParser(nonNegativeInt('--workers')).default(undefined, 'cores - 1 from 100,000 points on an idle machine, else 0'))
+    .action(async (opts: { days: number; incremental?: boolean; workers?: number }, cmd: Command) => {
       await withStore(cmd, 'write', async (store) => {
-        const r = await scanRegressions(store, { days: opts.days });
-        io.out(`scanned ${r.series} series (${r.points} points) in ${r.ms.toFixed(0)} ms: ${r.findings} finding(s), ${r.inserted} new; see browser-pool report regressions`);
+        const r = await scanRegressions(store, { days: opts.days, incremental: opts.incremental === true, ...(opts.workers === undefined ? {} : { workers: opts.workers }) });
+        const { readMs, detectMs, writeMs } = r.breakdown;
+        io.out(
+          `scanned ${r.series} series (${r.points} points${r.unchanged > 0 ? `; ${r.unchanged} unchanged series skipped` : ''}) in ${r.ms.toFixed(0)} ms ` +
+            `(read ${readMs.toFixed(0)}, detect ${detectMs.toFixed(0)} with workers: ${r.workersWhy}, write ${writeMs.toFixed(0)}): ` +
+            `${r.findings} finding(s), ${r.inserted} new; see browser-pool report regressions`,
+        );
+        for (const e of r.workerErrors) {
+          io.err(`warning: ${e} (its series were detected on the main thread)`);
+        }
       });
     });
 

@@ -38,7 +38,7 @@ export interface PoolDatabaseOptions extends RecorderOptions {
   routingMinSamples?: number;
   /** How often routing advice is re-read from the database (ms); 0 reads it only at open. @default 60_000 */
   adviceRefreshMs?: number;
-  /** Run the regression scan over stored history when the pool closes. @default true */
+  /** Run the regression scan over stored history when the pool closes (incremental: only series with new points are detected again). @default true */
   scanOnClose?: boolean;
 }
 
@@ -146,7 +146,8 @@ export class DuckDBPoolDatabase implements PoolDatabase {
     try {
       await this.recorderInstance?.close();
       if (this.options.scanOnClose ?? true) {
-        await scanRegressions(this.store);
+        // Only the series this pool (or anything since the last such scan) added points to are detected again.
+        await scanRegressions(this.store, { incremental: true });
       }
     } finally {
       this.store.close();
