@@ -187,12 +187,14 @@ const SERIES_HASH = `hash(${KEY.join(', ')})`;
 const ROWS_SQL = `SELECT ${SERIES_HASH} AS k, hash(${ENV.join(', ')}) AS e, hash(git_commit) AS c, epoch_ms(recorded_at)::DOUBLE AS t,
                          p50_ms::DOUBLE, throughput::DOUBLE, memory_mb::DOUBLE
                   FROM measurements WHERE ${where}`;
+/** Ordered (a few thousand rows): a hash aggregate's order varies from run to run, and findings are stored in series order. */
 const namesSql = (digests: boolean): string => `SELECT grouping(${KEY.join(', ')}) AS g_key, grouping(${ENV.join(', ')}) AS g_env, ${hashParts(KEY, 'k')}, ${hashParts(ENV, 'e')}, ${hashParts(['git_commit'], 'c')},
                           ${KEY.join(', ')}, ${ENV.join(', ')}, git_commit, count(*) AS n${
                             digests ? `, sum(hash(recorded_at, p50_ms, throughput, memory_mb, ${ENV.join(', ')}, git_commit)::HUGEINT)::VARCHAR || '/' || count(*) AS digest` : ''
                           }
                    FROM measurements WHERE ${where}
-                   GROUP BY GROUPING SETS ((${KEY.join(', ')}), (${ENV.join(', ')}), (git_commit))`;
+                   GROUP BY GROUPING SETS ((${KEY.join(', ')}), (${ENV.join(', ')}), (git_commit))
+                   ORDER BY ALL`;
 
 const float64 = (n: number, shared: boolean): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
 const int32 = (n: number, shared: boolean): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));

@@ -100,6 +100,17 @@ describe('AffinityRoutingPolicy', () => {
     expect(policy.choose([warm, unhealthy], request({ preference: ['chromium'], waitingAhead: 1 }))?.connection.id).toBe('k');
   });
 
+  it('a warm connection with a free slot wins over a full, healthier one once the line ahead outweighs its penalties (a link that recovered gets work again)', () => {
+    const fast = view('b', 'chromium', { outstanding: 2, full: true, callsByModel: new Map([['m', 2]]), computeMs: new Map([['m', 10]]), hasModel: () => true });
+    const recovering = view('a', 'chromium', { healthScore: 0, breaker: 'halfOpen', computeMs: new Map([['m', 10]]), hasModel: () => true }); // 4.5 calls of penalties
+    // First in line: waiting for the fast one's slot (3 calls) beats 5.5 calls on the recovering one.
+    expect(policy.choose([fast, recovering], request({ preference: ['chromium'] }))?.connection.id).toBe('b');
+    // 6 ahead, spread over both connections' threads: 3 more calls on the full one; the free one takes it now.
+    expect(policy.choose([fast, recovering], request({ preference: ['chromium'], waitingAhead: 6 }))?.connection.id).toBe('a');
+    // Not full: the line is no cost of its own (this call goes in now).
+    expect(policy.choose([{ ...fast, full: false }, recovering], request({ preference: ['chromium'], waitingAhead: 6 }))?.connection.id).toBe('b');
+  });
+
   it('a model not yet run on a connection costs there what it costs elsewhere: a burst of a heavy and a light model leaves both connections equally busy', () => {
     // The bench's case: both hold both models, but b ran the heavy one only once (a first run, not recorded).
     const conns = ['a', 'b'].map((id) => {

@@ -93,18 +93,25 @@ export class AffinityRoutingPolicy implements RoutingPolicy {
   /** A connection holding the model, unless one without it would finish sooner by COLD_START_QUEUE calls (see the class doc). */
   private place(pool: readonly ConnectionView[], modelKey: string, estimate: WorkEstimate, waitingAhead: number): ConnectionView {
     const cost = new Map(pool.map((c) => [c, routingCostMs(c, modelKey, estimate)]));
+    const warm = pool.filter((c) => c.hasModel(modelKey));
+    // The calls of this model waiting in line ahead of this one run on the connections holding it, before it. A full
+    // connection is reached only after them; one with a free slot takes this call now, so once the line is long
+    // enough a slower or less healthy connection with room wins over waiting for the best one.
+    const warmThreads = warm.reduce((n, c) => n + c.capacity, 0);
+    const line = (c: ConnectionView): number => (waitingAhead * estimate.callMs(c, modelKey)) / Math.max(1, warmThreads);
+    for (const c of warm.filter((w) => w.full === true)) {
+      cost.set(c, cost.get(c)! + line(c));
+    }
     // Cheapest first; among equals, the connection holding fewer models (a new model goes where it crowds least).
     const best = (list: readonly ConnectionView[]): ConnectionView | undefined =>
       list.reduce<ConnectionView | undefined>((b, c) => (b === undefined || cost.get(c)! < cost.get(b)! || (cost.get(c) === cost.get(b) && c.modelCount < b.modelCount) ? c : b), undefined);
-    const bestWarm = best(pool.filter((c) => c.hasModel(modelKey)));
+    const bestWarm = best(warm);
     const bestCold = best(pool.filter((c) => !c.hasModel(modelKey)));
     if (bestWarm === undefined || bestCold === undefined) {
       return (bestWarm ?? bestCold)!;
     }
-    // The calls of this model waiting in line ahead of this one run on the connections holding it, before it.
-    const warmThreads = pool.filter((c) => c.hasModel(modelKey)).reduce((n, c) => n + c.capacity, 0);
-    const call = estimate.callMs(bestWarm, modelKey);
-    const warmCost = cost.get(bestWarm)! + (waitingAhead * call) / warmThreads;
-    return warmCost - cost.get(bestCold)! >= COLD_START_QUEUE * call ? bestCold : bestWarm;
+    // Against a cold connection the line counts either way: it keeps the warm ones busy.
+    const warmCost = cost.get(bestWarm)! + (bestWarm.full === true ? 0 : line(bestWarm));
+    return warmCost - cost.get(bestCold)! >= COLD_START_QUEUE * estimate.callMs(bestWarm, modelKey) ? bestCold : bestWarm;
   }
 }

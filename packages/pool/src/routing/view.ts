@@ -24,6 +24,8 @@ export interface ConnectionView {
   readonly loadMs?: ReadonlyMap<string, number>;
   /** Loads under way here: model key to the milliseconds spent on it so far (the page is busy with them). */
   readonly loading?: ReadonlyMap<string, number>;
+  /** Every slot taken: a call routed here waits in the pool's line first (late binding). Absent: never full. */
+  readonly full?: boolean;
   readonly healthScore: number;
   /** EWMA of end-to-end latency (ms); undefined before the first inference. */
   readonly latencyMs: number | undefined;
