@@ -96,6 +96,10 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     const model = await pool.getModel('vision', 'vit-tiny');
     const inputs = entry.sampleInputs({ seed: 6 });
     const expected = await runReference(await entry.source(), inputs);
+    // A burst long enough to place the model on both hosts (routing keeps a light load on one connection), so that
+    // calls are in flight on A when its link goes.
+    const burst = await Promise.all(Array.from({ length: 24 }, () => model.run(inputs, { timeoutMs: 20_000 })));
+    expect(new Set(burst.map((r) => hostOf(r.connectionId)))).toEqual(new Set(hosts.map((h) => h.wsEndpoint)));
     const retries = collect(pool, 'host:retry');
     const timeoutMs = 12_000;
     const settled: { ok: InferenceResult | undefined; code: string | undefined; ms: number }[] = [];
