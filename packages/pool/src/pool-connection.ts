@@ -5,7 +5,6 @@
  */
 import {
   AbortedError,
-  BackendUnavailableError,
   type BrowserKind,
   BrowserPoolError,
   type Connection,
@@ -13,7 +12,6 @@ import {
   ErrorCode,
   type RunInputs,
   type RunResult,
-  type SessionInfo,
   type TensorMap,
   TimeoutError,
 } from '@browser-pool/browser-harness';
@@ -21,10 +19,11 @@ import PQueue from 'p-queue';
 
 import { type Breaker, type BreakerState } from './breaker';
 import { ewma, healthScore } from './health';
-import { knownWrongFallback, knownWrongOnly } from './kernel-guard';
-import type { BackendFallback } from './model-handle';
+import { type HeldCopy, type LoadedModel, ModelSessions } from './model-sessions';
 import type { PoolModel } from './pool-model';
 import type { ConnectionView } from './routing/policy';
+
+export type { HeldCopy, LoadedModel } from './model-sessions';
 
 export type PoolConnectionState =
   | { kind: 'ready' }
@@ -32,22 +31,6 @@ export type PoolConnectionState =
   | { kind: 'quarantined'; reason: string }
   | { kind: 'draining'; reason: string }
   | { kind: 'closed'; cause: BrowserPoolError };
-
-export interface LoadedModel {
-  session: SessionInfo;
-  fallbacks: BackendFallback[];
-}
-
-/** A model copy held on a connection, as eviction sees it. */
-export interface HeldCopy {
-  key: string;
-  name: string;
-  bytes: number;
-  /** performance.now() of the copy's last call (or its placement). */
-  lastUsedAt: number;
-  /** Calls queued or running for it here, or still loading: never released. */
-  busy: boolean;
-}
 
 export interface ConnectionRunOptions {
   priority?: number | undefined;
@@ -98,22 +81,14 @@ export class PoolConnection implements ConnectionView {
   /** Set when the pool itself drains or closes this connection: its close is planned, not a crash. */
   private retiring = false;
   private readonly queue: PQueue;
-  private readonly sessions = new Map<string, Promise<LoadedModel>>();
+  private readonly models: ModelSessions;
   /** EWMA of each model's in-page compute time here (ms), by model key: what routing expects a call to cost. */
   private readonly computeEwma = new Map<string, number>();
   /** Inference calls queued and running here, by model key, and in all. */
   private readonly calls = new Map<string, number>();
   private inflight = 0;
-  /** The models placed here, with when each was last used. */
-  private readonly placed = new Map<string, { model: PoolModel; lastUsedAt: number }>();
   /** Model copies released here for the memory budget (see Evictor). */
   evictions = 0;
-  /** Time of the last successful load of each model here (ms). */
-  private readonly loadTimes = new Map<string, number>();
-  /** Loads under way here: model key to when they started (performance.now()). */
-  private readonly loadsStarted = new Map<string, number>();
-  /** The page session of each model loaded here. */
-  private readonly sessionIds = new Map<string, string>();
   /** Inference requests taken (the recycling cap counts these; health checks do not count). */
   private served = 0;
   readonly stats: ConnectionStats;
@@ -123,7 +98,7 @@ export class PoolConnection implements ConnectionView {
     private readonly breakerImpl: Breaker,
     /** Requests run at once per session thread (the page's workers, or its main thread). */
     concurrency: number,
-    private readonly loadTimeoutMs: number,
+    loadTimeoutMs: number,
     /** Replacements of this browser slot so far (health input). */
     readonly drops: number,
     /** Heap size at which this connection is recycled (health input); 0 when there is no limit. */
@@ -135,6 +110,7 @@ export class PoolConnection implements ConnectionView {
     private readonly recycle: { afterInferences: number; onWorn: (reason: string) => void } = { afterInferences: 0, onWorn: () => undefined },
   ) {
     this.queue = new PQueue({ concurrency: concurrency * this.capacity });
+    this.models = new ModelSessions(connection, loadTimeoutMs);
     const now = Date.now();
     this.stats = {
       completed: 0,
@@ -149,7 +125,7 @@ export class PoolConnection implements ConnectionView {
     };
     connection.onClose((cause) => {
       this.stateValue = { kind: 'closed', cause };
-      this.sessions.clear();
+      this.models.clear();
       void this.queue.onIdle().then(() => this.breakerImpl.shutdown());
     });
   }
@@ -210,46 +186,26 @@ export class PoolConnection implements ConnectionView {
     return this.computeEwma;
   }
   get loadMs(): ReadonlyMap<string, number> {
-    return this.loadTimes;
+    return this.models.loadMs;
   }
   get loading(): ReadonlyMap<string, number> {
-    const now = performance.now();
-    return new Map([...this.loadsStarted].map(([key, at]) => [key, now - at]));
+    return this.models.loading;
   }
-
   get modelCount(): number {
-    return this.sessions.size;
+    return this.models.count;
   }
   get modelKeys(): string[] {
-    return [...this.sessions.keys()];
+    return this.models.keys;
   }
-
   hasModel(key: string): boolean {
-    return this.sessions.has(key);
+    return this.models.has(key);
   }
-
-  /** Whether the model's session here holds tensors kept for the caller (`keep`): released with it, so never evicted. */
-  private keepsHandles(key: string): boolean {
-    const sessionId = this.sessionIds.get(key);
-    return sessionId !== undefined && this.connection.liveHandlesOf(sessionId) > 0;
-  }
-
   /** Bytes of the model files placed here (loaded or loading). */
   get heldBytes(): number {
-    let n = 0;
-    for (const key of this.sessions.keys()) {
-      n += this.placed.get(key)?.model.bytes ?? 0;
-    }
-    return n;
+    return this.models.heldBytes;
   }
-
   heldCopies(): HeldCopy[] {
-    return [...this.sessions.keys()].flatMap((key) => {
-      const p = this.placed.get(key);
-      return p === undefined
-        ? []
-        : [{ key, name: p.model.entry.name, bytes: p.model.bytes, lastUsedAt: p.lastUsedAt, busy: this.calls.has(key) || this.loadsStarted.has(key) || this.keepsHandles(key) }];
-    });
+    return this.models.heldCopies((key) => this.calls.has(key));
   }
 
   onBreakerChange(listener: (state: BreakerState) => void): void {
@@ -258,27 +214,7 @@ export class PoolConnection implements ConnectionView {
 
   /** Creates the model's session here on first use, trying its backends in order; later calls share it. */
   ensureModel(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
-    let loaded = this.sessions.get(model.key);
-    this.placed.set(model.key, { model, lastUsedAt: performance.now() });
-    if (loaded === undefined) {
-      const started = performance.now();
-      this.loadsStarted.set(model.key, started);
-      loaded = this.load(model, signal);
-      this.sessions.set(model.key, loaded);
-      const settled = (sessionId: string | undefined): void => {
-        if (this.loadsStarted.get(model.key) === started) {
-          this.loadsStarted.delete(model.key);
-        }
-        if (sessionId !== undefined) {
-          this.loadTimes.set(model.key, performance.now() - started);
-          this.sessionIds.set(model.key, sessionId);
-        } else if (this.sessions.get(model.key) === loaded) {
-          this.sessions.delete(model.key);
-        }
-      };
-      loaded.then((l) => settled(l.session.sessionId), () => settled(undefined));
-    }
-    return loaded;
+    return this.models.ensure(model, signal);
   }
 
   /** Queues one inference here (bounded by the connection's concurrency) and runs it through the breaker. */
@@ -301,7 +237,7 @@ export class PoolConnection implements ConnectionView {
     this.inflight++;
     const done = (): void => {
       this.inflight--;
-      this.placed.set(model.key, { model, lastUsedAt: performance.now() });
+      this.models.touch(model);
       const left = (this.calls.get(model.key) ?? 1) - 1;
       if (left > 0) {
         this.calls.set(model.key, left);
@@ -398,12 +334,9 @@ export class PoolConnection implements ConnectionView {
 
   /** Releases the model's session here, if it has one. */
   async releaseModel(key: string): Promise<void> {
-    const loaded = this.sessions.get(key);
-    this.sessions.delete(key);
-    this.placed.delete(key);
-    this.sessionIds.delete(key);
+    const loaded = this.models.forget(key);
     if (loaded !== undefined && this.stateValue.kind === 'ready') {
-      const { session } = await loaded.catch(() => ({ session: undefined }));
+      const session = (await loaded.catch(() => undefined))?.session;
       if (session !== undefined) {
         await this.connection.release(session.sessionId).catch(() => undefined);
       }
@@ -432,48 +365,5 @@ export class PoolConnection implements ConnectionView {
   /** Whether the connection's end was decided by the pool (drain, scale-down, recycle, close). */
   get planned(): boolean {
     return this.retiring;
-  }
-
-  private async load(model: PoolModel, signal?: AbortSignal): Promise<LoadedModel> {
-    const fallbacks: BackendFallback[] = [];
-    for (const backend of model.backends) {
-      const wrong = knownWrongFallback(model, backend, this.capabilities.ortVersion);
-      if (wrong !== undefined) {
-        fallbacks.push(wrong);
-        continue;
-      }
-      try {
-        const session = await this.connection.load(model.entry.name, model.pageSource, backend, model.sessionOptions, {
-          timeoutMs: this.loadTimeoutMs,
-          signal,
-        });
-        return { session, fallbacks };
-      } catch (error) {
-        if (error instanceof BackendUnavailableError) {
-          fallbacks.push({ backend, code: error.code, reason: error.message });
-          continue;
-        }
-        if (error instanceof TimeoutError) {
-          // A load that outlives loadTimeoutMs means a hung page (loads block its main thread, so heartbeats cannot
-          // tell): close it so the fleet replaces it and every request waiting here is retried elsewhere.
-          const hung = new ConnectionLostError(
-            `connection ${this.id}: loading "${model.entry.name}" on ${backend} took longer than loadTimeoutMs (${this.loadTimeoutMs} ms); the page is treated as hung and replaced`,
-            { cause: error },
-          );
-          this.connection.fail(hung);
-          throw hung;
-        }
-        throw error;
-      }
-    }
-    const wrongOnly = knownWrongOnly(model, this.browser, fallbacks);
-    if (wrongOnly !== undefined) {
-      throw wrongOnly;
-    }
-    throw new BackendUnavailableError(
-      `model "${model.entry.name}" could not run on ${this.browser} with any of [${model.backends.join(', ')}]: ` +
-        fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; '),
-      { details: { fallbacks, browser: this.browser } },
-    );
   }
 }
