@@ -13,7 +13,7 @@ import { gitInfo, systemInfo } from '../store/environment';
 import type { Store } from '../store/store';
 import type { TableWriter } from '../store/table-writer';
 import { SeriesAggregator } from './series';
-import { workerDownRow, workerRespawnedRow } from './worker-events';
+import { modelEvictedRow, workerDownRow, workerRespawnedRow } from './worker-events';
 
 export interface RecorderOptions {
   /** Flush buffered rows at least this often (ms). @default 1000 */
@@ -56,7 +56,7 @@ export class PoolRecorder {
     private readonly store: Store,
     private readonly dims: Dimensions,
     readonly runId: number,
-    private readonly w: Record<'connections' | 'perf' | 'metrics' | 'series' | 'compat' | 'availability' | 'workers', TableWriter>,
+    private readonly w: Record<'connections' | 'perf' | 'metrics' | 'series' | 'compat' | 'availability' | 'workers' | 'evictions', TableWriter>,
     private readonly options: Required<RecorderOptions>,
   ) {}
 
@@ -79,6 +79,7 @@ export class PoolRecorder {
       compat: await writer('hardware_compatibility', 'compat_id'),
       availability: await writer('hardware_availability_log', 'log_id'),
       workers: await writer('page_worker_events', 'id'),
+      evictions: await writer('model_evictions', 'id'),
     };
     return new PoolRecorder(store, dims, runId, w, o);
   }
@@ -97,6 +98,7 @@ export class PoolRecorder {
       on('inference:failed', (e) => this.onInferenceFailed(e)),
       on('worker:down', (e) => this.w.workers.push(workerDownRow(this.runId, e))),
       on('worker:respawned', (e) => this.w.workers.push(workerRespawnedRow(this.runId, e))),
+      on('model:evicted', (e) => this.w.evictions.push(modelEvictedRow(this.runId, e))),
     ];
     for (const [name, fn] of this.listeners) {
       source.on(name, fn as never);

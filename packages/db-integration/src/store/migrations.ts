@@ -420,6 +420,25 @@ CREATE TABLE regression_scan_state (
   scanned_at TIMESTAMP NOT NULL
 );`;
 
+// Model copies the pool released from a connection over its memory budget (modelBudgetMB): a later call loads the
+// model again, so these rows explain load times that recur, and which connections ran short of room.
+const MODEL_EVICTIONS = `
+CREATE TABLE model_evictions (
+  id BIGINT PRIMARY KEY,
+  recorded_at TIMESTAMP NOT NULL,
+  run_id BIGINT NOT NULL,
+  model_name VARCHAR NOT NULL,
+  connection_id VARCHAR NOT NULL,
+  browser VARCHAR NOT NULL,
+  bytes BIGINT NOT NULL,             -- the released copy's model file
+  held_bytes BIGINT NOT NULL,        -- models held on the connection before the release
+  budget_bytes BIGINT NOT NULL,      -- modelBudgetMB in bytes
+  copies_elsewhere INTEGER NOT NULL, -- other connections still holding the model
+  idle_ms DOUBLE NOT NULL,           -- since the copy's last call there
+  reason VARCHAR NOT NULL
+);
+CREATE INDEX model_evictions_model ON model_evictions (model_name);`;
+
 /** In order; `version` is 1-based and dense. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'resource pool tables', sql: RESOURCE_POOL },
@@ -431,6 +450,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'ingest batch idempotency keys', sql: INGEST_BATCHES },
   { version: 8, name: 'browser version in time series and measurements', sql: BROWSER_VERSION },
   { version: 9, name: 'regression scan state per series (incremental scans)', sql: SCAN_STATE },
+  { version: 10, name: 'model evictions over the memory budget', sql: MODEL_EVICTIONS },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
