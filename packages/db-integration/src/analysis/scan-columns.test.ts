@@ -71,6 +71,23 @@ describe('forEachRawChunk', () => {
     expect((await raw(store, 'SELECT y FROM t WHERE x < 1')).columns).toEqual([[-1n]]);
   });
 
+  it('passes on the error of a visit that throws while the next chunk is being fetched, and the connection reads again after it', async () => {
+    store = await Store.open({ path: ':memory:' });
+    const s = store;
+    await s.withConnection(async (c) => {
+      let visits = 0;
+      const failing = forEachRawChunk(c, 'SELECT i::DOUBLE AS x FROM range(10000) r(i)', [], () => {
+        visits++;
+        throw new Error('visit failed');
+      });
+      await expect(failing).rejects.toThrow('visit failed');
+      expect(visits).toBe(1);
+      let rows = 0;
+      await forEachRawChunk(c, 'SELECT i::DOUBLE AS x FROM range(5000) r(i)', [], (_, n) => (rows += n));
+      expect(rows).toBe(5000);
+    });
+  });
+
   it('refuses a column that is not numeric, naming it (E_DB_INVALID_ARGUMENT), even when no row comes', async () => {
     store = await Store.open({ path: ':memory:' });
     await expect(raw(store, "SELECT 1.5::DOUBLE AS ok, 'x' AS name")).rejects.toMatchObject({ code: 'E_DB_INVALID_ARGUMENT', message: expect.stringContaining('"name" is VARCHAR') });

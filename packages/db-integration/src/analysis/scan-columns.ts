@@ -68,14 +68,24 @@ export async function forEachRawChunk(
     types.push(type);
   }
   let before = 0;
-  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    const rows = chunk.rowCount;
-    visit(
-      types.map((type, j) => rawVector(duckdb.data_chunk_get_vector(chunk.chunk, j), type, rows)),
-      rows,
-      before,
-    );
-    before += rows;
+  // The next chunk is fetched (on DuckDB's threads) while this one is visited: a chunk is its own memory, which
+  // later fetches leave alone.
+  let next = result.fetchChunk();
+  try {
+    for (let chunk = await next; chunk !== null && chunk.rowCount > 0; chunk = await next) {
+      next = result.fetchChunk();
+      const rows = chunk.rowCount;
+      visit(
+        types.map((type, j) => rawVector(duckdb.data_chunk_get_vector(chunk.chunk, j), type, rows)),
+        rows,
+        before,
+      );
+      before += rows;
+    }
+  } catch (error) {
+    // A visit that throws leaves a fetch under way: it is waited for (its own failure aside) before the error goes on.
+    await next.catch(() => null);
+    throw error;
   }
   return before;
 }
