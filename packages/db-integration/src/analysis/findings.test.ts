@@ -200,6 +200,17 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     expect(hits).toBeGreaterThanOrEqual(9);
   });
 
+  it('reports a 3 sd step on a 200-point wave once, at its place, not as a staircase of steps up and down', () => {
+    let exact = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const wave = (i: number): number => 1.5 * 0.04 * Math.sin((2 * Math.PI * i) / (160 + 8 * seed) + seed);
+      const at = 60 + 8 * seed;
+      const found = detectFindings(series(200, (i) => wave(i) + (i >= at ? 3 * 0.04 : 0), 0.04, 400 + seed), 'webgpu', 'latency');
+      exact += found.length === 1 && found[0]!.kind === 'regression' && Math.abs(found[0]!.index - at) <= 3 ? 1 : 0;
+    }
+    expect(exact).toBeGreaterThanOrEqual(9);
+  });
+
   it('raises nothing on skewed (lognormal) noise without a change: the split tests use ranks only from 40 points', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 40; seed++) {

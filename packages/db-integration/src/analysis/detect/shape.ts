@@ -274,3 +274,70 @@ export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number): numb
   const line = squaresBic(ys, fitBasis(ys, [one, column(n, (i) => i)], 2, 1).fitted, 2);
   return Math.min(line, squaresBic(ys, fitBasis(ys, [one, column(n, (i) => Math.max(0, i - hingeStart))], 3, 1).fitted, 3));
 }
+
+/** Fewest points on each side of the step `wavePeriodWithStep` allows (as the change-point search's MIN_SEGMENT). */
+const MIN_STEP_SIDE = 3;
+
+/**
+ * The period, 0.65-1.25x the stretch in steps of 0.05 (the range of `fitSine`), of the wave that together with at most
+ * one level change anywhere leaves the smallest squared residuals. A wave fitted alone bends towards a real step on
+ * top of it (its period moves to where half a wave mimics the step, and the steps searched over it then form a
+ * staircase), so the period of a wave with steps is chosen with a step allowed for. Least squares, the step's column
+ * summed from the end: O(n) per period.
+ */
+export function wavePeriodWithStep(ys: ArrayLike<number>): number {
+  const n = ys.length;
+  let bestSse = Infinity;
+  let bestPeriod = n;
+  for (let twentieths = 13; twentieths <= 25; twentieths++) {
+    const period = (twentieths / 20) * n;
+    const [, sin, cos] = sineBasis(n, period, false) as [Float64Array, Float64Array, Float64Array];
+    let ss = 0;
+    let sc = 0;
+    let cc = 0;
+    let s1 = 0;
+    let c1 = 0;
+    let y1 = 0;
+    let ys1 = 0;
+    let yc1 = 0;
+    let yy = 0;
+    for (let i = 0; i < n; i++) {
+      const y = ys[i]!;
+      ss += sin[i]! * sin[i]!;
+      sc += sin[i]! * cos[i]!;
+      cc += cos[i]! * cos[i]!;
+      s1 += sin[i]!;
+      c1 += cos[i]!;
+      y1 += y;
+      ys1 += sin[i]! * y;
+      yc1 += cos[i]! * y;
+      yy += y * y;
+    }
+    // Sums over the points at the new level (c to the end), for a step at c with >= MIN_STEP_SIDE points each side.
+    let t1 = 0;
+    let ts = 0;
+    let tc = 0;
+    let ty = 0;
+    for (let c = n - 1; c >= MIN_STEP_SIDE; c--) {
+      t1 += 1;
+      ts += sin[c]!;
+      tc += cos[c]!;
+      ty += ys[c]!;
+      if (n - c < MIN_STEP_SIDE) {
+        continue;
+      }
+      const b = [y1, ys1, yc1, ty];
+      const coef = solve([[n, s1, c1, t1], [s1, ss, sc, ts], [c1, sc, cc, tc], [t1, ts, tc, t1]], b);
+      if (coef === undefined) {
+        continue;
+      }
+      // Least squares: the residual sum of squares is y'y - coef'X'y.
+      const sse = yy - (coef[0]! * b[0]! + coef[1]! * b[1]! + coef[2]! * b[2]! + coef[3]! * b[3]!);
+      if (sse < bestSse) {
+        bestSse = sse;
+        bestPeriod = period;
+      }
+    }
+  }
+  return bestPeriod;
+}

@@ -9,7 +9,7 @@
  * curves is a drift.
  */
 import { binarySegmentation } from './binseg';
-import { bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, waveSquaresBic } from './shape';
+import { bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
 
 export type StretchEvent =
@@ -92,9 +92,11 @@ type Shape = { kind: 'steps'; cuts: number[] } | { kind: 'drift'; start: number;
  * fitted alone leaves (a wave cannot make a jump, so a real step survives it). The wave is fitted again together with
  * the candidates, and the search repeated on what that wave part leaves. Each step found then stays only while the
  * wave plus the steps beats the wave alone by BIC with `margin` per step (backward elimination): the wave's halves,
- * which a search on the raw values takes for an up and a down step, explain nothing once the wave is fitted.
+ * which a search on the raw values takes for an up and a down step, explain nothing once the wave is fitted. The
+ * period is the one chosen with a step allowed for (`wavePeriodWithStep`); without any step the alternative is the
+ * best wave alone (`aloneBic`, its own period), so that a period chosen to suit a step does not handicap it.
  */
-function stepsOverWave(zs: Float64Array, period: number, rawCuts: readonly number[], minLogEffect: number, margin: number): number[] {
+function stepsOverWave(zs: Float64Array, period: number, rawCuts: readonly number[], minLogEffect: number, margin: number, aloneBic: number): number[] {
   const m = zs.length;
   const wave = fitSine(zs, [period / m], false);
   const search = (fitted: Float64Array): number[] =>
@@ -104,7 +106,7 @@ function stepsOverWave(zs: Float64Array, period: number, rawCuts: readonly numbe
   // The wave part of the joint fit: its fitted values less the step terms.
   const wavePart = Float64Array.from(joint.fitted, (f, i) => f - seeds.reduce((acc, c, j) => acc + (i >= c ? joint.coef[3 + j]! : 0), 0));
   let cuts = search(wavePart);
-  const score = (cs: readonly number[]): number => (cs.length === 0 ? bic(wave, m) : bic(fitWaveWithSteps(zs, period, cs), m) + margin * cs.length);
+  const score = (cs: readonly number[]): number => (cs.length === 0 ? Math.min(bic(wave, m), aloneBic) : bic(fitWaveWithSteps(zs, period, cs), m) + margin * cs.length);
   let current = score(cuts);
   for (let dropped = true; dropped && cuts.length > 0; ) {
     dropped = false;
@@ -180,15 +182,23 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   let overWave = false;
   // A single cut matters against a wave only if the wave alone is about as good; two or more may be a wave's staircase.
   if (wave !== undefined && (kept.length >= 2 || bic(wave, m) < stepsBic + margin)) {
-    const found = stepsOverWave(zs, wave.period, kept, options.minLogEffect, margin);
-    const foundBic = found.length === 0 ? bic(wave, m) : bic(fitWaveWithSteps(zs, wave.period, found), m);
+    const period = wavePeriodWithStep(zs);
+    const found = stepsOverWave(zs, period, kept, options.minLogEffect, margin, bic(wave, m));
     // A single cut is a wave's half or a step: there the wave must be better outright (a step is no less likely), by
-    // absolute and by squared residuals (see `stepsNotWorse` below).
+    // absolute and by squared residuals (see `stepsNotWorse` below). The alternatives: the wave with the steps found
+    // over it, else the wave alone (steps over a wave that fail the squared residuals do not make the wave fail).
     const single = kept.length < 2;
-    if (foundBic < stepsBic + (single ? 0 : margin) && (!single || waveSquaresBic(zs, wave.period, found) < stepsSquaresBic(zs, kept))) {
+    const alternatives: { cuts: number[]; absBic: number; squaresBic: number }[] = [];
+    if (found.length > 0) {
+      alternatives.push({ cuts: found, absBic: bic(fitWaveWithSteps(zs, period, found), m), squaresBic: waveSquaresBic(zs, period, found) });
+    }
+    alternatives.push({ cuts: [], absBic: bic(wave, m), squaresBic: waveSquaresBic(zs, wave.period, []) });
+    const stepsSquares = stepsSquaresBic(zs, kept);
+    const better = alternatives.find((a) => a.absBic < stepsBic + (single ? 0 : margin) && (!single || a.squaresBic < stepsSquares));
+    if (better !== undefined) {
       overWave = true;
-      stepCuts = found;
-      stepCutsBic = found.length === 0 ? Infinity : foundBic;
+      stepCuts = better.cuts;
+      stepCutsBic = better.cuts.length === 0 ? Infinity : better.absBic;
     }
   }
   // Steps beat a smooth curve when they are not clearly worse by absolute residuals or by squared ones: the median
