@@ -25,20 +25,28 @@ export interface PoolBenchOptions {
   record: (name: string, value: unknown) => void;
 }
 
-/** One round: every request at once; the wall time, and each connection's in-page busy time (sum of `session.run`). */
+/**
+ * One round: every request at once; the wall time, each connection's in-page busy time (sum of `session.run`), and
+ * the CPU time this Node process spent (user + system: routing, queues, the bridge), which competes with the pages
+ * for the same cores.
+ */
 interface Round {
   ms: number;
   busyMs: Map<string, number>;
+  nodeCpuMs: number;
 }
 
 async function timed(calls: (() => Promise<{ connectionId: string; computeMs: number }>)[]): Promise<Round> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const done = await Promise.all(calls.map((call) => call()));
+  const used = process.cpuUsage(cpu);
+  const nodeCpuMs = (used.user + used.system) / 1000;
   const busyMs = new Map<string, number>();
   for (const d of done) {
     busyMs.set(d.connectionId, (busyMs.get(d.connectionId) ?? 0) + d.computeMs);
   }
-  return { ms: performance.now() - start, busyMs };
+  return { ms: performance.now() - start, busyMs, nodeCpuMs };
 }
 
 /** Busiest connection's in-page work over the mean: 1.00 is a perfectly even spread (what a round can waste). */
@@ -126,6 +134,8 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
       const placed = stats.connections.map((c) => c.models.length).join('/');
       const poolImbalance = percentile(poolRounds.map((r) => imbalance(r, n)), 50);
       const oracleImbalance = percentile(oracleRounds.map((r) => imbalance(r, n)), 50);
+      const cpuPerRequest = (rounds: Round[]): number => percentile(rounds.map((r) => r.nodeCpuMs), 50) / work.length;
+      const [poolCpu, oracleCpu] = [cpuPerRequest(poolRounds), cpuPerRequest(oracleRounds)];
       rows.push([
         String(n),
         poolRate.toFixed(0),
@@ -133,6 +143,7 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
         `${ratio.toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(' ')})`,
         `${(poolRate / single).toFixed(2)}x`,
         `${poolImbalance.toFixed(2)} / ${oracleImbalance.toFixed(2)}`,
+        `${poolCpu.toFixed(2)} / ${oracleCpu.toFixed(2)}`,
         spread,
         placed,
         `${loadBefore} -> ${load()}`,
@@ -145,6 +156,7 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
         scaling: poolRate / single,
         poolImbalance,
         oracleImbalance,
+        nodeCpuMsPerRequest: { pool: poolCpu, oracle: oracleCpu },
         modelsPerConnection: placed,
         perModel: stats.perModel,
         loadAverage: loadavg(),
@@ -154,7 +166,7 @@ export async function mixedWorkload(opts: PoolBenchOptions): Promise<void> {
     }
   }
   console.log(`\n## Mixed workload: ${MODELS.map((m) => m[1]).join(' + ')} concurrently, ${perModel} requests each (wasm), ${pairs} pool/oracle pairs  target: pool/oracle >= 0.9\n`);
-  console.log(formatTable(['connections', 'pool req/s', 'oracle req/s', 'pool / oracle (median; pairs)', 'vs 1 connection', 'busiest page / mean, pool / oracle', 'requests per connection', 'pool models per connection', 'load average'], rows));
+  console.log(formatTable(['connections', 'pool req/s', 'oracle req/s', 'pool / oracle (median; pairs)', 'vs 1 connection', 'busiest page / mean, pool / oracle', 'Node CPU ms per request, pool / oracle', 'requests per connection', 'pool models per connection', 'load average'], rows));
 }
 
 async function measureRecovery(spares: number, kills: number): Promise<{ detect: number[]; total: number[] }> {
