@@ -180,6 +180,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   let stepCuts = kept;
   let stepCutsBic = stepsBic;
   let overWave = false;
+  // BIC of the wave alone when it explained the steps away (no step kept over it).
+  let waveInstead: number | undefined;
   // A single cut matters against a wave only if the wave alone is about as good; two or more may be a wave's staircase.
   if (wave !== undefined && (kept.length >= 2 || bic(wave, m) < stepsBic + margin)) {
     const period = wavePeriodWithStep(zs);
@@ -199,6 +201,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
       overWave = true;
       stepCuts = better.cuts;
       stepCutsBic = better.cuts.length === 0 ? Infinity : better.absBic;
+      waveInstead = better.cuts.length === 0 ? bic(wave, m) : undefined;
     }
   }
   // Steps beat a smooth curve when they are not clearly worse by absolute residuals or by squared ones: the median
@@ -211,7 +214,9 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   if (stepCuts.length > 0 && stepBeatsDrift() && (overWave || stepsNotWorse())) {
     return toSteps(stepCuts);
   }
-  if (drifting && driftBic <= smoothBic + margin && driftBic < bic(fitSteps(zs, []), m)) {
+  // Where a wave explained the steps away, a drift is that wave's alternative too: it is reported only when it fits
+  // better than the wave (a line or hinge through a wave otherwise fits its rising or falling half).
+  if (drifting && driftBic <= smoothBic + margin && driftBic < bic(fitSteps(zs, []), m) && !(waveInstead !== undefined && driftBic > waveInstead)) {
     return hingeBic < lineBic
       ? { kind: 'drift', start: Math.round(hinge.start / scale), slope: hinge.slope * scale }
       : { kind: 'drift', start: 0, slope: line.slope * scale };
