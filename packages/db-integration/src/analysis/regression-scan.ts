@@ -10,8 +10,8 @@ import { sqlTimestamp, type Store } from '../store/store';
 import type { DetectorName } from './findings';
 import { type Detection, type DetectionKind, FINDING_CLASS, type Metric, type SeriesPoint } from './regression';
 import { metricPoints } from './scan-detect';
-import { readScanData, type SeriesMeta } from './scan-read';
-import { detectAcrossThreads } from './scan-workers';
+import { readScanData, type ScanData, type SeriesMeta } from './scan-read';
+import { detectAcrossThreads, startWorkers, stopWorkers, type Workers } from './scan-workers';
 
 export interface ScanOptions {
   /** Only measurements of the last N days. @default 90 */
@@ -166,18 +166,32 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const maxPoints = options.maxPointsPerSeries ?? 500;
   const scanOptions = JSON.stringify({ maxPoints, detectors, metrics });
   const state = options.incremental === true ? await unchangedSince(store, scanOptions) : new Map<string, { digest: string; findings: number }>();
-  const data = await readScanData(store, days, maxPoints, {
-    shared: workers !== 0,
-    ...(options.incremental === true ? { wanted: (meta: SeriesMeta, digest: string) => state.get(meta.key)?.digest !== digest } : {}),
-  });
-  const existing = new Set(
-    (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
-  );
+  // Workers are started once the names query says how many points come, so they start while the rows are read.
+  let plan = { workers: 0, why: 'none: nothing read' };
+  let pool: Workers | undefined;
+  let data: ScanData;
+  let existing: Set<string>;
+  try {
+    data = await readScanData(store, days, maxPoints, {
+      shared: workers !== 0,
+      ...(options.incremental === true ? { wanted: (meta: SeriesMeta, digest: string) => state.get(meta.key)?.digest !== digest } : {}),
+      onPoints: (points) => {
+        plan = workers === undefined ? defaultWorkers(points, options.detectOffMainThread === true) : { workers, why: `${workers} (asked for)` };
+        pool = startWorkers(plan.workers);
+      },
+    });
+    existing = new Set(
+      (await store.columns("SELECT concat_ws('|', series_key, metric, detector, kind, epoch_ms(change_at)) AS k FROM performance_regression")).k as string[],
+    );
+  } catch (error) {
+    if (pool !== undefined) {
+      await stopWorkers(pool);
+    }
+    throw error;
+  }
   const readEnd = performance.now();
   let writeMs = 0;
-  const plan = workers === undefined ? defaultWorkers(data.points, options.detectOffMainThread === true) : { workers, why: `${workers} (asked for)` };
-  const threads = plan.workers;
-  const detected = await detectAcrossThreads(data, metrics, detectors, threads, options.detectOffMainThread !== true);
+  const detected = await detectAcrossThreads(data, metrics, detectors, pool ?? 0, options.detectOffMainThread !== true);
   const writer = await store.writer('performance_regression', { idColumn: 'id' });
   let inserted = 0;
   let findings = 0;

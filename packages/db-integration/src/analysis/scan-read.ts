@@ -241,7 +241,8 @@ function namesOf(rows: Record<string, unknown>[]): { series: SeriesName[]; envId
 /**
  * Every series measured since `days` ago, newest `maxPoints` points each, but those `wanted` turns down (given each
  * series and the digest of its points in the window: see regression_scan_state; computed only when `wanted` is
- * given, it costs the names query a hash of every row): their rows are not read. `shared`:
+ * given, it costs the names query a hash of every row): their rows are not read. `onPoints`: told how many points
+ * will be read, before the rows are (the scan starts its detection workers then). `shared`:
  * the columns in SharedArrayBuffers (for detection workers). The names query counts each series' rows, so the rows
  * are scattered into series order as they stream out of DuckDB, one pass, no intermediate copy; both queries run in
  * one transaction (the same snapshot).
@@ -250,7 +251,7 @@ export async function readScanData(
   store: Store,
   days: number,
   maxPoints: number,
-  options: { shared?: boolean; wanted?: (meta: SeriesMeta, digest: string) => boolean } = {},
+  options: { shared?: boolean; wanted?: (meta: SeriesMeta, digest: string) => boolean; onPoints?: (points: number) => void } = {},
 ): Promise<ScanData> {
   const shared = options.shared ?? false;
   const since = sqlTimestamp(new Date(Date.now() - days * 86_400_000));
@@ -269,6 +270,7 @@ export async function readScanData(
       const starts = new Int32Array(metas.length + 1);
       read.forEach((n, s) => (starts[s + 1] = starts[s]! + n.rows));
       const total = starts[metas.length]!;
+      options.onPoints?.(read.reduce((a, n) => a + Math.min(n.rows, maxPoints), 0));
       const columns: ScanColumns = { at: float64(total, shared), latency: float64(total, shared), throughput: float64(total, shared), memory: float64(total, shared), env: int32(total, shared), commit: int32(total, shared) };
       const fill = starts.slice(0, metas.length);
       // Neighbouring rows usually share a series, environment and commit: the last lookup of each is remembered.

@@ -6,16 +6,23 @@ import type { Environment, ScanColumns } from './scan-read';
 
 export const WorkerState = { Booting: 0, Running: 1, Cancelled: 2 } as const;
 
-/** What a worker gets (structured clone; the columns and counters share memory). */
-export interface WorkerInit {
+/** What a worker starts with (workerData; the counters share memory). */
+export interface WorkerBoot {
   id: number;
+  /** next[0]: the next series to claim. */
+  next: Int32Array;
+  /**
+   * states[id]: WorkerState (the worker moves Booting -> Running when its series arrive; the main thread Booting ->
+   * Cancelled once done).
+   */
+  states: Int32Array;
+}
+
+/** The series to detect, sent to each worker once read (structured clone; the columns share memory). */
+export interface WorkerSeries {
   columns: ScanColumns;
   tasks: SeriesRows[];
   environments: Environment[];
   metrics: Metric[];
   detectors: DetectorName[];
-  /** next[0]: the next series to claim. */
-  next: Int32Array;
-  /** states[id]: WorkerState (the worker moves Booting -> Running; the main thread Booting -> Cancelled once done). */
-  states: Int32Array;
 }
