@@ -30,6 +30,16 @@ export const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
+/**
+ * V8 flags for browsers that hold worker pages (not the dashboard's). `--no-wasm-inlining`: the session workers of a
+ * page share one compiled ORT module (page/worker/ort.ts), and V8's speculative wasm inlining tiers it up from each
+ * worker's call feedback; two workers running different models (bert + vit) fed conflicting targets and V8 recompiled
+ * the module's hot functions without end (Chrome trace after 20 s of load: 5.8 s of TurboFan compile per 5 s, each run
+ * 38 ms instead of 6; with the flag 0.3 s, and both workers ran 2.3x the calls). A one-thread page computed the same
+ * with and without it (bert-small 5.9 ms both). A `--js-flags` in `extraArgs` replaces this one (the last one counts).
+ */
+export const WORKER_PAGE_ARGS = ['--js-flags=--no-wasm-inlining'];
+
 export interface ChromiumDriverOptions {
   /** Browser binary. @default `$BROWSER_POOL_CHROMIUM`, else the first of /usr/lib/chromium/chromium, /usr/bin/chromium, ... */
   executablePath?: string;
@@ -71,7 +81,7 @@ abstract class LocalChromiumFamily implements BrowserDriver {
       browser = await chromium.launch({
         executablePath: found.path,
         headless: this.options.headless ?? true,
-        args: [...CHROMIUM_ARGS, ...(this.options.extraArgs ?? []), marker],
+        args: [...CHROMIUM_ARGS, ...WORKER_PAGE_ARGS, ...(this.options.extraArgs ?? []), marker],
         timeout: request.timeoutMs,
         // Ctrl-C belongs to the application (a sweep finishes its group first); Playwright's handler would kill the
         // browser and exit. A terminal's Ctrl-C still reaches the browser through the process group.
