@@ -5,10 +5,12 @@
  * that process (ERR_STRING_TOO_LONG) and every tensor pays for the copy. Playwright does not attach to shared
  * workers, so frames here reach only our bridge. The worker relays whole frames between the socket and the page's
  * MessagePort, transferring ArrayBuffers (no copies); it understands nothing of the protocol, so a hung page
- * still misses its heartbeats. Session workers get ports of their own to it (`attach`) for their run replies, which
- * then skip the page's main thread.
+ * still misses its heartbeats. Session workers get ports of their own to it (`attach`): their run replies skip the
+ * page's main thread, and so do run requests for the sessions the page routed to them (run-routes.ts, the only part
+ * that reads frames, and only once the page routes something).
  */
-import type { FromRelay, RelayFrame, ToRelay } from './relay-messages';
+import type { FromRelay, ToRelay } from './relay-messages';
+import { RunRoutes } from './run-routes';
 
 interface ConnectEvent {
   readonly ports: readonly MessagePort[];
@@ -22,6 +24,7 @@ scope.onconnect = (event) => {
     return;
   }
   let socket: WebSocket | undefined;
+  const routes = new RunRoutes();
   const post = (message: FromRelay, transfer: Transferable[] = []): void => port.postMessage(message, transfer);
   port.onmessage = (e: MessageEvent<ToRelay>) => {
     const message = e.data;
@@ -34,8 +37,15 @@ scope.onconnect = (event) => {
         socket = ws;
         ws.binaryType = 'arraybuffer';
         ws.onopen = () => post({ kind: 'open' });
-        ws.onmessage = (m: MessageEvent<string | ArrayBuffer>) =>
-          post({ kind: 'message', data: m.data }, typeof m.data === 'string' ? [] : [m.data]);
+        ws.onmessage = (m: MessageEvent<string | ArrayBuffer>) => {
+          const { rest, calls } = routes.split(m.data, performance.timeOrigin + performance.now());
+          if (calls.length > 0) {
+            post({ kind: 'routed', calls });
+          }
+          if (rest !== undefined) {
+            post({ kind: 'message', data: rest }, typeof rest === 'string' ? [] : [rest]);
+          }
+        };
         ws.onclose = (c) => post({ kind: 'close', code: c.code, reason: c.reason });
         return;
       }
@@ -46,7 +56,13 @@ scope.onconnect = (event) => {
         socket?.close();
         return;
       case 'attach':
-        message.port.onmessage = (m: MessageEvent<RelayFrame>) => socket?.send(m.data.data);
+        routes.attach(message.key, message.port, (data) => socket?.send(data));
+        return;
+      case 'detach':
+        routes.detach(message.key);
+        return;
+      case 'route':
+        routes.route(message.sessionId, message.keys);
         return;
     }
   };

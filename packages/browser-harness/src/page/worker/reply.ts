@@ -11,7 +11,7 @@ import type { DirectReply, RunOutcome } from '../session-host';
 import { ownBuffer } from './transfer';
 
 /** Throws (the caller then reports the error to the main thread, which answers) when the outputs are over the limit. */
-export function sendRunReply(port: MessagePort, reply: DirectReply, outcome: RunOutcome, maxTensorBytes: number): void {
+export function sendRunReply(port: MessagePort, reply: DirectReply, outcome: RunOutcome, maxTensorBytes: number, routed = false): void {
   assertTensorBytes(outcome.outputs, maxTensorBytes, 'run reply');
   const timings = {
     computeMs: outcome.computeMs,
@@ -22,9 +22,9 @@ export function sendRunReply(port: MessagePort, reply: DirectReply, outcome: Run
   };
   const frame = encodeFrame({ type: 'run.ok', id: reply.id, timings }, outcome.outputs);
   if (typeof frame === 'string') {
-    port.postMessage({ kind: 'send', data: frame } satisfies RelayFrame);
+    port.postMessage({ kind: 'send', data: frame, routed } satisfies RelayFrame);
     return;
   }
   const data = ownBuffer(concatParts(frame));
-  port.postMessage({ kind: 'send', data } satisfies RelayFrame, [data]);
+  port.postMessage({ kind: 'send', data, routed } satisfies RelayFrame, [data]);
 }

@@ -69,7 +69,7 @@ export class SpareWorker {
         this.pump();
       } else if (message.kind === 'wasm') {
         spare.wasm = message.source;
-      } else {
+      } else if (message.kind === 'ok' || message.kind === 'error') {
         const settle = spare.calls.get(message.call);
         spare.calls.delete(message.call);
         settle?.(message.kind === 'ok');
