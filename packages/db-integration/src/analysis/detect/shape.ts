@@ -54,40 +54,55 @@ export function fitBasis(ys: ArrayLike<number>, basis: readonly Float64Array[], 
   const fitted = new Float64Array(n);
   // Normal equations, one sum per entry over the points in order: the same additions, in the same order, as
   // accumulating point by point (so the same fits), as sequential loops over typed arrays.
+  // (w * b_r) is formed once per row r and point (JS multiplies left to right, so the products are the same), and
+  // the fitted values are accumulated column by column (each point still adds its terms in the order r = 0..k-1).
   const af = new Float64Array(k * k);
   const bf = new Float64Array(k);
+  const wb = new Float64Array(n);
   for (let it = 0; it < iterations; it++) {
     for (let r = 0; r < k; r++) {
       const br = basis[r]!;
       let sb = 0;
       for (let i = 0; i < n; i++) {
-        sb += w[i]! * br[i]! * ys[i]!;
+        wb[i] = w[i]! * br[i]!;
+        sb += wb[i]! * ys[i]!;
       }
       bf[r] = sb;
       for (let c = r; c < k; c++) {
         const bc = basis[c]!;
         let sa = 0;
         for (let i = 0; i < n; i++) {
-          sa += w[i]! * br[i]! * bc[i]!;
+          sa += wb[i]! * bc[i]!;
         }
         af[r * k + c] = sa;
       }
     }
-    const a = Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, c) => (c >= r ? af[r * k + c]! : af[c * k + r]!)));
-    const b = Array.from(bf);
+    const a: number[][] = [];
+    const b: number[] = [];
+    for (let r = 0; r < k; r++) {
+      const row: number[] = [];
+      for (let c = 0; c < k; c++) {
+        row.push(c >= r ? af[r * k + c]! : af[c * k + r]!);
+      }
+      a.push(row);
+      b.push(bf[r]!);
+    }
     const next = solve(a, b);
     if (next === undefined) {
       break;
     }
     coef = next;
+    fitted.fill(0);
+    for (let r = 0; r < k; r++) {
+      const br = basis[r]!;
+      const cr = coef[r]!;
+      for (let i = 0; i < n; i++) {
+        fitted[i] += cr * br[i]!;
+      }
+    }
     let scale = 0;
     for (let i = 0; i < n; i++) {
-      let f = 0;
-      for (let r = 0; r < k; r++) {
-        f += coef[r]! * basis[r]![i]!;
-      }
-      fitted[i] = f;
-      scale += Math.abs(ys[i]! - f);
+      scale += Math.abs(ys[i]! - fitted[i]!);
     }
     // Floor the weights' denominator at a small share of the mean residual: exact fits must not divide by zero.
     const floor = Math.max((scale / n) * 0.01, 1e-12);
