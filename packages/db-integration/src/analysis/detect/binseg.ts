@@ -12,6 +12,7 @@
  * start to the stretch end), so the calibrated cut-offs still decide.
  */
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
+import { sortedAt } from './order-stats';
 import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 
 export interface Cut {
@@ -55,9 +56,9 @@ function shiftOf(ys: ArrayLike<number>, a: number, at: number, b: number): numbe
       diffs[k++] = y - x;
     }
   }
-  diffs.sort();
   const mid = (diffs.length - 1) / 2;
-  return (diffs[Math.floor(mid)]! + diffs[Math.ceil(mid)]!) / 2;
+  const [m0, m1] = sortedAt(diffs, [Math.floor(mid), Math.ceil(mid)]);
+  return (m0! + m1!) / 2;
 }
 
 /** The best split of ys[a, b) when it passes its cut-off and shifts the level by at least `minLogEffect`. */
@@ -115,8 +116,7 @@ function strongestBoxes(ys: ArrayLike<number>, a: number, b: number, ranks?: Flo
   for (let i = 0; i + 1 < n; i++) {
     diffs[i] = Math.abs(scores[i + 1]! - scores[i]!);
   }
-  diffs.sort();
-  const sigma = Math.max((1.4826 * diffs[Math.floor((n - 1) / 2)]!) / Math.SQRT2, 1e-12);
+  const sigma = Math.max((1.4826 * sortedAt(diffs, [Math.floor((n - 1) / 2)])[0]!) / Math.SQRT2, 1e-12);
   const stride = Math.max(1, Math.ceil(n / 40));
   const pooled: Box = { box: [a, a], t: 0 };
   const robust: Box = { box: [a, a], t: 0 };

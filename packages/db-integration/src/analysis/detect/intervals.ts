@@ -4,6 +4,7 @@
  * Both sort O(n1 n2) or O(n^2) pairwise values, so callers pass at most a few hundred points (the evidence windows).
  */
 import { quantileSorted } from '../stats';
+import { sortedAt } from './order-stats';
 
 const Z95 = 1.959964;
 
@@ -16,17 +17,14 @@ export function shiftInterval(a: readonly number[], b: readonly number[]): { shi
       diffs[k0++] = y - x;
     }
   }
-  diffs.sort();
   const n1 = a.length;
   const n2 = b.length;
   const mid = (diffs.length - 1) / 2;
-  const shift = (diffs[Math.floor(mid)]! + diffs[Math.ceil(mid)]!) / 2;
   // The k-th smallest and largest differences, k from the normal approximation of U's null distribution.
   const k = Math.floor((n1 * n2) / 2 - Z95 * Math.sqrt((n1 * n2 * (n1 + n2 + 1)) / 12));
-  if (k < 1) {
-    return { shift, low: diffs[0]!, high: diffs[diffs.length - 1]! };
-  }
-  return { shift, low: diffs[k - 1]!, high: diffs[diffs.length - k]! };
+  // Only these four of the sorted differences are needed (order-stats.ts: the same values, without a full sort).
+  const [m0, m1, low, high] = sortedAt(diffs, [Math.floor(mid), Math.ceil(mid), k < 1 ? 0 : k - 1, k < 1 ? diffs.length - 1 : diffs.length - k]);
+  return { shift: (m0! + m1!) / 2, low: low!, high: high! };
 }
 
 /** Sen's slope of ys against xs with a ~95 % interval. */
