@@ -97,7 +97,7 @@ export function fitBasis(ys: ArrayLike<number>, basis: readonly Float64Array[], 
       const br = basis[r]!;
       const cr = coef[r]!;
       for (let i = 0; i < n; i++) {
-        fitted[i] += cr * br[i]!;
+        fitted[i] = fitted[i]! + cr * br[i]!;
       }
     }
     let scale = 0;
