@@ -36,9 +36,10 @@ export interface HarnessOptions extends PageServerOptions, BridgeOptions {
    * time, loads and first runs exempt from the heartbeat. N >= 1: the main thread keeps the socket, heartbeats and
    * routing; sessions go to the least-loaded worker, different workers run at once, every call carries its deadline
    * and a worker that misses it (or crashes) is respawned with its sessions, its calls failing with `E_WORKER_LOST`.
-   * @default 0
+   * Pages with workers keep no tensor handles (runs with `keep` or handle inputs need 0). 'auto': the page decides from
+   * the cores it reports, none below 4 (page/worker/auto-count.ts says why). @default 'auto'
    */
-  pageWorkers?: number;
+  pageWorkers?: number | 'auto';
   /**
    * Pages with 2 or more workers: model bytes (serialized size, in MB) that replicas may hold in all on one page. When a
    * session's calls queue up on its worker (2 or more waiting) while another worker is idle, the page copies the session
@@ -70,8 +71,8 @@ export class BrowserHarness {
 
   static async start(options: HarnessOptions = {}): Promise<BrowserHarness> {
     const workers = options.pageWorkers;
-    if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
-      throw new InvalidOptionsError(`harness.pageWorkers must be an integer from 0 to 64, got ${String(workers)} (${typeof workers})`);
+    if (workers !== undefined && workers !== 'auto' && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+      throw new InvalidOptionsError(`harness.pageWorkers must be 'auto' or an integer from 0 to 64, got ${String(workers)} (${typeof workers})`);
     }
     const budget = options.pageReplicaBudgetMB;
     if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0 || budget > 1_048_576)) {
@@ -118,8 +119,9 @@ export class BrowserHarness {
     if (this.options.wasmThreads !== undefined) {
       params.set('threads', String(this.options.wasmThreads));
     }
-    if ((this.options.pageWorkers ?? 0) > 0) {
-      params.set('workers', String(this.options.pageWorkers));
+    const workers = this.options.pageWorkers ?? 'auto';
+    if (workers === 'auto' || workers > 0) {
+      params.set('workers', String(workers));
       params.set('replicaMB', String(this.options.pageReplicaBudgetMB ?? DEFAULT_REPLICA_BUDGET_MB));
     }
     if (this.options.pageTransport === 'direct') {

@@ -10,6 +10,7 @@ import { PageRpcServer } from './rpc-server';
 import type { SessionHost } from './session-host';
 import { SessionManager } from './sessions';
 import { bridgeUrl, openTransport } from './transport';
+import { workerCount as workersFor } from './worker/auto-count';
 import type { InitMessage } from './worker/messages';
 import { WorkerSessions } from './worker/router';
 import { workerSpawner } from './worker/spawn';
@@ -28,8 +29,8 @@ async function start(): Promise<void> {
     return;
   }
   const maxTensorBytes = Number(params.get('maxTensorBytes') ?? DEFAULT_MAX_TENSOR_BYTES);
-  const workerCount = Number(params.get('workers') ?? 0);
-  const withWorkers = Number.isInteger(workerCount) && workerCount > 0;
+  const workerCount = workersFor(params.get('workers'), navigator.hardwareConcurrency);
+  const withWorkers = workerCount > 0;
   // Session workers instantiate ORT's WASM from one module compiled here (compiled while ORT's script loads).
   const [ort, wasmModule] = await Promise.all([loadOrt(), withWorkers ? compileOrtWasm() : undefined]);
   const transport = openTransport(bridgeUrl(location), connectionId, params.get('transport'));

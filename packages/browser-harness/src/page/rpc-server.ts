@@ -207,7 +207,7 @@ function handleHost(sessions: SessionHost): HandleHost {
     return sessions as SessionHost & HandleHost;
   }
   throw new HandleElsewhereError(
-    'this page holds its sessions in Web Workers (harness.pageWorkers >= 1), which keep no tensor handles: ' +
+    'this page holds its sessions in Web Workers (harness.pageWorkers >= 1, or auto on 4+ cores), which keep no tensor handles: ' +
       'use a connection with pageWorkers 0 for runs with keep or handle inputs',
   );
 }
