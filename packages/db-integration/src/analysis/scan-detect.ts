@@ -16,24 +16,40 @@ export interface SeriesRows {
 /** The points of `metric` in a series (positive values), with their row offsets; undefined when there is nothing to find. */
 export function metricPoints(columns: ScanColumns, rows: Pick<SeriesRows, 'from' | 'to'>, metric: Metric, environments: readonly Environment[]): { idx: number[]; points: SeriesPoint[] } | undefined {
   const col = columns[metric];
-  const idx: number[] = [];
+  const envs = columns.env;
+  let count = 0;
   let lo = Infinity;
   let hi = -Infinity;
+  let firstEnv = -1;
+  let oneEnv = true;
   for (let i = rows.from; i < rows.to; i++) {
-    if (col[i]! > 0) {
-      idx.push(i - rows.from);
-      lo = Math.min(lo, col[i]!);
-      hi = Math.max(hi, col[i]!);
+    const v = col[i]!;
+    if (v > 0) {
+      count++;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      if (firstEnv === -1) {
+        firstEnv = envs[i]!;
+      } else if (envs[i] !== firstEnv) {
+        oneEnv = false;
+      }
     }
   }
-  // A constant series (a fixed memory figure) has nothing to find; skipping it saves a third of the scan.
-  if (idx.length < 2 || (lo === hi && new Set(idx.map((i) => columns.env[rows.from + i])).size === 1)) {
+  // A constant series (a fixed memory figure) has nothing to find; skipping it saves a third of the scan. Checked
+  // before any point is built.
+  if (count < 2 || (lo === hi && oneEnv)) {
     return undefined;
   }
-  const points = idx.map((i): SeriesPoint => {
-    const env = environments[columns.env[rows.from + i]!]!;
-    return { at: columns.at[rows.from + i]!, value: col[rows.from + i]!, backend: env.backend, adapter: env.adapter, isRealHardware: env.isRealHardware, browserVersion: env.browserVersion };
-  });
+  const idx: number[] = [];
+  const points: SeriesPoint[] = [];
+  for (let i = rows.from; i < rows.to; i++) {
+    const v = col[i]!;
+    if (v > 0) {
+      const env = environments[envs[i]!]!;
+      idx.push(i - rows.from);
+      points.push({ at: columns.at[i]!, value: v, backend: env.backend, adapter: env.adapter, isRealHardware: env.isRealHardware, browserVersion: env.browserVersion });
+    }
+  }
   return { idx, points };
 }
 
