@@ -134,8 +134,7 @@ export async function pingsDuringLoad(harness: BrowserHarness, page: Connection)
 
 /**
  * 4. Sequential runs of a small model: overhead = end-to-end minus in-page compute; `inPage`: the page's own share
- * (request arrival to reply encoded, minus compute: on the main thread for a one-thread page; on a worker page the
- * relay routes runs to the worker, so it counts from the relay's arrival and includes the relay -> worker hop).
+ * (request arrival on the page's main thread to reply encoded, minus compute: the worker hops live here).
  */
 export async function overhead(page: Connection, sessionId: string, inputs: TensorMap, n: number): Promise<{ over: number[]; e2e: number[]; compute: number[]; inPage: number[] }> {
   for (let i = 0; i < 20; i++) {

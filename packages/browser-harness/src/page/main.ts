@@ -37,7 +37,6 @@ async function start(): Promise<void> {
   let probed: Promise<Capabilities> | undefined;
   let sessions: SessionHost;
   let capabilities: () => Promise<Capabilities>;
-  let serverReady: (server: PageRpcServer) => void = () => undefined;
   if (withWorkers) {
     const init: InitMessage = {
       kind: 'init',
@@ -47,22 +46,11 @@ async function start(): Promise<void> {
       maxTensorBytes,
       ...(wasmModule === undefined ? {} : { wasmModule }),
     };
-    let server: PageRpcServer | undefined;
     const workers = new WorkerSessions(
       workerCount,
       workerSpawner(transport, init, `session-worker ${connectionId}`),
       { budgetBytes: Math.max(0, Number(params.get('replicaMB') ?? 0)) * 1024 * 1024 },
-      {
-        route: (sessionId, keys) => transport.route(sessionId, keys),
-        detach: (key) => transport.detach(key),
-        fail: (id, error) => server?.fail(id, error),
-        dispatch: (run) => void server?.dispatchItem({ message: run.message, tensors: run.tensors }, run.arrivedAt),
-      },
     );
-    transport.onRouted((calls) => workers.onRouted(calls));
-    serverReady = (s) => {
-      server = s;
-    };
     sessions = workers;
     capabilities = () =>
       (probed ??= Promise.all([probeCapabilities(ort, transport.kind), workers.probeWebgpu()]).then(([page, webgpu]) => ({
@@ -76,7 +64,6 @@ async function start(): Promise<void> {
     sessions = new SessionManager(ort, capabilities);
   }
   const server = new PageRpcServer(transport, sessions, capabilities, maxTensorBytes);
-  serverReady(server);
   transport.onOpen(() => {
     server.hello(connectionId, secret);
     document.title = `browser-pool worker ${connectionId}: connected`;

@@ -5,12 +5,10 @@
  * that process (ERR_STRING_TOO_LONG) and every tensor pays for the copy. Playwright does not attach to shared
  * workers, so frames here reach only our bridge. The worker relays whole frames between the socket and the page's
  * MessagePort, transferring ArrayBuffers (no copies); it understands nothing of the protocol, so a hung page
- * still misses its heartbeats. Session workers get ports of their own to it (`attach`): their run replies skip the
- * page's main thread, and so do run requests for the sessions the page routed to them (run-routes.ts, the only part
- * that reads frames, and only once the page routes something).
+ * still misses its heartbeats. Session workers get ports of their own to it (`attach`) for their run replies, which
+ * then skip the page's main thread.
  */
-import type { FromRelay, ToRelay } from './relay-messages';
-import { RunRoutes } from './run-routes';
+import type { FromRelay, RelayFrame, ToRelay } from './relay-messages';
 
 interface ConnectEvent {
   readonly ports: readonly MessagePort[];
@@ -24,7 +22,7 @@ scope.onconnect = (event) => {
     return;
   }
   let socket: WebSocket | undefined;
-  const routes = new RunRoutes();
+  const workerPorts = new Map<number, MessagePort>();
   const post = (message: FromRelay, transfer: Transferable[] = []): void => port.postMessage(message, transfer);
   port.onmessage = (e: MessageEvent<ToRelay>) => {
     const message = e.data;
@@ -37,15 +35,8 @@ scope.onconnect = (event) => {
         socket = ws;
         ws.binaryType = 'arraybuffer';
         ws.onopen = () => post({ kind: 'open' });
-        ws.onmessage = (m: MessageEvent<string | ArrayBuffer>) => {
-          const { rest, calls } = routes.split(m.data, performance.timeOrigin + performance.now());
-          if (calls.length > 0) {
-            post({ kind: 'routed', calls });
-          }
-          if (rest !== undefined) {
-            post({ kind: 'message', data: rest }, typeof rest === 'string' ? [] : [rest]);
-          }
-        };
+        ws.onmessage = (m: MessageEvent<string | ArrayBuffer>) =>
+          post({ kind: 'message', data: m.data }, typeof m.data === 'string' ? [] : [m.data]);
         ws.onclose = (c) => post({ kind: 'close', code: c.code, reason: c.reason });
         return;
       }
@@ -56,13 +47,12 @@ scope.onconnect = (event) => {
         socket?.close();
         return;
       case 'attach':
-        routes.attach(message.key, message.port, (data) => socket?.send(data));
+        workerPorts.set(message.key, message.port);
+        message.port.onmessage = (m: MessageEvent<RelayFrame>) => socket?.send(m.data.data);
         return;
       case 'detach':
-        routes.detach(message.key);
-        return;
-      case 'route':
-        routes.route(message.sessionId, message.keys);
+        workerPorts.get(message.key)?.close();
+        workerPorts.delete(message.key);
         return;
     }
   };

@@ -23,11 +23,19 @@ import {
   serializeError,
   unpackBatch,
 } from '../protocol';
-import { type CallContext, type HandleHost, replyMarginMs, type SessionHost } from './session-host';
+import type { CallContext, HandleHost, SessionHost } from './session-host';
 import type { PageTransport } from './transport';
 
 /** What to send back; `sent`: a worker already answered Node itself (see worker/reply.ts). */
 type Reply = { message: object; tensors?: NamedTensor[] } | 'sent';
+
+/**
+ * A worker must answer this much before the call's deadline in Node, so its `E_WORKER_LOST` reaches Node before
+ * Node's own timer turns the call into a (non-retryable) `E_TIMEOUT`.
+ */
+function replyMarginMs(deadlineMs: number): number {
+  return Math.min(250, deadlineMs / 4);
+}
 
 export class PageRpcServer {
   constructor(
@@ -44,16 +52,6 @@ export class PageRpcServer {
 
   hello(connectionId: string, secret: string): void {
     this.send({ type: 'hello', secret, connectionId, protocolVersion: PROTOCOL_VERSION, userAgent: navigator.userAgent });
-  }
-
-  /** Answers request `id` with `error` (a run the relay routed to a worker that was lost). */
-  fail(id: number, error: Error): void {
-    this.send({ type: 'error', id, error: serializeError(error) });
-  }
-
-  /** Handles a request that reached this thread other than in a frame (a routed run a worker handed back). */
-  async dispatchItem(item: DecodedFrame, arrivedAt: number): Promise<void> {
-    this.sendItem(await this.handle(item, arrivedAt - performance.timeOrigin, true));
   }
 
   private send(message: object, tensors: readonly NamedTensor[] = []): void {

@@ -4,14 +4,6 @@
  */
 import type { Backend, KeptTensor, NamedTensor, SessionInfo, SessionOptionsWire, WorkerSnapshot } from '../protocol';
 
-/**
- * A worker must answer this much before the call's deadline in Node, so its `E_WORKER_LOST` reaches Node before
- * Node's own timer turns the call into a (non-retryable) `E_TIMEOUT`.
- */
-export function replyMarginMs(deadlineMs: number): number {
-  return Math.min(250, deadlineMs / 4);
-}
-
 /** Where a load gets its model: fetched from a URL, or bytes that came with the request. */
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'inline'; bytes: Uint8Array };
 

@@ -2,7 +2,7 @@
  * How the page reaches the bridge: through a relay SharedWorker where the browser has SharedWorker (see
  * relay-worker.ts for why), else a WebSocket of its own. Both look the same to the rpc server.
  */
-import type { FromRelay, RoutedCall, ToRelay } from './relay-messages';
+import type { FromRelay, ToRelay } from './relay-messages';
 import { ownBuffer } from './worker/transfer';
 
 export interface PageTransport {
@@ -14,17 +14,12 @@ export interface PageTransport {
   onMessage(listener: (data: string | ArrayBuffer) => void): void;
   onClose(listener: (code: number, reason: string) => void): void;
   /**
-   * Hands `port` to the relay under `key`: whole frames posted on its other end (a session worker's replies) go to
-   * the socket without passing through this thread, and runs routed to `key` come in on it. False for a direct
-   * socket, which only this thread can write to.
+   * Hands `port` to the relay: whole frames posted on its other end (a session worker's replies) go to the socket
+   * without passing through this thread. False for a direct socket, which only this thread can write to.
    */
   attach(port: MessagePort, key: number): boolean;
-  /** The worker behind `key` is gone (the relay closes its port and drops its routes). */
+  /** The worker attached under `key` is gone: the relay closes its port. */
   detach(key: number): void;
-  /** Plain runs of `sessionId` go from the relay to the least busy of these workers (none: to this thread). */
-  route(sessionId: string, keys: readonly number[]): void;
-  /** Runs the relay sent straight to a worker, as it tells them. */
-  onRouted(listener: (calls: RoutedCall[]) => void): void;
 }
 
 /** The bridge URL of the page's own origin and secret (the first path segment of the page URL). */
@@ -45,8 +40,6 @@ function direct(url: string): PageTransport {
     onClose: (listener) => socket.addEventListener('close', (e) => listener(e.code, e.reason)),
     attach: () => false,
     detach: () => undefined,
-    route: () => undefined,
-    onRouted: () => undefined,
   };
 }
 
@@ -56,21 +49,14 @@ function relay(url: string, name: string): PageTransport {
   const open: (() => void)[] = [];
   const message: ((data: string | ArrayBuffer) => void)[] = [];
   const close: ((code: number, reason: string) => void)[] = [];
-  const routed: ((calls: RoutedCall[]) => void)[] = [];
   port.onmessage = (e: MessageEvent<FromRelay>) => {
     const m = e.data;
-    switch (m.kind) {
-      case 'open':
-        open.forEach((l) => l());
-        return;
-      case 'message':
-        message.forEach((l) => l(m.data));
-        return;
-      case 'routed':
-        routed.forEach((l) => l(m.calls));
-        return;
-      case 'close':
-        close.forEach((l) => l(m.code, m.reason));
+    if (m.kind === 'open') {
+      open.forEach((l) => l());
+    } else if (m.kind === 'message') {
+      message.forEach((l) => l(m.data));
+    } else {
+      close.forEach((l) => l(m.code, m.reason));
     }
   };
   const post = (m: ToRelay, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
@@ -95,8 +81,6 @@ function relay(url: string, name: string): PageTransport {
       return true;
     },
     detach: (key) => post({ kind: 'detach', key }),
-    route: (sessionId, keys) => post({ kind: 'route', sessionId, keys: [...keys] }),
-    onRouted: (l) => routed.push(l),
   };
 }
 

@@ -5,12 +5,10 @@
 import { type Capabilities, type NamedTensor, serializeError, type SessionInfo } from '../../protocol';
 import { probeCapabilities } from '../capabilities';
 import type { OrtModule } from '../ort-loader';
-import type { RoutedRun } from '../relay-messages';
 import { SessionManager } from '../sessions';
 import type { CallMessage, FromWorker, InitMessage, ToWorker, WorkerOps } from './messages';
 import { loadOrtInWorker } from './ort';
 import { sendRunReply } from './reply';
-import { runRouted } from './routed-run';
 import { warmStandby } from './standby';
 import { buffersOf, keepableCopy } from './transfer';
 import { warmUp } from './warm-up';
@@ -35,14 +33,6 @@ function start(init: InitMessage): void {
     const capabilities = (): Promise<Capabilities> => (probed ??= probeCapabilities(ort, init.transport));
     return { ort, manager: new SessionManager(ort, capabilities), capabilities, init };
   });
-  const { replyPort } = init;
-  if (replyPort !== undefined) {
-    // Runs the relay routes here (the sessions this worker holds) arrive on the port the replies leave by.
-    const manager = loaded.then((l) => l.manager);
-    replyPort.onmessage = (event: MessageEvent<RoutedRun>) => {
-      void runRouted(event.data, replyPort, manager, init.maxTensorBytes, post);
-    };
-  }
   // A worker whose ORT failed to load answers every call with that error instead. A spare says ready only once its
   // WASM is instantiated; a failed warm-up is not fatal (its first real load reports the cause).
   void loaded.then(

@@ -14,22 +14,8 @@ import {
 import type { RepliedDirectly, RunOutcome } from '../session-host';
 import type { FromWorker, ToWorker, WasmSource, WorkerOp, WorkerOps } from './messages';
 import type { AdoptedWorker, SpareWorker } from './spare';
-import { relayKeyOf } from './spawn';
+import type { Spawner } from './spawn';
 import { buffersOf } from './transfer';
-
-/** A routed run a worker handed back (see routed-run.ts). */
-export type Bounced = Extract<FromWorker, { kind: 'bounce' }>;
-
-/** What the page's router hears from a host about the runs the relay routes to its workers. */
-export interface HostHooks {
-  /** The worker behind relay key `key` is gone: no more runs to it. */
-  lost(key: number): void;
-  /** The host's (new) worker holds its sessions again: runs may be routed to it. */
-  restored(host: WorkerHost): void;
-  /** A routed run that was in flight on a lost worker: answer it with `error`. */
-  routedLost(id: number, error: Error): void;
-  bounced(run: Bounced): void;
-}
 
 /** A session this worker holds (or is loading): everything needed to load it again in a fresh worker. */
 export interface PlacedSession {
@@ -77,17 +63,12 @@ export class WorkerHost {
   private wasm: WasmSource | undefined;
   /** Settles when the current worker holds every placed session again; calls wait for it. */
   private restored: Promise<void> = Promise.resolve();
-  /** Runs the relay routed to the current worker and not answered yet, by request id: their watchdogs. */
-  private readonly routed = new Map<number, ReturnType<typeof setTimeout> | undefined>();
-  /** Routed runs answered before the relay's word of them arrived (the two come by different ports). */
-  private readonly answeredEarly = new Set<number>();
 
   constructor(
     readonly index: number,
-    /** Starts a worker and sends it its init (`warmUp`: a spare's). */
-    private readonly spawn: (warmUp: boolean) => Worker,
+    /** Starts a worker and sends it its init (`warmUp`: a spare's); ends a lost one (its relay port closed too). */
+    private readonly spawner: Spawner,
     private readonly spares?: SpareWorker,
-    private readonly hooks?: HostHooks,
   ) {
     this.worker = this.start();
   }
@@ -103,27 +84,6 @@ export class WorkerHost {
 
   get ready(): boolean {
     return this.state.kind === 'ready';
-  }
-
-  /** The current worker's key at the relay; undefined without a relay. */
-  get key(): number | undefined {
-    return relayKeyOf(this.worker);
-  }
-
-  /**
-   * A run the relay sent to this host's worker (relay key `key`): watched like any call, `expiresAt` by this thread's
-   * clock. False when that worker is already gone (the caller answers for it).
-   */
-  watchRouted(id: number, key: number, expiresAt: number | undefined): boolean {
-    if (key !== this.key || this.state.kind === 'respawning') {
-      return false;
-    }
-    if (this.answeredEarly.delete(id)) {
-      return true;
-    }
-    this.pending++;
-    this.routed.set(id, expiresAt === undefined ? undefined : setTimeout(() => this.lose('missed the deadline of a run call'), expiresAt - performance.now()));
-    return true;
   }
 
   /** `transfer`: buffers of the request to move (inline bytes sent with `keepBytes`). */
@@ -179,7 +139,7 @@ export class WorkerHost {
         modelId: s.request.modelId,
         ...(s.replica === true ? { replica: true } : {}),
       })),
-      inFlight: this.inFlight.size + this.routed.size,
+      inFlight: this.inFlight.size,
       respawns: this.respawns,
       ...(this.wasm === undefined ? {} : { wasm: this.wasm }),
       ...(this.lastLoss === undefined ? {} : { lastLoss: { ...this.lastLoss } }),
@@ -229,7 +189,7 @@ export class WorkerHost {
 
   /** Wires up a worker: a fresh one (sent its init here), or an adopted spare (already initialised, maybe warm). */
   private start(adopted?: AdoptedWorker): Worker {
-    const worker = adopted?.worker ?? this.spawn(false);
+    const worker = adopted?.worker ?? this.spawner.spawn(false);
     const generation = ++this.generation;
     this.started = adopted?.warm ?? false;
     this.wasm = adopted?.wasm;
@@ -257,13 +217,6 @@ export class WorkerHost {
   }
 
   private onMessage(message: FromWorker): void {
-    if (message.kind === 'routed' || message.kind === 'bounce') {
-      this.routedAnswered(message.id);
-      if (message.kind === 'bounce') {
-        this.hooks?.bounced(message);
-      }
-      return;
-    }
     if (message.kind === 'wasm') {
       this.wasm = message.source;
       return;
@@ -289,26 +242,9 @@ export class WorkerHost {
     }
   }
 
-  private routedAnswered(id: number): void {
-    if (!this.routed.has(id)) {
-      if (this.answeredEarly.size > 1000) {
-        this.answeredEarly.clear(); // (words of runs that never came: a relay gone with its page)
-      }
-      this.answeredEarly.add(id);
-      return;
-    }
-    clearTimeout(this.routed.get(id));
-    this.routed.delete(id);
-    this.pending--;
-  }
-
   private lose(reason: string): void {
     const lostAt = performance.now();
-    const key = this.key;
-    if (key !== undefined) {
-      this.hooks?.lost(key);
-    }
-    this.worker.terminate();
+    this.spawner.end(this.worker);
     this.generation++;
     if (!this.started) {
       this.failedStarts++;
@@ -319,21 +255,14 @@ export class WorkerHost {
     this.state = { kind: 'respawning' };
     const calls = [...this.inFlight.values()];
     this.inFlight.clear();
-    const error = (): WorkerLostError =>
-      new WorkerLostError(`page worker ${this.index} ${reason}; it was terminated and is being respawned with its sessions (the page stays connected)`, {
-        details: { worker: this.index, reason },
-      });
     for (const c of calls) {
       clearTimeout(c.timer);
-      c.reject(error());
+      c.reject(
+        new WorkerLostError(`page worker ${this.index} ${reason}; it was terminated and is being respawned with its sessions (the page stays connected)`, {
+          details: { worker: this.index, reason },
+        }),
+      );
     }
-    for (const [id, timer] of this.routed) {
-      clearTimeout(timer);
-      this.pending--;
-      this.hooks?.routedLost(id, error());
-    }
-    this.routed.clear();
-    this.answeredEarly.clear();
     this.restored = this.respawn(loss, lostAt);
   }
 
@@ -369,7 +298,6 @@ export class WorkerHost {
     }
     this.state = { kind: 'ready' };
     loss.respawnMs = performance.now() - lostAt;
-    this.hooks?.restored(this);
     // The next spare starts only now: on a small machine it would compete with the reloads for the cores.
     this.spares?.replenish();
   }

@@ -67,11 +67,4 @@ export type FromWorker =
   /** ORT's WASM was instantiated: from the page's shared module, or compiled here (no module, or it failed). */
   | { kind: 'wasm'; source: WasmSource }
   | { kind: 'ok'; call: number; result: unknown }
-  | { kind: 'error'; call: number; error: SerializedError }
-  /** A run the relay routed here was answered (through the relay port): its deadline is kept no more. */
-  | { kind: 'routed'; id: number }
-  /**
-   * A run the relay routed here for a session this worker does not hold (its route was just dropped): handed to the
-   * main thread, which routes it as it would any request (`arrivedAt`: ms since the epoch).
-   */
-  | { kind: 'bounce'; id: number; message: unknown; tensors: NamedTensor[]; arrivedAt: number };
+  | { kind: 'error'; call: number; error: SerializedError };

@@ -4,10 +4,6 @@
  * transferred. When a session's calls queue up on its worker while another worker sits idle, the session is copied
  * there (a replica, under the same id) so its independent calls run side by side, as long as the page's replica
  * budget allows; replicas unused for a while are dropped, the coldest first when a new one needs room.
- *
- * Where the page has a relay, plain runs skip this thread: the router tells the relay which workers hold each loaded
- * session (`RelayLink.route`), the relay sends runs there, and tells this thread what it sent (`onRouted`), which keeps
- * each call's deadline and replica growth as for the calls it routes itself (see run-routes.ts for why).
  */
 import {
   type Backend,
@@ -16,14 +12,13 @@ import {
   SessionNotFoundError,
   type SessionOptionsWire,
   type WebgpuCapability,
-  WorkerLostError,
   type WorkerSnapshot,
 } from '../../protocol';
-import type { RoutedCall } from '../relay-messages';
+import type { CallContext, SessionHost } from '../session-host';
 import type { ModelSource, RepliedDirectly, RunOutcome } from '../session-host';
-import { type CallContext, replyMarginMs, type SessionHost } from '../session-host';
-import { type Bounced, WorkerHost } from './host';
+import { WorkerHost } from './host';
 import { SpareWorker } from './spare';
+import type { Spawner } from './spawn';
 import { ownCopies } from './transfer';
 
 /** Calls waiting on a session's least busy copy before another copy is made on an idle worker. */
@@ -47,16 +42,6 @@ interface Placed {
   growing: boolean;
 }
 
-/** The page's relay as the router uses it (absent with a direct socket: every run then comes through here). */
-export interface RelayLink {
-  route(sessionId: string, keys: readonly number[]): void;
-  detach(key: number): void;
-  /** Answers a routed run with `error` (its worker was lost). */
-  fail(id: number, error: Error): void;
-  /** Dispatches a run a worker handed back as any request. */
-  dispatch(run: Bounced): void;
-}
-
 export interface ReplicaOptions {
   /** Bytes of model (serialized size) that replicas may hold in all on this page; 0 turns replicas off. */
   budgetBytes: number;
@@ -73,21 +58,14 @@ export class WorkerSessions implements SessionHost {
 
   constructor(
     count: number,
-    /** Starts a session worker and sends it its init (`warmUp`: the spare's). */
-    spawn: (warmUp: boolean) => Worker,
+    /** Starts a session worker and sends it its init (`warmUp`: the spare's); ends one. */
+    spawn: Spawner,
     private readonly replicas: ReplicaOptions = { budgetBytes: 0 },
-    private readonly relay?: RelayLink,
   ) {
     // Standby copies on the spare share the replica budget's size (counted apart from the replicas).
     const spares = new SpareWorker(spawn, replicas.budgetBytes, () => this.hosts.every((h) => h.busy === 0));
     this.spares = spares;
-    const hooks = relay && {
-      lost: (key: number) => relay.detach(key),
-      restored: (host: WorkerHost) => [...host.sessions.keys()].forEach((sessionId) => this.announce(sessionId)),
-      routedLost: (id: number, error: Error) => relay.fail(id, error),
-      bounced: (run: Bounced) => relay.dispatch(run),
-    };
-    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, spares, hooks));
+    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, spares));
     if (replicas.budgetBytes > 0 && count > 1) {
       setInterval(() => this.dropCold(REPLICA_COLD_MS), REPLICA_COLD_MS / 3);
     }
@@ -119,7 +97,6 @@ export class WorkerSessions implements SessionHost {
       if (loaded !== undefined) {
         this.spares.mirror(loaded.request, modelBytes); // the request as reloads see it (inline: the kept copy)
       }
-      this.announce(sessionId);
       return info;
     } catch (error) {
       this.placement.delete(sessionId);
@@ -150,37 +127,12 @@ export class WorkerSessions implements SessionHost {
       throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
     }
     this.placement.delete(sessionId);
-    this.announce(sessionId);
     this.spares.forget(sessionId);
     await Promise.all([placed.primary.release(sessionId), ...placed.replicas.map((r) => r.host.release(sessionId).catch(() => undefined))]);
   }
 
   workers(): WorkerSnapshot[] {
     return this.hosts.map((h) => h.snapshot());
-  }
-
-  /** Runs the relay sent straight to workers: each is watched by its worker's host (or failed: that worker is gone). */
-  onRouted(calls: readonly RoutedCall[]): void {
-    for (const call of calls) {
-      const { deadlineMs } = call;
-      const expiresAt = deadlineMs === undefined ? undefined : call.arrivedAt - performance.timeOrigin + deadlineMs - replyMarginMs(deadlineMs);
-      const host = this.hosts.find((h) => h.key === call.key);
-      if (host?.watchRouted(call.id, call.key, expiresAt) !== true) {
-        this.relay?.fail(
-          call.id,
-          new WorkerLostError(`the page worker this run was sent to is gone (respawned); it never started`, { details: { reason: 'worker replaced' } }),
-        );
-        continue;
-      }
-      const placed = this.placement.get(call.sessionId);
-      const replica = placed?.replicas.find((r) => r.host === host);
-      if (replica !== undefined) {
-        replica.lastUsed = performance.now();
-      }
-      if (placed !== undefined && host.busy >= REPLICA_QUEUE) {
-        void this.grow(call.sessionId, placed);
-      }
-    }
   }
 
   /** WebGPU as a worker sees it (for the probe). */
@@ -230,7 +182,6 @@ export class WorkerSessions implements SessionHost {
       await target.loadSession({ request: original.request, loadDeadlineMs: original.loadDeadlineMs, loaded: false, replica: true }, undefined);
       if (this.placement.get(sessionId) === placed) {
         placed.replicas.push({ host: target, lastUsed: performance.now() });
-        this.announce(sessionId);
       } else {
         await target.release(sessionId); // released while the copy loaded
       }
@@ -276,21 +227,8 @@ export class WorkerSessions implements SessionHost {
     }
   }
 
-  /** Tells the relay which workers hold `sessionId` now (ready, loaded); none once it is released. */
-  private announce(sessionId: string): void {
-    if (this.relay === undefined) {
-      return;
-    }
-    const placed = this.placement.get(sessionId);
-    const holders = placed === undefined ? [] : [placed.primary, ...placed.replicas.map((r) => r.host)];
-    const keys = holders.filter((h) => h.ready && h.sessions.get(sessionId)?.loaded === true).flatMap((h) => (h.key === undefined ? [] : [h.key]));
-    this.relay.route(sessionId, keys);
-  }
-
   private drop(sessionId: string, placed: Placed, replica: Replica): void {
     placed.replicas = placed.replicas.filter((r) => r !== replica);
-    // Runs the relay still sends it before it hears this find the session gone there and come back through here.
-    this.announce(sessionId);
     // Calls already sent to it finish first: the worker answers in order, the release comes after them.
     void replica.host.release(sessionId).catch(() => undefined);
   }

@@ -10,6 +10,7 @@
  * only while the page's workers have no calls (`idle`): on a small machine they would slow the page's real work.
  */
 import type { FromWorker, ToWorker, WasmSource, WorkerOps } from './messages';
+import type { Spawner } from './spawn';
 
 type LoadRequest = WorkerOps['load']['request'];
 
@@ -44,11 +45,11 @@ export class SpareWorker {
   private pumping = false;
 
   /**
-   * `spawn(true)` starts a worker and sends it a spare's init; `budgetBytes` bounds the standby copies (serialized
+   * `spawner.spawn(true)` starts a worker and sends it a spare's init; `budgetBytes` bounds the standby copies (serialized
    * model bytes; 0: none).
    */
   constructor(
-    private readonly spawn: (warmUp: boolean) => Worker,
+    private readonly spawner: Spawner,
     private readonly budgetBytes: number,
     /** Whether the page's workers have no calls in flight (standby loads wait for it). */
     private readonly idle: () => boolean = () => true,
@@ -59,7 +60,7 @@ export class SpareWorker {
     if (this.spare !== undefined) {
       return;
     }
-    const worker = this.spawn(true);
+    const worker = this.spawner.spawn(true);
     const spare: Spare = { worker, warm: false, holds: new Set(), calls: new Map(), dispose: () => undefined };
     const onMessage = (event: MessageEvent<FromWorker>): void => {
       const message = event.data;
@@ -69,7 +70,7 @@ export class SpareWorker {
         this.pump();
       } else if (message.kind === 'wasm') {
         spare.wasm = message.source;
-      } else if (message.kind === 'ok' || message.kind === 'error') {
+      } else {
         const settle = spare.calls.get(message.call);
         spare.calls.delete(message.call);
         settle?.(message.kind === 'ok');
@@ -78,7 +79,7 @@ export class SpareWorker {
     // A spare that dies before it is needed is dropped; the next replenish starts another (no tight restart loop).
     const onError = (event: ErrorEvent): void => {
       event.preventDefault();
-      worker.terminate();
+      this.spawner.end(worker);
       if (this.spare === spare) {
         this.spare = undefined;
       }
