@@ -50,13 +50,19 @@ const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefi
  * (indices of steps found within stretches) clip both to the part next to the change, so a later code change inside
  * a stretch does not count towards the environment change's size.
  */
-export function environmentChanges(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, codeChanges: readonly number[] = []): Detection[] {
+export function environmentChanges(
+  points: readonly SeriesPoint[],
+  requestedBackend: string,
+  metric: Metric,
+  codeChanges: readonly number[] = [],
+  /** `segmentByEnvironment(points)`, when the caller has it already. */
+  stretches: readonly [number, number][] = segmentByEnvironment(points),
+): Detection[] {
   // The part of [a, b) next to `edge` (its start or its end) up to the nearest code change.
   const near = ([a, b]: [number, number], edge: 'start' | 'end'): [number, number] => {
     const inside = codeChanges.filter((c) => c > a && c < b);
     return edge === 'start' ? [a, inside.length === 0 ? b : Math.min(...inside)] : [inside.length === 0 ? a : Math.max(...inside), b];
   };
-  const stretches = segmentByEnvironment(points);
   const out: Detection[] = [];
   for (let k = 0; k < stretches.length; k++) {
     const [s, e] = stretches[k]!;

@@ -80,7 +80,8 @@ function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: num
 export function detectFindings(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, options: FindingOptions = {}): Detection[] {
   const minLogEffect = Math.log1p(options.minEffect ?? 0.02);
   const out: Detection[] = [];
-  for (const [s, e] of segmentByEnvironment(points)) {
+  const stretches = segmentByEnvironment(points);
+  for (const [s, e] of stretches) {
     const ys = new Float64Array(e - s);
     let positive = true;
     for (let i = s; i < e; i++) {
@@ -100,7 +101,7 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
     }
   }
   // Environment changes are sized on the points next to them, up to the nearest code change found above.
-  out.push(...environmentChanges(points, requestedBackend, metric, out.map((d) => d.index)));
+  out.push(...environmentChanges(points, requestedBackend, metric, out.map((d) => d.index), stretches));
   return out.sort((a, b) => a.index - b.index);
 }
 

@@ -128,12 +128,13 @@ function strongestBoxes(ys: ArrayLike<number>, a: number, b: number, ranks?: Flo
       const s2 = cs[n]! - s1;
       const contrast = Math.abs(s1 / n1 - s2 / n2);
       const ss = cs2[n]! - (s1 * s1) / n1 - (s2 * s2) / n2;
-      const t = contrast / Math.sqrt((Math.max(ss, 1e-300) / (n - 2)) * (1 / n1 + 1 / n2));
+      const inverse = 1 / n1 + 1 / n2;
+      const t = contrast / Math.sqrt((Math.max(ss, 1e-300) / (n - 2)) * inverse);
       if (t > pooled.t) {
         pooled.t = t;
         pooled.box = [a + l, a + r];
       }
-      const tr = contrast / (sigma * Math.sqrt(1 / n1 + 1 / n2));
+      const tr = contrast / (sigma * Math.sqrt(inverse));
       if (tr > robust.t) {
         robust.t = tr;
         robust.box = [a + l, a + r];

@@ -87,8 +87,24 @@ export function valueTCritical(n: number): number {
   return c;
 }
 
-/** Critical values for a stretch of n points, the larger of the neighbouring rows; beyond the table the last row plus a slow log growth. */
-export function criticalValues(n: number): { rank: number; t: number } {
+const criticalCache = new Map<number, Readonly<{ rank: number; t: number }>>();
+
+/**
+ * Critical values for a stretch of n points, the larger of the neighbouring rows; beyond the table the last row plus a
+ * slow log growth. Remembered per n (the search asks for the same few lengths thousands of times in a scan).
+ */
+export function criticalValues(n: number): Readonly<{ rank: number; t: number }> {
+  let c = criticalCache.get(n);
+  if (c === undefined) {
+    c = Object.freeze(criticalValuesOf(n));
+    if (criticalCache.size < 10_000) {
+      criticalCache.set(n, c);
+    }
+  }
+  return c;
+}
+
+function criticalValuesOf(n: number): { rank: number; t: number } {
   const first = TABLE[0]!;
   if (n <= first[0]) {
     return { rank: first[1], t: first[2] };
