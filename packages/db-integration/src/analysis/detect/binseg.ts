@@ -9,10 +9,13 @@
  * stretch: no single split separates it well. When the best single split fails, the strongest box (t statistic of
  * the inside against the outside, on a grid of at most 40 positions) is proposed, and its two edges are kept only if
  * each passes the single-split test on the stretch that contains that edge alone (start to the box's end, box's
- * start to the stretch end), so the calibrated cut-offs still decide.
+ * start to the stretch end), so the calibrated cut-offs still decide. Where a box stood out (a level that comes back,
+ * where further changes hide from two-way splits), change points proposed for the whole stretch at once are added
+ * when the single-split test confirms them (proposals.ts).
  */
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { sortedAt } from './order-stats';
+import { withProposals } from './proposals';
 import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 
 export interface Cut {
@@ -164,6 +167,8 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
   const found: Cut[] = [];
   const stack: [number, number][] = [[s, e]];
   const maxCuts = options.maxCuts ?? 20;
+  // A box stood out somewhere (a level that comes back): see proposals.ts.
+  let boxSeen = false;
   while (stack.length > 0 && found.length < maxCuts) {
     const [a, b] = stack.pop()!;
     const whole = a === s && b === e;
@@ -181,6 +186,7 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
       if (t <= cutoff) {
         continue;
       }
+      boxSeen = true;
       const width = box[1] - box[0];
       const left = confirmEdge(ys, [a, box[1]], [Math.max(a, box[0] - width), box[1]], options.minLogEffect);
       const right = confirmEdge(ys, [box[0], b], [box[0], Math.min(b, box[1] + width)], options.minLogEffect);
@@ -191,5 +197,6 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
       }
     }
   }
-  return found.sort((x, y) => x.at - y.at);
+  found.sort((x, y) => x.at - y.at);
+  return boxSeen ? withProposals(ys, s, e, found, (a, b) => significantSplit(ys, a, b, options.minLogEffect)).slice(0, maxCuts) : found;
 }
