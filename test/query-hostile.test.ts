@@ -34,8 +34,8 @@ async function snapshot(): Promise<Record<string, string>> {
   return out;
 }
 
-async function query(sql: string) {
-  const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
+async function query(sql: string, at = base) {
+  const res = await fetch(`${at}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
   return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string; field?: string; expected?: string }; rows?: Record<string, unknown>[] } };
 }
 
@@ -222,6 +222,21 @@ describe('/query under hostile SQL', () => {
       const res = await query(sql);
       expect(res.status, `${sql}: ${JSON.stringify(res.json)}`).toBe(200);
       expect(res.json.rows?.length, sql).toBeGreaterThan(0);
+    }
+  });
+
+  it('a write is refused as a write however short the timeout; the timeout bounds the run (a slow SELECT gets 408)', async () => {
+    const hasty = await createApi({ store, token: 'tok', queryTimeoutMs: 1 });
+    try {
+      const at = await listen(hasty, 'tok', { port: 0 });
+      for (const sql of ['UPDATE performance_results SET p50_latency_ms = 0', 'DELETE FROM models', "COPY models TO '/tmp/x.csv'"]) {
+        const res = await query(sql, at);
+        expect([res.status, res.json.error?.code], sql).toEqual([400, 'E_DB_READ_ONLY']);
+      }
+      const slow = await query('SELECT count(*) AS n FROM range(10000000000) a', at);
+      expect([slow.status, slow.json.error?.code]).toEqual([408, 'E_DB_QUERY_TIMEOUT']);
+    } finally {
+      await hasty.close();
     }
   });
 

@@ -4,7 +4,7 @@
  * gate of read-only-sql.ts, and caps on rows, answer bytes and time. Rows are converted chunk by chunk and row by
  * row, so an answer over the byte cap is refused after at most one row too many, not after it filled the heap.
  */
-import { type DuckDBConnection, JSDuckDBValueConverter } from '@duckdb/node-api';
+import { type DuckDBPreparedStatement, JSDuckDBValueConverter } from '@duckdb/node-api';
 
 import { DbError, DbErrorCode } from '../errors';
 import type { Row, Store } from '../store/store';
@@ -49,8 +49,7 @@ export function jsonSafe(value: unknown): unknown {
 const tooLarge = (what: string): DbError =>
   new DbError(DbErrorCode.ResultTooLarge, `${what}; narrow the query: select fewer or shorter columns (left(col, n)), add WHERE or LIMIT, or aggregate`);
 
-async function readCapped(connection: DuckDBConnection, sql: string, limits: ReadOnlyQueryLimits, expired: () => boolean): Promise<ReadOnlyQueryResult> {
-  const prepared = await prepareReadOnly(connection, sql);
+async function readCapped(prepared: DuckDBPreparedStatement, limits: ReadOnlyQueryLimits, expired: () => boolean): Promise<ReadOnlyQueryResult> {
   try {
     const result = await prepared.stream();
     const columns = result.deduplicatedColumnNames();
@@ -89,21 +88,25 @@ async function readCapped(connection: DuckDBConnection, sql: string, limits: Rea
 }
 
 /**
- * Runs `sql` if it is one reading statement. Only this call's connection is interrupted on timeout.
+ * Runs `sql` if it is one reading statement. Only this call's connection is interrupted on timeout. The timeout
+ * bounds the run, not the gate: a statement the gate refuses is refused (E_DB_READ_ONLY) however busy the machine,
+ * never answered with a timeout (the gate only parses and binds SQL already capped by the request body limit).
  * @throws DbError E_DB_READ_ONLY, E_DB_QUERY, E_DB_QUERY_TIMEOUT, E_DB_RESULT_TOO_LARGE
  */
 export async function readOnlyQuery(store: Store, sql: string, limits: ReadOnlyQueryLimits): Promise<ReadOnlyQueryResult> {
   store.flushAll();
   return store.withConnection(async (connection) => {
-    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      connection.interrupt();
-    }, limits.timeoutMs);
     try {
       await connection.run('BEGIN TRANSACTION READ ONLY');
-      return await readCapped(connection, sql, limits, () => Date.now() - started > limits.timeoutMs);
+      const prepared = await prepareReadOnly(connection, sql);
+      const started = Date.now();
+      timer = setTimeout(() => {
+        timedOut = true;
+        connection.interrupt();
+      }, limits.timeoutMs);
+      return await readCapped(prepared, limits, () => Date.now() - started > limits.timeoutMs);
     } catch (error) {
       if (timedOut || (error instanceof DbError && error.code === DbErrorCode.QueryTimeout)) {
         throw new DbError(DbErrorCode.QueryTimeout, `query interrupted after ${limits.timeoutMs} ms; narrow it (WHERE, LIMIT) or raise the timeout`, { cause: error });
