@@ -16,14 +16,7 @@
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { sortedAt } from './order-stats';
 import { withProposals } from './proposals';
-import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
-
-export interface Cut {
-  /** Offset of the first point at the new level. */
-  at: number;
-  /** Statistic over its critical value (> 1 when significant); the larger of the two statistics. */
-  strength: number;
-}
+import { type Cut, MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 
 export interface BinsegOptions {
   /** Smallest |log-ratio| shift (Hodges-Lehmann) across a split that counts as a change (log(1.02): 2 %). */

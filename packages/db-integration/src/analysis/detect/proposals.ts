@@ -13,9 +13,8 @@
  * points 0.882 -> 0.892, seasonal 200 0.902 -> 0.911, no other cell changed. Run also where the search found two or
  * more changes, it gained nothing more and alarmed one more seasonal series of 210 at 60 points.
  */
-import type { Cut } from './binseg';
 import { sortedAt } from './order-stats';
-import { MIN_SEGMENT, normalScores, ranksOf } from './split-stats';
+import { type Cut, MIN_SEGMENT, normalScores, ranksOf } from './split-stats';
 
 /** Penalty per change, times log(n), on normal scores over their noise sd. */
 const PENALTY = 2;

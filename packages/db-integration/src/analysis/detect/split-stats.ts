@@ -10,6 +10,14 @@
 import { normalQuantile } from '../stats';
 import { LONG_VALUE_SEGMENT, VALUE_T_BELOW } from './critical-values';
 
+/** A change point found by the search. */
+export interface Cut {
+  /** Offset of the first point at the new level. */
+  at: number;
+  /** Statistic over its critical value (> 1 when significant); the larger of the two statistics. */
+  strength: number;
+}
+
 /** Fewest points on each side of a split: a change needs this many points at its new level to be reported. */
 export const MIN_SEGMENT = 3;
 
