@@ -3,7 +3,7 @@
  * feeds a head on the same connection and gives the same score as the pipeline through Node; released, foreign and
  * lost handles fail with their typed errors, never a hang.
  */
-import { BrowserHarness, type Connection, ErrorCode, type Tensor } from '@browser-pool/browser-harness';
+import { BrowserHarness, type Connection, ErrorCode, type KeptTensor, type Tensor, TensorHandle } from '@browser-pool/browser-harness';
 import { buildHandoffPipeline, HANDOFF_WIDTH, maxAbsDiff, Rng } from '@browser-pool/models';
 import { ResourcePool } from '@browser-pool/pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,20 +96,103 @@ describe('tensor handles between models on one connection', () => {
   }, 30_000);
 });
 
-describe('pages with workers', () => {
-  it('keep no handles: a run with keep is E_HANDLE_ELSEWHERE saying why', async () => {
-    const withWorkers = await BrowserHarness.start({ pageWorkers: 1 });
-    try {
-      const c = await withWorkers.launch('chromium');
-      const s = await c.load('handoff-encoder', { kind: 'bytes', bytes: pipeline.encoder }, 'wasm');
-      await expect(c.run(s.sessionId, { x }, { keep: ['hidden'] })).rejects.toMatchObject({
-        code: ErrorCode.HandleElsewhere,
-        message: expect.stringContaining('pageWorkers') as unknown,
-      });
-    } finally {
-      await withWorkers.close();
-    }
+describe('tensor handles on a page with workers', () => {
+  let w: BrowserHarness;
+  let c: Connection;
+  beforeAll(async () => {
+    w = await BrowserHarness.start({ pageWorkers: 2, pageReplicaBudgetMB: 0, channel: { heartbeatIntervalMs: 250, maxMissedPongs: 20 } });
+    c = await w.launch('chromium');
   }, 30_000);
+  afterAll(async () => {
+    await w.close();
+  });
+
+  const workerOf = async (sessionId: string): Promise<number> => (await c.workers()).find((k) => k.sessions.some((s) => s.sessionId === sessionId))!.index;
+  /** A handle Node never issued, or one Node already dropped: what the page itself answers for that id. */
+  const kept = (handleId: string, sessionId: string): KeptTensor => ({ name: 'hidden', handleId, dtype: 'float32', dims: [pipeline.rows, HANDOFF_WIDTH], location: 'cpu', sessionId, backend: 'wasm' });
+  const forged = (handleId: string, sessionId: string): TensorHandle => new TensorHandle(c, kept(handleId, sessionId));
+
+  it('a kept output feeds a model on another worker (moved, recorded) and on its own (no copy), reads back, and is released', async () => {
+    const encoder = (await c.load('handoff-encoder', { kind: 'bytes', bytes: pipeline.encoder }, 'wasm')).sessionId;
+    const head = (await c.load('handoff-head', { kind: 'bytes', bytes: pipeline.head }, 'wasm')).sessionId;
+    const headHere = (await c.load('handoff-head', { kind: 'bytes', bytes: pipeline.head }, 'wasm')).sessionId;
+    expect(await workerOf(head)).not.toBe(await workerOf(encoder));
+    expect(await workerOf(headHere)).toBe(await workerOf(encoder));
+    const hidden = output((await c.run(encoder, { x })).outputs, 'hidden');
+    const viaNode = output((await c.run(head, { hidden })).outputs, 'score');
+    const kept = await c.run(encoder, { x }, { keep: ['hidden'] });
+    expect(kept.outputs).toEqual({});
+    const handle = kept.handles.hidden!;
+    expect(handle).toMatchObject({ dtype: 'float32', dims: [pipeline.rows, HANDOFF_WIDTH], location: 'cpu', sessionId: encoder });
+    const across = await c.run(head, { hidden: handle });
+    expect(across.copiedHandles).toEqual([{ name: 'hidden', via: 'page' }]);
+    expect(maxAbsDiff(output(across.outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-6);
+    const here = await c.run(headHere, { hidden: handle });
+    expect(here.copiedHandles).toEqual([]);
+    expect(maxAbsDiff(output(here.outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(await c.readHandle(handle), hidden)).toBeLessThanOrEqual(1e-6);
+    await c.releaseHandles([handle]);
+    // Node knows it released it; the page says so too when asked by id.
+    await expect(c.run(head, { hidden: forged(handle.handleId, encoder) })).rejects.toMatchObject({ code: ErrorCode.HandleReleased, message: expect.stringMatching(/was released/) as unknown });
+    // Releasing the session that kept a handle releases it in its worker.
+    const again = (await c.run(encoder, { x }, { keep: ['hidden'] })).handles.hidden!;
+    await c.release(encoder);
+    await expect(c.run(head, { hidden: forged(again.handleId, encoder) })).rejects.toMatchObject({ code: ErrorCode.HandleReleased });
+    await Promise.all([head, headHere].map((s) => c.release(s)));
+  }, 30_000);
+
+  it('unknown and foreign handle ids are typed errors that leave the page serving', async () => {
+    const encoder = (await c.load('handoff-encoder', { kind: 'bytes', bytes: pipeline.encoder }, 'wasm')).sessionId;
+    const head = (await c.load('handoff-head', { kind: 'bytes', bytes: pipeline.head }, 'wasm')).sessionId;
+    for (const id of ['h999999', 'x', '../h1', 'h'.repeat(64)]) {
+      await expect(c.run(head, { hidden: forged(id, encoder) })).rejects.toMatchObject({ code: ErrorCode.HandleReleased, message: expect.stringContaining('no handle') as unknown });
+      await expect(c.readHandle(forged(id, encoder))).rejects.toMatchObject({ code: ErrorCode.HandleReleased });
+    }
+    await c.releaseHandles([forged('h999998', encoder)]); // ignored, as on a page without workers
+    const elsewhere = new TensorHandle({ id: 'another-connection', readHandle: () => Promise.reject(new Error('unused')), releaseHandles: () => Promise.resolve() }, kept('h1', encoder));
+    await expect(c.run(head, { hidden: elsewhere })).rejects.toMatchObject({ code: ErrorCode.HandleElsewhere });
+    const hidden = output((await c.run(encoder, { x })).outputs, 'hidden');
+    const viaNode = output((await c.run(head, { hidden })).outputs, 'score');
+    const handle = (await c.run(encoder, { x }, { keep: ['hidden'] })).handles.hidden!;
+    expect(maxAbsDiff(output((await c.run(head, { hidden: handle })).outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-6);
+    await Promise.all([encoder, head].map((s) => c.release(s)));
+  }, 30_000);
+
+  it('a GPU-buffer handle on another worker needs copyHandles (each worker has its own GPU device); with it, a recorded copy', async () => {
+    const options = { webgpu: { outputsOnDevice: true } };
+    const encoder = (await c.load('handoff-encoder', { kind: 'bytes', bytes: pipeline.encoder }, 'webgpu', options)).sessionId;
+    const head = (await c.load('handoff-head', { kind: 'bytes', bytes: pipeline.head }, 'webgpu', options)).sessionId;
+    expect(await workerOf(head)).not.toBe(await workerOf(encoder));
+    const hidden = output((await c.run(encoder, { x })).outputs, 'hidden');
+    const viaNode = output((await c.run(head, { hidden })).outputs, 'score');
+    const handle = (await c.run(encoder, { x }, { keep: ['hidden'] })).handles.hidden!;
+    expect(handle.location).toBe('gpu-buffer');
+    await expect(c.run(head, { hidden: handle })).rejects.toMatchObject({ code: ErrorCode.HandleElsewhere, message: expect.stringContaining('copyHandles') as unknown });
+    const copied = await c.run(head, { hidden: handle }, { copyHandles: true });
+    expect(copied.copiedHandles).toEqual([{ name: 'hidden', via: 'page' }]);
+    expect(maxAbsDiff(output(copied.outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-5);
+    await Promise.all([encoder, head].map((s) => c.release(s)));
+  }, 60_000);
+
+  it('handles on a worker that is replaced (stuck) are E_HANDLE_RELEASED saying so; the page keeps answering', async () => {
+    const encoder = (await c.load('handoff-encoder', { kind: 'bytes', bytes: pipeline.encoder }, 'wasm')).sessionId;
+    const head = (await c.load('handoff-head', { kind: 'bytes', bytes: pipeline.head }, 'wasm')).sessionId;
+    const headHere = (await c.load('handoff-head', { kind: 'bytes', bytes: pipeline.head }, 'wasm')).sessionId;
+    const hidden = output((await c.run(encoder, { x })).outputs, 'hidden');
+    const viaNode = output((await c.run(head, { hidden })).outputs, 'score');
+    const handle = (await c.run(encoder, { x }, { keep: ['hidden'] })).handles.hidden!;
+    await c.faults.faultWorker(encoder, 'spin');
+    // A run given the handle on the stuck worker: the worker misses the deadline and is replaced, and the handle with it.
+    const lost = { code: ErrorCode.HandleReleased, message: expect.stringMatching(/lost with its page worker/) as unknown };
+    await expect(c.run(headHere, { hidden: handle }, { timeoutMs: 1500 })).rejects.toMatchObject(lost);
+    await expect(c.run(head, { hidden: handle })).rejects.toMatchObject(lost);
+    await expect(c.readHandle(handle)).rejects.toMatchObject(lost);
+    // The other worker answered meanwhile; the replaced one serves its sessions (reloaded) and keeps again.
+    expect(maxAbsDiff(output((await c.run(head, { hidden })).outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-6);
+    const fresh = (await c.run(encoder, { x }, { keep: ['hidden'], timeoutMs: 20_000 })).handles.hidden!;
+    expect(maxAbsDiff(output((await c.run(head, { hidden: fresh })).outputs, 'score'), viaNode)).toBeLessThanOrEqual(1e-6);
+    await Promise.all([encoder, head, headHere].map((s) => c.release(s)));
+  }, 60_000);
 });
 
 describe('tensor handles through the pool', () => {

@@ -12,7 +12,6 @@ import {
   describeIssues,
   encodeFrame,
   type FrameItem,
-  HandleElsewhereError,
   itemTensorBytes,
   type NamedTensor,
   packBatch,
@@ -23,7 +22,7 @@ import {
   serializeError,
   unpackBatch,
 } from '../protocol';
-import type { CallContext, HandleHost, SessionHost } from './session-host';
+import type { CallContext, SessionHost } from './session-host';
 import type { PageTransport } from './transport';
 
 /** What to send back; `sent`: a worker already answered Node itself (see worker/reply.ts). */
@@ -151,11 +150,12 @@ export class PageRpcServer {
       case 'run': {
         const handoff = request.keep !== undefined || request.handleInputs !== undefined;
         const outcome = handoff
-          ? await handleHost(this.sessions).runKeeping(
+          ? await this.sessions.runKeeping(
               request.sessionId,
               tensors,
               { keep: request.keep ?? [], handleInputs: request.handleInputs ?? [], copyHandles: request.copyHandles === true },
               request.outputNames,
+              context,
             )
           : await this.sessions.run(request.sessionId, tensors, request.outputNames, {
               ...context,
@@ -187,27 +187,12 @@ export class PageRpcServer {
       case 'workers':
         return { message: { type: 'workers.ok', id, workers: this.sessions.workers() } };
       case 'handle': {
-        const host = handleHost(this.sessions);
-        const read = request.read === undefined ? [] : [await host.readHandle(request.read)];
-        const released = host.releaseHandles(request.release ?? []);
+        const read = request.read === undefined ? [] : [await this.sessions.readHandle(request.read)];
+        const released = this.sessions.releaseHandles(request.release ?? []);
         return { message: { type: 'handle.ok', id, released }, tensors: read };
       }
     }
   }
-}
-
-/**
- * The host's tensor handles. Pages with workers hold none: a handle would live in one worker and the next model may
- * be on another, so they answer `E_HANDLE_ELSEWHERE` (use a page without workers for handoff).
- */
-function handleHost(sessions: SessionHost): HandleHost {
-  if ('runKeeping' in sessions) {
-    return sessions as SessionHost & HandleHost;
-  }
-  throw new HandleElsewhereError(
-    'this page holds its sessions in Web Workers (harness.pageWorkers >= 1, or auto on 4+ cores), which keep no tensor handles: ' +
-      'use a connection with pageWorkers 0 for runs with keep or handle inputs',
-  );
 }
 
 function inlineModel(tensors: NamedTensor[]): Uint8Array {

@@ -47,14 +47,18 @@ export interface Handoff {
   copyHandles: boolean;
 }
 
-/** Hosts that hold tensor handles (the main thread's `SessionManager`; pages with workers hold none). */
+/**
+ * Tensor handles (`keep`, handle inputs): the main thread's `SessionManager` holds them itself; `WorkerSessions` keeps
+ * each in the worker whose session made it and maps page-level handle ids to it (worker/handles.ts).
+ */
 export interface HandleHost {
-  runKeeping(sessionId: string, inputs: readonly NamedTensor[], handoff: Handoff, outputNames?: readonly string[]): Promise<RunOutcome>;
+  runKeeping(sessionId: string, inputs: readonly NamedTensor[], handoff: Handoff, outputNames?: readonly string[], context?: CallContext): Promise<RunOutcome>;
   readHandle(handleId: string): Promise<NamedTensor>;
+  /** Drops the handles (ids never issued or already released are ignored); the ids dropped by this call. */
   releaseHandles(handleIds: readonly string[]): string[];
 }
 
-export interface SessionHost {
+export interface SessionHost extends HandleHost {
   /** Whether calls to different sessions run at the same time (then requests of one batch are dispatched together). */
   readonly concurrent: boolean;
   load(modelId: string, source: ModelSource, backend: Backend, options: SessionOptionsWire, context?: CallContext): Promise<SessionInfo>;

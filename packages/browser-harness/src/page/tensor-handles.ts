@@ -23,7 +23,7 @@ interface Held {
 }
 
 /** Handle ids this page released, remembered (bounded) so a late use says "released", not "unknown". */
-const RELEASED_MEMORY = 4096;
+export const RELEASED_MEMORY = 4096;
 
 export class TensorHandles {
   private readonly held = new Map<string, Held>();

@@ -94,7 +94,8 @@ async function perform(message: CallMessage, { manager, capabilities, init }: Lo
     }
     case 'run': {
       const r = message.request;
-      const outcome = await manager.run(r.sessionId, r.inputs, r.outputNames);
+      const outcome =
+        r.handoff === undefined ? await manager.run(r.sessionId, r.inputs, r.outputNames) : await manager.runKeeping(r.sessionId, r.inputs, r.handoff, r.outputNames);
       if (r.reply !== undefined && init.replyPort !== undefined) {
         sendRunReply(init.replyPort, r.reply, outcome, init.maxTensorBytes);
         return { result: { replied: true }, tensors: [] };
@@ -110,6 +111,14 @@ async function perform(message: CallMessage, { manager, capabilities, init }: Lo
       return { result: null, tensors: [] };
     case 'probe':
       return { result: (await capabilities()).webgpu, tensors: [] };
+    case 'readHandle': {
+      // A copy moves to the page: the held tensor's own buffer must stay (the handle lives on).
+      const { name, tensor } = await manager.readHandle(message.request.handleId);
+      const read: NamedTensor = { name, tensor: { ...tensor, data: tensor.data.slice() } };
+      return { result: read, tensors: [read] };
+    }
+    case 'releaseHandles':
+      return { result: manager.releaseHandles(message.request.handleIds), tensors: [] };
   }
 }
 

@@ -69,6 +69,8 @@ export class WorkerHost {
     /** Starts a worker and sends it its init (`warmUp`: a spare's); ends a lost one (its relay port closed too). */
     private readonly spawner: Spawner,
     private readonly spares?: SpareWorker,
+    /** Told of each loss, after its calls failed: what the worker held in memory (tensor handles) went with it. */
+    private readonly onLost?: (host: WorkerHost, reason: string) => void,
   ) {
     this.worker = this.start();
   }
@@ -109,6 +111,15 @@ export class WorkerHost {
 
   loop(request: WorkerOps['loop']['request'], expiresAt: number | undefined): Promise<number[]> {
     return this.call('loop', request, { expiresAt, transfer: buffersOf(request.inputs) });
+  }
+
+  /** `expiresAt`: a run waits on this read (a copy between workers); the holder is replaced if it misses it. */
+  readHandle(handleId: string, expiresAt?: number): Promise<WorkerOps['readHandle']['result']> {
+    return this.call('readHandle', { handleId }, { expiresAt });
+  }
+
+  releaseHandles(handleIds: string[]): Promise<string[]> {
+    return this.call('releaseHandles', { handleIds });
   }
 
   async release(sessionId: string): Promise<void> {
@@ -264,6 +275,7 @@ export class WorkerHost {
       );
     }
     this.restored = this.respawn(loss, lostAt);
+    this.onLost?.(this, reason);
   }
 
   private async respawn(loss: NonNullable<WorkerSnapshot['lastLoss']>, lostAt: number): Promise<void> {

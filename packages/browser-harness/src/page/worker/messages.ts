@@ -3,7 +3,7 @@
  * together, so these are plain types (as relay-messages.ts): what Node sends is validated once, at the socket.
  */
 import type { Backend, NamedTensor, SerializedError, SessionInfo, SessionOptionsWire, WebgpuCapability, WorkerSnapshot } from '../../protocol';
-import type { DirectReply, ModelSource, RepliedDirectly, RunOutcome } from '../session-host';
+import type { DirectReply, Handoff, ModelSource, RepliedDirectly, RunOutcome } from '../session-host';
 
 export type WasmSource = NonNullable<WorkerSnapshot['wasm']>;
 
@@ -29,8 +29,18 @@ export interface WorkerOps {
      */
     result: SessionInfo & { modelBytes: number; kept?: Uint8Array };
   };
-  /** `reply`: answer Node directly (see {@link InitMessage.replyPort}); the result is then `{ replied: true }`. */
-  run: { request: { sessionId: string; inputs: NamedTensor[]; outputNames?: string[]; reply?: DirectReply }; result: RunOutcome | RepliedDirectly };
+  /**
+   * `reply`: answer Node directly (see {@link InitMessage.replyPort}); the result is then `{ replied: true }`.
+   * `handoff`: kept outputs and handle inputs, by this worker's own handle ids (worker/handles.ts maps the page's).
+   */
+  run: {
+    request: { sessionId: string; inputs: NamedTensor[]; outputNames?: string[]; reply?: DirectReply; handoff?: Handoff };
+    result: RunOutcome | RepliedDirectly;
+  };
+  /** A kept tensor's bytes, in a buffer of their own (the handle stays live). */
+  readHandle: { request: { handleId: string }; result: NamedTensor };
+  /** Disposes kept tensors; the ids this worker held. */
+  releaseHandles: { request: { handleIds: string[] }; result: string[] };
   loop: { request: { sessionId: string; inputs: NamedTensor[]; warmup: number; iterations: number }; result: number[] };
   release: { request: { sessionId: string }; result: null };
   /** WebGPU as seen from inside a worker (it can differ from the page's). */

@@ -3,7 +3,8 @@
  * the least busy worker holding that session. Calls to different workers run at the same time; tensors are
  * transferred. When a session's calls queue up on its worker while another worker sits idle, the session is copied
  * there (a replica, under the same id) so its independent calls run side by side, as long as the page's replica
- * budget allows; replicas unused for a while are dropped, the coldest first when a new one needs room.
+ * budget allows; replicas unused for a while are dropped, the coldest first when a new one needs room. Tensor
+ * handles stay in the worker that kept them (handles.ts).
  */
 import {
   type Backend,
@@ -14,8 +15,9 @@ import {
   type WebgpuCapability,
   type WorkerSnapshot,
 } from '../../protocol';
-import type { CallContext, SessionHost } from '../session-host';
+import type { CallContext, Handoff, SessionHost } from '../session-host';
 import type { ModelSource, RepliedDirectly, RunOutcome } from '../session-host';
+import { WorkerHandles } from './handles';
 import { WorkerHost } from './host';
 import { SpareWorker } from './spare';
 import type { Spawner } from './spawn';
@@ -52,6 +54,8 @@ export class WorkerSessions implements SessionHost {
   private readonly hosts: WorkerHost[];
   private readonly spares: SpareWorker;
   private readonly placement = new Map<string, Placed>();
+  /** Tensor handles, each in the worker whose session kept it. */
+  private readonly handles = new WorkerHandles({ holders: (id) => this.holders(id), has: (id) => this.placement.has(id) });
   private nextId = 1;
   /** Budget charged to replicas being loaded, so two growing sessions cannot both take the last room. */
   private reservedBytes = 0;
@@ -65,7 +69,7 @@ export class WorkerSessions implements SessionHost {
     // Standby copies on the spare share the replica budget's size (counted apart from the replicas).
     const spares = new SpareWorker(spawn, replicas.budgetBytes, () => this.hosts.every((h) => h.busy === 0));
     this.spares = spares;
-    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, spares));
+    this.hosts = Array.from({ length: count }, (_, i) => new WorkerHost(i, spawn, spares, (host, reason) => this.handles.lost(host, reason)));
     if (replicas.budgetBytes > 0 && count > 1) {
       setInterval(() => this.dropCold(REPLICA_COLD_MS), REPLICA_COLD_MS / 3);
     }
@@ -117,16 +121,27 @@ export class WorkerSessions implements SessionHost {
     );
   }
 
+  /** A run with kept outputs or handle inputs (see worker/handles.ts); its reply goes through the main thread. */
+  runKeeping(sessionId: string, inputs: readonly NamedTensor[], handoff: Handoff, outputNames?: readonly string[], context: CallContext = {}): Promise<RunOutcome> {
+    return this.handles.run(sessionId, movable(inputs, context), handoff, outputNames, context.expiresAt);
+  }
+
+  readHandle(handleId: string): Promise<NamedTensor> {
+    return this.handles.read(handleId);
+  }
+
+  releaseHandles(handleIds: readonly string[]): string[] {
+    return this.handles.release(handleIds);
+  }
+
   loop(sessionId: string, inputs: readonly NamedTensor[], warmup: number, iterations: number, context: CallContext = {}): Promise<number[]> {
     return this.hostOf(sessionId).loop({ sessionId, inputs: movable(inputs, context), warmup, iterations }, context.expiresAt);
   }
 
   async release(sessionId: string): Promise<void> {
-    const placed = this.placement.get(sessionId);
-    if (placed?.primary.sessions.has(sessionId) !== true) {
-      throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
-    }
+    const placed = this.placed(sessionId);
     this.placement.delete(sessionId);
+    this.handles.releaseSession(sessionId);
     this.spares.forget(sessionId);
     await Promise.all([placed.primary.release(sessionId), ...placed.replicas.map((r) => r.host.release(sessionId).catch(() => undefined))]);
   }
@@ -149,11 +164,7 @@ export class WorkerSessions implements SessionHost {
 
   /** The least busy worker holding the session (its first worker, or a loaded replica); may start a new replica. */
   private hostOf(sessionId: string): WorkerHost {
-    const placed = this.placement.get(sessionId);
-    if (placed?.primary.sessions.has(sessionId) !== true) {
-      throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
-    }
-    placed.replicas = placed.replicas.filter((r) => r.host.sessions.get(sessionId)?.loaded === true);
+    const placed = this.placed(sessionId);
     const best = placed.replicas.reduce<Replica | undefined>((b, r) => (r.host.busy < (b?.host.busy ?? placed.primary.busy) ? r : b), undefined);
     const host = best?.host ?? placed.primary;
     if (best !== undefined) {
@@ -163,6 +174,22 @@ export class WorkerSessions implements SessionHost {
       void this.grow(sessionId, placed);
     }
     return host;
+  }
+
+  /** The workers holding the session: its first worker, then its loaded replicas. */
+  private holders(sessionId: string): WorkerHost[] {
+    const placed = this.placed(sessionId);
+    return [placed.primary, ...placed.replicas.map((r) => r.host)];
+  }
+
+  /** Where the session is (its replicas still loading or lost left out); `E_SESSION_NOT_FOUND` where it is not. */
+  private placed(sessionId: string): Placed {
+    const placed = this.placement.get(sessionId);
+    if (placed?.primary.sessions.has(sessionId) !== true) {
+      throw new SessionNotFoundError(`no session "${sessionId}" on this page (released, or never loaded here)`);
+    }
+    placed.replicas = placed.replicas.filter((r) => r.host.sessions.get(sessionId)?.loaded === true);
+    return placed;
   }
 
   /** Copies a session whose calls are queueing onto an idle worker that does not hold it, within the budget. */
