@@ -4,9 +4,10 @@
  */
 import {
   type Backend,
-  type BrowserPoolError,
+  BrowserPoolError,
   type Capabilities,
   ConnectionLostError,
+  ErrorCode,
   HandleElsewhereError,
   type NamedTensor,
   type SessionInfo,
@@ -185,11 +186,13 @@ export class Connection implements HandleOwner {
     };
     // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
     const { deadline, options: callOptions } = this.forWorkers({ ...call, blocking: !this.ranSessions.has(sessionId) }, workerTimeoutMs);
-    const { reply, tensors } = await this.launched.channel.call(
-      { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...handoff, ...deadline },
-      named,
-      callOptions,
-    );
+    const { reply, tensors } = await this.launched.channel
+      .call(
+        { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...handoff, ...deadline },
+        named,
+        callOptions,
+      )
+      .catch((error: unknown) => this.handleGone(error));
     this.ranSessions.add(sessionId);
     const endToEndMs = performance.now() - start;
     const outputs: TensorMap = {};
@@ -212,7 +215,7 @@ export class Connection implements HandleOwner {
   /** A kept tensor's bytes, brought to Node (read back from the GPU where it lives there); the handle stays live. */
   async readHandle(handle: TensorHandle, call: CallOptions = {}): Promise<Tensor> {
     this.assertOwn(handle);
-    const { tensors } = await this.launched.channel.call({ type: 'handle', read: handle.handleId }, [], call);
+    const { tensors } = await this.launched.channel.call({ type: 'handle', read: handle.handleId }, [], call).catch((error: unknown) => this.handleGone(error));
     const read = tensors[0];
     if (read === undefined) {
       throw new HandleElsewhereError(`the page sent no tensor for handle ${handle.handleId}`);
@@ -240,6 +243,20 @@ export class Connection implements HandleOwner {
   /** Live handles kept by one session's runs (releasing the session releases them). */
   liveHandlesOf(sessionId: string): number {
     return [...this.handles.values()].filter((h) => h.sessionId === sessionId).length;
+  }
+
+  /**
+   * Rethrows a call's error; where the page said a handle is gone (released with its session, or lost with the page
+   * worker that held it), Node's handle is marked released too, so it no longer counts as live.
+   */
+  private handleGone(error: unknown): never {
+    const handleId = error instanceof BrowserPoolError && error.code === ErrorCode.HandleReleased ? error.details?.['handleId'] : undefined;
+    const handle = typeof handleId === 'string' ? this.handles.get(handleId) : undefined;
+    if (handle !== undefined) {
+      handle.end({ kind: 'released' });
+      this.handles.delete(handle.handleId);
+    }
+    throw error;
   }
 
   private assertOwn(handle: TensorHandle): void {
