@@ -36,7 +36,8 @@ export interface HarnessOptions extends PageServerOptions, BridgeOptions {
    * time, loads and first runs exempt from the heartbeat. N >= 1: the main thread keeps the socket, heartbeats and
    * routing; sessions go to the least-loaded worker, different workers run at once, every call carries its deadline
    * and a worker that misses it (or crashes) is respawned with its sessions, its calls failing with `E_WORKER_LOST`.
-   * Pages with workers keep no tensor handles (runs with `keep` or handle inputs need 0). 'auto': the page decides from
+   * Tensor handles stay in the worker that kept them (one fed to another worker's session is copied in the page, a
+   * GPU-buffer one only with `copyHandles`; lost with a replaced worker). 'auto': the page decides from
    * the cores it reports, none below 4 (page/worker/auto-count.ts says why). @default 'auto'
    */
   pageWorkers?: number | 'auto';
