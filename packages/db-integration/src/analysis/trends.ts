@@ -2,7 +2,9 @@
  * Time series per model x browser x backend x batch: baseline (median of the latest points), robust trend
  * (Theil-Sen slope over the latest 50 points, % of baseline per day) and anomalies (points more than 3.5 robust sigmas from the median).
  */
+import { DbError, DbErrorCode } from '../errors';
 import { sqlTimestamp, type Store } from '../store/store';
+import { forEachRawChunk, isValid, type RawVector } from './scan-columns';
 import { mad, median, theilSen } from './stats';
 
 export interface SeriesTrend {
@@ -17,32 +19,65 @@ export interface SeriesTrend {
   anomalies: { at: number; p50: number; robustZ: number }[];
 }
 
+/**
+ * The latest `maxPoints` (default 200) points of every series, in two queries in one transaction (one snapshot):
+ * each series' key, number and time cut-off (the `maxPoints`-th latest point, `max(recorded_at, n)`: a hash
+ * aggregate), then its points from that cut-off on, read as numbers straight from DuckDB's vectors. A window
+ * `row_number()` over every row, ordered and read as JS values with the key strings on every row, took 4-7 s on the
+ * bench's 1M-row database; this takes well under 1 s there (`npm run bench -- --suite db`, HTML report row).
+ */
 export async function loadTrends(store: Store, q: { days?: number; model?: string; browser?: string; maxPoints?: number } = {}): Promise<SeriesTrend[]> {
-  const c = await store.columns(
-    `SELECT model_name, browser, backend, batch_size, epoch_ms(recorded_at) AS at, p50_ms, throughput
-     FROM measurements
-     WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND p50_ms > 0
-       AND (?::VARCHAR IS NULL OR model_name = ?) AND (?::VARCHAR IS NULL OR browser = ?)
-     QUALIFY row_number() OVER (PARTITION BY model_name, browser, backend, batch_size ORDER BY recorded_at DESC) <= ?
-     ORDER BY model_name, browser, backend, batch_size, recorded_at`,
-    [sqlTimestamp(new Date(Date.now() - (q.days ?? 30) * 86_400_000)), q.model ?? null, q.model ?? null, q.browser ?? null, q.browser ?? null, q.maxPoints ?? 200],
-  );
-  const n = c.at?.length ?? 0;
-  const out: SeriesTrend[] = [];
-  for (let s = 0; s < n; ) {
-    const key = (i: number): string => `${String(c.model_name![i])}|${String(c.browser![i])}|${String(c.backend![i])}|${String(c.batch_size![i])}`;
-    let e = s + 1;
-    while (e < n && key(e) === key(s)) {
-      e++;
-    }
-    const points = [];
-    for (let i = s; i < e; i++) {
-      points.push({ at: c.at![i] as number, p50: c.p50_ms![i] as number, throughput: (c.throughput![i] as number | null) ?? null });
-    }
-    out.push(trendOf(String(c.model_name![s]), String(c.browser![s]), String(c.backend![s]), c.batch_size![s] as number, points));
-    s = e;
+  const maxPoints = q.maxPoints ?? 200;
+  if (!Number.isInteger(maxPoints) || maxPoints < 1) {
+    throw new DbError(DbErrorCode.InvalidArgument, `maxPoints must be a positive integer, got ${String(q.maxPoints)}`);
   }
-  return out;
+  const since = sqlTimestamp(new Date(Date.now() - (q.days ?? 30) * 86_400_000));
+  const params = [since, q.model ?? null, q.model ?? null, q.browser ?? null, q.browser ?? null];
+  const series = `WITH g AS (
+      SELECT model_name, browser, backend, batch_size, max(recorded_at, ${maxPoints})[-1] AS cutoff
+      FROM measurements
+      WHERE recorded_at >= ?::TIMESTAMP AND browser IS NOT NULL AND p50_ms > 0
+        AND (?::VARCHAR IS NULL OR model_name = ?) AND (?::VARCHAR IS NULL OR browser = ?)
+      GROUP BY model_name, browser, backend, batch_size),
+    cut AS (SELECT row_number() OVER (ORDER BY model_name, browser, backend, batch_size) - 1 AS sid, * FROM g)`;
+  return store.withConnection(async (connection) => {
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      const keys = (await connection.runAndReadAll(`${series} SELECT model_name, browser, backend, batch_size::DOUBLE AS batch_size FROM cut ORDER BY sid`, params)).getRowObjectsJS() as unknown as SeriesKey[];
+      const points: SeriesTrend['points'][] = keys.map(() => []);
+      await forEachRawChunk(
+        connection,
+        `${series}
+         SELECT cut.sid::DOUBLE, epoch_ms(m.recorded_at)::DOUBLE, m.p50_ms::DOUBLE, m.throughput::DOUBLE
+         FROM measurements m JOIN cut
+           ON m.model_name IS NOT DISTINCT FROM cut.model_name AND m.browser = cut.browser
+          AND m.backend IS NOT DISTINCT FROM cut.backend AND m.batch_size IS NOT DISTINCT FROM cut.batch_size
+         WHERE m.recorded_at >= cut.cutoff AND m.p50_ms > 0`,
+        params,
+        (columns, rows) => {
+          const [sid, at, p50, throughput] = columns as [NumberVector, NumberVector, NumberVector, NumberVector];
+          for (let i = 0; i < rows; i++) {
+            points[sid.values[i]!]!.push({ at: at.values[i]!, p50: p50.values[i]!, throughput: isValid(throughput.valid, i) ? throughput.values[i]! : null });
+          }
+        },
+      );
+      return keys.map((k, s) => {
+        // Points tied with the cut-off can make a series longer than maxPoints: the latest maxPoints stay.
+        const ordered = points[s]!.sort((a, b) => a.at - b.at).slice(-maxPoints);
+        return trendOf(k.model_name, k.browser, String(k.backend), k.batch_size, ordered);
+      });
+    } finally {
+      await connection.run('COMMIT');
+    }
+  });
+}
+
+type NumberVector = Extract<RawVector, { type: 'number' }>;
+interface SeriesKey {
+  model_name: string;
+  browser: string;
+  backend: string | null;
+  batch_size: number;
 }
 
 export function trendOf(model: string, browser: string, backend: string, batchSize: number, points: SeriesTrend['points']): SeriesTrend {
