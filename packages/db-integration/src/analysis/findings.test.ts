@@ -211,6 +211,21 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     expect(exact).toBeGreaterThanOrEqual(9);
   });
 
+  it('finds a 2 sd step on a 200-point wave that the wave alone explained away (wave-plus-step test), and raises nothing on the waves alone', () => {
+    let hits = 0;
+    let alarms = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const wave = (i: number): number => 1.5 * 0.04 * Math.sin((2 * Math.PI * i) / (160 + 4 * seed) + seed);
+      const at = 70 + 3 * seed;
+      const found = detectFindings(series(200, (i) => wave(i) + (i >= at ? 2 * 0.04 : 0), 0.04, 600 + seed), 'webgpu', 'latency');
+      hits += found.some((d) => d.kind === 'regression' && Math.abs(d.index - at) <= 3) ? 1 : 0;
+      alarms += detectFindings(series(200, wave, 0.04, 700 + seed), 'webgpu', 'latency').filter((d) => d.kind === 'regression' || d.kind === 'drift').length;
+    }
+    // 11 of 20 before the test, where a step had to beat the wave by BIC.
+    expect(hits).toBeGreaterThanOrEqual(14);
+    expect(alarms).toBeLessThanOrEqual(1);
+  });
+
   it('raises nothing on skewed (lognormal) noise without a change: the split tests use ranks only from 40 points', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 40; seed++) {

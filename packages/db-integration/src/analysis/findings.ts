@@ -6,7 +6,7 @@
  *
  * Smallest detectable step: see `smallestDetectableStep` (detect/detectability.ts).
  */
-import { shiftInterval, slopeInterval, thin } from './detect/intervals';
+import { EVIDENCE_POINTS, shiftInterval, slopeInterval, thin } from './detect/intervals';
 import { analyseStretch } from './detect/stretch';
 import { environmentChanges, segmentByEnvironment } from './environment';
 import { type Detection, type Metric, type SeriesPoint, severityOf, thresholdDetector,THRESHOLDS } from './regression';
@@ -19,8 +19,6 @@ export interface FindingOptions {
   warmupMax?: number;
 }
 
-/** Points compared on each side of a change for its size and interval (the nearest ones). */
-const EVIDENCE_POINTS = 60;
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 

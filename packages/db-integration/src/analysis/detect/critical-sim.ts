@@ -7,6 +7,7 @@
 import { seededRandom } from '../stats';
 import { criticalValues } from './critical-values';
 import { MIN_SEGMENT, scanSplits } from './split-stats';
+import { waveStepTest } from './wave-step';
 
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
@@ -53,4 +54,25 @@ export function simulateSeriesFactor(n: number, alpha: number, sims: number, see
   }
   ratios.sort();
   return ratios[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
+}
+
+/**
+ * Upper `1 - alpha` quantile of `waveStepTest(ys).t` over `sims` stretches of n points holding a wave of `amplitude`
+ * noise sds (period uniform in 0.65-1.25x n, phase uniform) plus Gaussian noise, no step: what `waveStepCritical`
+ * (wave-step.ts) was generated from.
+ */
+export function simulateWaveStepCritical(n: number, alpha: number, sims: number, amplitude: number, seed = 777): number {
+  const random = seededRandom(seed + n);
+  const ts = new Float64Array(sims);
+  const ys = new Float64Array(n);
+  for (let r = 0; r < sims; r++) {
+    const period = n * (0.65 + 0.6 * random());
+    const phase = 2 * Math.PI * random();
+    for (let i = 0; i < n; i++) {
+      ys[i] = gaussian(random) + amplitude * Math.sin((2 * Math.PI * i) / period + phase);
+    }
+    ts[r] = waveStepTest(ys).t;
+  }
+  ts.sort();
+  return ts[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
 }

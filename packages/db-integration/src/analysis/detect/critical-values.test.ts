@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { simulateCritical, simulateSeriesFactor } from './critical-sim';
+import { simulateCritical, simulateSeriesFactor, simulateWaveStepCritical } from './critical-sim';
 import { criticalValues, seriesFactor } from './critical-values';
+import { waveStepCritical } from './wave-step';
 
 describe('critical values of the change-point search', () => {
   it('match a fresh simulation of the null (another seed, fewer draws) within simulation noise', () => {
@@ -25,5 +26,11 @@ describe('critical values of the change-point search', () => {
     expect(Math.abs(fresh - seriesFactor(20))).toBeLessThan(0.03);
     expect(seriesFactor(20)).toBeLessThan(1);
     expect(seriesFactor(40)).toBe(1);
+  });
+
+  it('of the wave-plus-step test match a fresh simulation of a wave without a step (another seed, fewer draws)', () => {
+    const fresh = simulateWaveStepCritical(60, 0.002, 2000, 3, 4321);
+    expect(Math.abs(fresh - waveStepCritical(60))).toBeLessThan(0.45);
+    expect(waveStepCritical(80)).toBe(Math.max(waveStepCritical(60), waveStepCritical(100)));
   });
 });

@@ -8,6 +8,9 @@ import { sortedAt } from './order-stats';
 
 const Z95 = 1.959964;
 
+/** Points compared on each side of a change for its size and interval (the nearest ones). */
+export const EVIDENCE_POINTS = 60;
+
 /** Hodges-Lehmann estimate of the shift of `b` relative to `a` with a ~95 % Moses confidence interval. */
 export function shiftInterval(a: readonly number[], b: readonly number[]): { shift: number; low: number; high: number } {
   const diffs = new Float64Array(a.length * b.length);

@@ -19,7 +19,7 @@ export function bic(fit: Fit, n: number): number {
   return 2 * n * Math.log(Math.max(fit.cost / n, 1e-12)) + fit.params * Math.log(n);
 }
 
-function solve(a: number[][], b: number[]): number[] | undefined {
+export function solve(a: number[][], b: number[]): number[] | undefined {
   const k = b.length;
   const m = a.map((row, i) => [...row, b[i]!]);
   for (let c = 0; c < k; c++) {

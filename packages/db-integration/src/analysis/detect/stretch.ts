@@ -9,8 +9,10 @@
  * curves is a drift.
  */
 import { binarySegmentation } from './binseg';
+import { EVIDENCE_POINTS, shiftInterval } from './intervals';
 import { bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
+import { waveStepCritical, waveStepTest } from './wave-step';
 
 export type StretchEvent =
   | { type: 'step'; at: number; before: [number, number]; after: [number, number]; strength: number }
@@ -182,6 +184,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   let overWave = false;
   // BIC of the wave alone when it explained the steps away (no step kept over it).
   let waveInstead: number | undefined;
+  // The one step the wave-plus-step test found over a wave that explained the searched steps away (original offset).
+  let waveStepAt: number | undefined;
   // A single cut matters against a wave only if the wave alone is about as good; two or more may be a wave's staircase.
   if (wave !== undefined && (kept.length >= 2 || bic(wave, m) < stepsBic + margin)) {
     const period = wavePeriodWithStep(zs);
@@ -203,6 +207,23 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
       stepCutsBic = better.cuts.length === 0 ? Infinity : better.absBic;
       waveInstead = better.cuts.length === 0 ? bic(wave, m) : undefined;
     }
+    // The wave explained every step away: one step may still stand on top of it (`waveStepTest`, calibrated).
+    if (overWave && stepCuts.length === 0 && n <= COMPRESS_ABOVE) {
+      const test = waveStepTest(ys);
+      const atZ = Math.round(test.at * scale);
+      if (test.t > waveStepCritical(n) && atZ > 0 && atZ < m) {
+        const joint = fitWaveWithSteps(zs, test.period * scale, [atZ]);
+        // The size floor holds for the step fitted with the wave and for the size reported (the Hodges-Lehmann shift of
+        // the points either side, findings.ts), as for every step the search finds.
+        const around = (from: number, to: number): number[] => Array.from(ys.subarray(Math.max(0, from), Math.min(n, to)));
+        const reported = shiftInterval(around(test.at - EVIDENCE_POINTS, test.at), around(test.at, test.at + EVIDENCE_POINTS)).shift;
+        if (Math.abs(joint.coef[3]!) >= options.minLogEffect && Math.abs(reported) >= options.minLogEffect) {
+          stepCuts = [atZ];
+          stepCutsBic = bic(joint, m);
+          waveStepAt = test.at;
+        }
+      }
+    }
   }
   // Steps beat a smooth curve when they are not clearly worse by absolute residuals or by squared ones: the median
   // of cache hit/miss noise lies anywhere between its two modes, so absolute residuals barely tell a sharp step from
@@ -212,7 +233,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   const stepBeatsDrift = (): boolean =>
     stepCutsBic <= driftBic || !drifting || (!overWave && kept.length === 1 && stepsSquaresBic(zs, kept) <= driftSquaresBic(zs, hinge.start));
   if (stepCuts.length > 0 && stepBeatsDrift() && (overWave || stepsNotWorse())) {
-    return toSteps(stepCuts);
+    return waveStepAt !== undefined ? { kind: 'steps', cuts: [waveStepAt] } : toSteps(stepCuts);
   }
   // Where a wave explained the steps away, a drift is that wave's alternative too: it is reported only when it fits
   // better than the wave (a line or hinge through a wave otherwise fits its rising or falling half).
