@@ -23,7 +23,18 @@ interface Held {
 }
 
 /** Handle ids this page released, remembered (bounded) so a late use says "released", not "unknown". */
-export const RELEASED_MEMORY = 4096;
+const RELEASED_MEMORY = 4096;
+
+/** Forgets the oldest remembered ids past {@link RELEASED_MEMORY} (Sets and Maps keep insertion order). */
+export function forgetOldest(remembered: Set<string> | Map<string, unknown>): void {
+  while (remembered.size > RELEASED_MEMORY) {
+    const oldest = remembered.keys().next().value;
+    if (oldest === undefined) {
+      return;
+    }
+    remembered.delete(oldest);
+  }
+}
 
 export class TensorHandles {
   private readonly held = new Map<string, Held>();
@@ -104,12 +115,7 @@ export class TensorHandles {
 
   private remember(handleId: string): void {
     this.released.add(handleId);
-    if (this.released.size > RELEASED_MEMORY) {
-      const oldest = this.released.values().next().value;
-      if (oldest !== undefined) {
-        this.released.delete(oldest);
-      }
-    }
+    forgetOldest(this.released);
   }
 
   private get(handleId: string): Held {

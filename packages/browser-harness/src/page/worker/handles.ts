@@ -16,7 +16,7 @@ import {
   WorkerLostError,
 } from '../../protocol';
 import type { Handoff, RunOutcome } from '../session-host';
-import { RELEASED_MEMORY } from '../tensor-handles';
+import { forgetOldest } from '../tensor-handles';
 import type { WorkerHost } from './host';
 
 interface Entry {
@@ -173,12 +173,7 @@ export class WorkerHandles {
 
   private remember(handleId: string, gone: Gone): void {
     this.gone.set(handleId, gone);
-    if (this.gone.size > RELEASED_MEMORY) {
-      const oldest = this.gone.keys().next().value;
-      if (oldest !== undefined) {
-        this.gone.delete(oldest);
-      }
-    }
+    forgetOldest(this.gone);
   }
 
   private get(handleId: string): Entry {

@@ -295,6 +295,36 @@ export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number): numb
 /** Fewest points on each side of the step `wavePeriodWithStep` allows (as the change-point search's MIN_SEGMENT). */
 const MIN_STEP_SIDE = 3;
 
+/** The sums the least-squares fit of a level plus one sine wave needs (its normal equations and y'y), in one pass. */
+export interface WaveSums {
+  ss: number;
+  sc: number;
+  cc: number;
+  s1: number;
+  c1: number;
+  y1: number;
+  ys1: number;
+  yc1: number;
+  yy: number;
+}
+
+export function waveSums(ys: ArrayLike<number>, sin: Float64Array, cos: Float64Array): WaveSums {
+  const w: WaveSums = { ss: 0, sc: 0, cc: 0, s1: 0, c1: 0, y1: 0, ys1: 0, yc1: 0, yy: 0 };
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i]!;
+    w.ss += sin[i]! * sin[i]!;
+    w.sc += sin[i]! * cos[i]!;
+    w.cc += cos[i]! * cos[i]!;
+    w.s1 += sin[i]!;
+    w.c1 += cos[i]!;
+    w.y1 += y;
+    w.ys1 += sin[i]! * y;
+    w.yc1 += cos[i]! * y;
+    w.yy += y * y;
+  }
+  return w;
+}
+
 /**
  * The period, 0.65-1.25x the stretch in steps of 0.05 (the range of `fitSine`), of the wave that together with at most
  * one level change anywhere leaves the smallest squared residuals. A wave fitted alone bends towards a real step on
@@ -309,27 +339,7 @@ export function wavePeriodWithStep(ys: ArrayLike<number>): number {
   for (let twentieths = 13; twentieths <= 25; twentieths++) {
     const period = (twentieths / 20) * n;
     const [, sin, cos] = sineBasis(n, period, false) as [Float64Array, Float64Array, Float64Array];
-    let ss = 0;
-    let sc = 0;
-    let cc = 0;
-    let s1 = 0;
-    let c1 = 0;
-    let y1 = 0;
-    let ys1 = 0;
-    let yc1 = 0;
-    let yy = 0;
-    for (let i = 0; i < n; i++) {
-      const y = ys[i]!;
-      ss += sin[i]! * sin[i]!;
-      sc += sin[i]! * cos[i]!;
-      cc += cos[i]! * cos[i]!;
-      s1 += sin[i]!;
-      c1 += cos[i]!;
-      y1 += y;
-      ys1 += sin[i]! * y;
-      yc1 += cos[i]! * y;
-      yy += y * y;
-    }
+    const { ss, sc, cc, s1, c1, y1, ys1, yc1, yy } = waveSums(ys, sin, cos);
     // Sums over the points at the new level (c to the end), for a step at c with >= MIN_STEP_SIDE points each side.
     let t1 = 0;
     let ts = 0;

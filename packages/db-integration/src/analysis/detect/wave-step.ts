@@ -13,7 +13,7 @@
  * 0.893, alarms unchanged, no other cell changed; on fresh seeds seasonal 60 0.625 -> 0.635, 200 0.871 -> 0.915 (its
  * alarms 2 -> 3 of 210 there).
  */
-import { sineBasis, solve } from './shape';
+import { sineBasis, solve, waveSums } from './shape';
 
 /** Fewest points on each side of the step (as the change-point search's MIN_SEGMENT). */
 const MIN_STEP_SIDE = 3;
@@ -31,27 +31,7 @@ export interface WaveStep {
 function fitsAt(ys: ArrayLike<number>, period: number): { wave: number; step: number; at: number } {
   const n = ys.length;
   const [, sin, cos] = sineBasis(n, period, false) as [Float64Array, Float64Array, Float64Array];
-  let ss = 0;
-  let sc = 0;
-  let cc = 0;
-  let s1 = 0;
-  let c1 = 0;
-  let y1 = 0;
-  let ys1 = 0;
-  let yc1 = 0;
-  let yy = 0;
-  for (let i = 0; i < n; i++) {
-    const y = ys[i]!;
-    ss += sin[i]! * sin[i]!;
-    sc += sin[i]! * cos[i]!;
-    cc += cos[i]! * cos[i]!;
-    s1 += sin[i]!;
-    c1 += cos[i]!;
-    y1 += y;
-    ys1 += sin[i]! * y;
-    yc1 += cos[i]! * y;
-    yy += y * y;
-  }
+  const { ss, sc, cc, s1, c1, y1, ys1, yc1, yy } = waveSums(ys, sin, cos);
   const a = [[n, s1, c1], [s1, ss, sc], [c1, sc, cc]];
   const beta = solve(a, [y1, ys1, yc1]);
   // The inverse of the wave's normal matrix, column by column.
