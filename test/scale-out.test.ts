@@ -179,7 +179,8 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     // Either the heartbeat kept A's connection (it was slow, not dead) or declared it lost; both are typed events.
     expect(lost.every((d) => d.code === 'E_CONNECTION_LOST' || d.code === 'E_TIMEOUT')).toBe(true);
     // The qdisc is gone: A takes work again (bursts of 24 until one lands there: if the heartbeat declared A lost
-    // while it was slow, its connection is back only after a reconnect with backoff).
+    // while it was slow, its connection is back only after a reconnect with backoff and a page relaunch on A, which
+    // took 20.3 s once in CI on the loaded 2-core machine: hence 30 s).
     const started = performance.now();
     for (;;) {
       const back = await Promise.all(Array.from({ length: 24 }, () => model.run(inputs, { timeoutMs: 20_000 })));
@@ -187,10 +188,10 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
       if (back.some((r) => hostOf(r.connectionId) === a.wsEndpoint)) {
         break;
       }
-      expect(performance.now() - started, 'host A serving again after the qdisc is gone').toBeLessThan(20_000);
+      expect(performance.now() - started, 'host A serving again after the qdisc is gone').toBeLessThan(30_000);
       await sleep(250);
     }
-  }, 60_000);
+  }, 75_000);
 
   /** One page on host A reached directly at this side's address on A's link: capabilities and a vit-tiny run. */
   async function directPage(options: HarnessOptions, ignoreHTTPSErrors: boolean) {
