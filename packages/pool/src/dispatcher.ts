@@ -103,8 +103,8 @@ export class Dispatcher {
             }
           }
         }
-        // Every connection it could use is full: wait without asking the policy (each settled call wakes the whole
-        // line; only as many as there are free slots ask it).
+        // Every connection it could use is full: wait without asking the policy (each settled call wakes the line;
+        // a request that would find them all full again is not woken, so only those with a free slot ask it).
         const full = this.allFull(exclude);
         const decision = full ? undefined : this.chooseNow(model, exclude, this.room.ahead(ticket, model.key, options.priority ?? 0));
         if (decision === undefined && !full) {
@@ -114,7 +114,7 @@ export class Dispatcher {
         const connection = decision?.connection as PoolConnection | undefined;
         if (connection === undefined || connection.full) {
           // Late binding: wait in the pool's one line and ask again when a slot frees, rather than queue here.
-          await this.room.wait(ticket, model.key, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}"`);
+          await this.room.wait(ticket, model.key, options.priority ?? 0, deadline, options.signal, `"${model.entry.name}"`, full ? () => this.allFull(exclude) : undefined);
           continue;
         }
         attempts++;

@@ -40,4 +40,27 @@ describe('WaitingRoom', () => {
     await expect(already).rejects.toMatchObject({ code: ErrorCode.Aborted });
     expect(room.size).toBe(0);
   });
+  it('leaves a blocked waiter in line, keeping its place and deadline, and wakes it once it is not blocked', async () => {
+    const room = new WaitingRoom();
+    let full = true;
+    const order: string[] = [];
+    const blockedTicket = room.ticket();
+    const blocked = room.wait(blockedTicket, 'm', 0, Date.now() + 10_000, undefined, 'b', () => full).then(() => order.push('blocked'));
+    const free = room.wait(room.ticket(), 'n', 0, Date.now() + 10_000, undefined, 'f').then(() => order.push('free'));
+    room.wakeAll();
+    await free;
+    expect(order).toEqual(['free']);
+    expect(room.size).toBe(1);
+    expect(room.ahead(room.ticket(), 'm', 0)).toBe(1);
+    full = false;
+    room.wakeAll();
+    await blocked;
+    expect(order).toEqual(['free', 'blocked']);
+    expect(room.size).toBe(0);
+    // Still bound by its deadline while blocked.
+    const late = room.wait(room.ticket(), 'm', 0, Date.now() + 20, undefined, '"m" (all full)', () => true);
+    room.wakeAll();
+    await expect(late).rejects.toMatchObject({ code: ErrorCode.Timeout });
+    expect(room.size).toBe(0);
+  });
 });
