@@ -5,7 +5,7 @@
  * The assertion each time: refused (with the right close code or status), nothing admitted, the process alive, and
  * a real page still answering correctly, including a request that was in flight throughout.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 
 import { BrowserHarness, type Connection, findFirefox } from '@browser-pool/browser-harness';
 import { ModelCatalogue, runReference } from '@browser-pool/models';
@@ -216,6 +216,25 @@ function processTree(root: number): Set<number> {
   return tree;
 }
 
+/**
+ * Processes running `executable`: Firefox may re-exec itself at its first start with a new profile, and the process
+ * that holds its port is then no child of the pid the launcher saw.
+ */
+function processesOf(executable: string): Set<number> {
+  const target = realpathSync(executable);
+  const pids = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    try {
+      if (/^\d+$/.test(entry) && readlinkSync(`/proc/${entry}/exe`) === target) {
+        pids.add(Number(entry));
+      }
+    } catch {
+      // ended, or not ours to read
+    }
+  }
+  return pids;
+}
+
 /** TCP ports in LISTEN state held by any of `pids`. */
 function listeningPorts(pids: Set<number>): number[] {
   const inodes = new Set<string>();
@@ -256,8 +275,11 @@ describe('a local process looking for a way into the browser', () => {
     const firefox = await harness.launch('firefox');
     try {
       expect(firefox.pid).toBeGreaterThan(0);
-      const ports = listeningPorts(processTree(firefox.pid!));
-      expect(ports.length).toBeGreaterThan(0);
+      // Every Firefox process here (this one's tree, and any other harness's Firefox: each must refuse), a few times
+      // over: the port is found where it is, not where the launcher's pid says it should be.
+      const firefoxPorts = (): number[] => listeningPorts(new Set([...processTree(firefox.pid!), ...processesOf(findFirefox()!)]));
+      await expect.poll(() => firefoxPorts().length, { timeout: 5000, interval: 250 }).toBeGreaterThan(0);
+      const ports = firefoxPorts();
       for (const port of ports) {
         const ws = new WebSocket(`ws://127.0.0.1:${port}/session`);
         const answer = await new Promise<string>((resolve) => {

@@ -30,6 +30,17 @@ const NOT_THE_CONNECTIONS_FAULT: ReadonlySet<string> = new Set([
   ErrorCode.WorkerLost,
 ]);
 
+/**
+ * Set in an `E_TIMEOUT`'s details when the connection answered other calls while this one waited: the call was slow
+ * in line behind them (a deadline too short for the load), not failed by a page that stopped working.
+ */
+export const ANSWERED_MEANWHILE = 'answeredMeanwhile';
+
+/** A timeout that says the caller's deadline was short for the load, not that the connection is sick. */
+export function isBusyTimeout(error: unknown): boolean {
+  return error instanceof BrowserPoolError && error.code === ErrorCode.Timeout && typeof error.details?.[ANSWERED_MEANWHILE] === 'number';
+}
+
 export interface OpossumBreakerOptions {
   errorThresholdPercentage: number;
   volumeThreshold: number;
@@ -50,7 +61,7 @@ export class OpossumBreaker implements Breaker {
       volumeThreshold: options.volumeThreshold,
       resetTimeout: options.resetTimeoutMs,
       rollingCountTimeout: options.rollingWindowMs,
-      errorFilter: (error: unknown) => error instanceof BrowserPoolError && NOT_THE_CONNECTIONS_FAULT.has(error.code),
+      errorFilter: (error: unknown) => (error instanceof BrowserPoolError && NOT_THE_CONNECTIONS_FAULT.has(error.code)) || isBusyTimeout(error),
     });
   }
 

@@ -17,7 +17,7 @@ import {
 } from '@browser-pool/browser-harness';
 import PQueue from 'p-queue';
 
-import { type Breaker, type BreakerState } from './breaker';
+import { ANSWERED_MEANWHILE, type Breaker, type BreakerState, isBusyTimeout } from './breaker';
 import { ewma, healthScore } from './health';
 import { type HeldCopy, type LoadedModel, ModelSessions } from './model-sessions';
 import type { PoolModel } from './pool-model';
@@ -56,10 +56,14 @@ export interface ConnectionStats {
   launchedAt: number;
 }
 
-/** Failures that mean "this connection is in trouble" (count toward health; the request may go elsewhere). */
+/**
+ * Failures that mean "this connection is in trouble" (count toward health; the request may go elsewhere). A timeout
+ * while the page went on answering other calls is not one: the page works, the deadline was short for its queue.
+ */
 export function isConnectionFault(error: unknown): boolean {
   return (
     error instanceof BrowserPoolError &&
+    !isBusyTimeout(error) &&
     [ErrorCode.ConnectionLost, ErrorCode.WorkerLost, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Protocol, ErrorCode.Inference, ErrorCode.CircuitOpen].includes(
       error.code as never,
     )
@@ -87,6 +91,8 @@ export class PoolConnection implements ConnectionView {
   /** Inference calls queued and running here, by model key, and in all. */
   private readonly calls = new Map<string, number>();
   private inflight = 0;
+  /** Calls the page answered (runs and loads that succeeded): a timeout with this moving meanwhile is not the page's fault. */
+  private answered = 0;
   /** Model copies released here for the memory budget (see Evictor). */
   evictions = 0;
   /** Inference requests taken (the recycling cap counts these; health checks do not count). */
@@ -301,17 +307,32 @@ export class PoolConnection implements ConnectionView {
       return Promise.reject(this.stateValue.cause);
     }
     return this.breakerImpl.fire(async () => {
-      // The load is shared by every request for this model here: no single request's signal may cancel it, but
-      // each waits for it only until its own deadline.
-      const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
-      const result = await this.connection.run(loaded.session.sessionId, inputs, {
-        timeoutMs: Math.max(1, options.deadline - Date.now()),
-        workerTimeoutMs: Math.max(1, (options.workerDeadline ?? options.deadline) - Date.now()),
-        signal: options.signal,
-        ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
-        ...(options.keep === undefined ? {} : { keep: options.keep }),
-        ...(options.copyHandles === true ? { copyHandles: true } : {}),
-      });
+      const answeredBefore = this.answered;
+      let loaded: LoadedModel;
+      let result: RunResult;
+      try {
+        // The load is shared by every request for this model here: no single request's signal may cancel it, but
+        // each waits for it only until its own deadline.
+        loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
+        result = await this.connection.run(loaded.session.sessionId, inputs, {
+          timeoutMs: Math.max(1, options.deadline - Date.now()),
+          workerTimeoutMs: Math.max(1, (options.workerDeadline ?? options.deadline) - Date.now()),
+          signal: options.signal,
+          ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
+          ...(options.keep === undefined ? {} : { keep: options.keep }),
+          ...(options.copyHandles === true ? { copyHandles: true } : {}),
+        });
+      } catch (error) {
+        const meanwhile = this.answered - answeredBefore;
+        if (error instanceof TimeoutError && meanwhile > 0) {
+          throw new TimeoutError(`${error.message} (the page answered ${meanwhile} other calls meanwhile: slow in line, not counted against it)`, {
+            cause: error,
+            details: { ...error.details, [ANSWERED_MEANWHILE]: meanwhile },
+          });
+        }
+        throw error;
+      }
+      this.answered++;
       if (!result.firstRun) {
         this.computeEwma.set(model.key, ewma(this.computeEwma.get(model.key), result.computeMs));
       }
