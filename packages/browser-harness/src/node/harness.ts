@@ -38,7 +38,7 @@ export interface HarnessOptions extends PageServerOptions, BridgeOptions {
    * and a worker that misses it (or crashes) is respawned with its sessions, its calls failing with `E_WORKER_LOST`.
    * Tensor handles stay in the worker that kept them (one fed to another worker's session is copied in the page, a
    * GPU-buffer one only with `copyHandles`; lost with a replaced worker). 'auto': the page decides from
-   * the cores it reports: none below 4, one from 4 (page/worker/auto-count.ts says why). @default 'auto'
+   * the cores it reports: none below 4, one from 4, two from 8 (page/worker/auto-count.ts says why). @default 'auto'
    */
   pageWorkers?: number | 'auto';
   /**
