@@ -58,7 +58,8 @@ export interface ConnectionStats {
 
 /**
  * Failures that mean "this connection is in trouble" (count toward health; the request may go elsewhere). A timeout
- * while the page went on answering other calls is not one: the page works, the deadline was short for its queue.
+ * while the page went on answering the calls ahead of it is not one (`slowInLine`): the page works, the deadline was
+ * short for its queue.
  */
 export function isConnectionFault(error: unknown): boolean {
   return (
