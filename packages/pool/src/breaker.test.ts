@@ -1,7 +1,7 @@
 import { InvalidInputError, TimeoutError } from '@browser-pool/browser-harness';
 import { describe, expect, it } from 'vitest';
 
-import { ANSWERED_MEANWHILE, OpossumBreaker, slowInLine } from './breaker';
+import { ANSWERED_MEANWHILE, OpossumBreaker } from './breaker';
 import { isConnectionFault } from './pool-connection';
 
 const options = { errorThresholdPercentage: 50, volumeThreshold: 2, resetTimeoutMs: 60_000, rollingWindowMs: 10_000 };
@@ -31,14 +31,5 @@ describe('which failures open a connection’s breaker', () => {
     expect(isConnectionFault(busy)).toBe(false);
     expect(isConnectionFault(new TimeoutError('deadline passed'))).toBe(true);
     breaker.shutdown();
-  });
-
-  it('a timeout is the deadline’s fault only if the page answered calls ahead of it and none behind it', () => {
-    // Calls 1-3 answered while call 4 waited: slow in line.
-    expect(slowInLine({ seq: 4, answered: 3, highestAnswered: 3 })).toBe(true);
-    // Nothing answered meanwhile: a stalled or hung page.
-    expect(slowInLine({ seq: 4, answered: 0, highestAnswered: 3 })).toBe(false);
-    // Call 5, sent after it, was answered: the page skipped or lost call 4 (a page dropping every other call).
-    expect(slowInLine({ seq: 4, answered: 2, highestAnswered: 5 })).toBe(false);
   });
 });

@@ -31,30 +31,10 @@ const NOT_THE_CONNECTIONS_FAULT: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Set in an `E_TIMEOUT`'s details when the connection answered calls sent before this one while it waited, and none
- * sent after it: the call was slow in line behind them (a deadline too short for the load), not failed by a page that
- * stopped working or lost it.
+ * Set in an `E_TIMEOUT`'s details when the connection answered other calls while this one waited: the call was slow
+ * in line behind them (a deadline too short for the load), not failed by a page that stopped working.
  */
 export const ANSWERED_MEANWHILE = 'answeredMeanwhile';
-
-/** What the connection saw while a timed-out call waited (calls numbered in the order they were sent to the page). */
-export interface WhileWaiting {
-  /** The timed-out call's number. */
-  seq: number;
-  /** Calls the page answered while it waited. */
-  answered: number;
-  /** The highest number of any call the page has answered. */
-  highestAnswered: number;
-}
-
-/**
- * Whether a timeout is the caller's short deadline rather than the page's fault: the page went on answering, and only
- * calls ahead of this one. A page that answered nothing (stalled, hung) is at fault; so is one that answered calls sent
- * after this one (it skipped or lost it: a page dropping every other call must still open its breaker).
- */
-export function slowInLine(w: WhileWaiting): boolean {
-  return w.answered > 0 && w.highestAnswered < w.seq;
-}
 
 /** A timeout that says the caller's deadline was short for the load, not that the connection is sick. */
 export function isBusyTimeout(error: unknown): boolean {

@@ -17,7 +17,7 @@ import {
 } from '@browser-pool/browser-harness';
 import PQueue from 'p-queue';
 
-import { ANSWERED_MEANWHILE, type Breaker, type BreakerState, isBusyTimeout, slowInLine } from './breaker';
+import { ANSWERED_MEANWHILE, type Breaker, type BreakerState, isBusyTimeout } from './breaker';
 import { ewma, healthScore } from './health';
 import { type HeldCopy, type LoadedModel, ModelSessions } from './model-sessions';
 import type { PoolModel } from './pool-model';
@@ -58,8 +58,7 @@ export interface ConnectionStats {
 
 /**
  * Failures that mean "this connection is in trouble" (count toward health; the request may go elsewhere). A timeout
- * while the page went on answering the calls ahead of it is not one (`slowInLine`): the page works, the deadline was
- * short for its queue.
+ * while the page went on answering other calls is not one: the page works, the deadline was short for its queue.
  */
 export function isConnectionFault(error: unknown): boolean {
   return (
@@ -92,10 +91,8 @@ export class PoolConnection implements ConnectionView {
   /** Inference calls queued and running here, by model key, and in all. */
   private readonly calls = new Map<string, number>();
   private inflight = 0;
-  /** Runs sent to the page, numbered in order; runs it answered, and the highest number among them (see `slowInLine`). */
-  private sent = 0;
+  /** Calls the page answered (runs and loads that succeeded): a timeout with this moving meanwhile is not the page's fault. */
   private answered = 0;
-  private highestAnswered = 0;
   /** Model copies released here for the memory budget (see Evictor). */
   evictions = 0;
   /** Inference requests taken (the recycling cap counts these; health checks do not count). */
@@ -310,13 +307,13 @@ export class PoolConnection implements ConnectionView {
       return Promise.reject(this.stateValue.cause);
     }
     return this.breakerImpl.fire(async () => {
-      // The load is shared by every request for this model here: no single request's signal may cancel it, but
-      // each waits for it only until its own deadline.
-      const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
-      const seq = ++this.sent;
       const answeredBefore = this.answered;
+      let loaded: LoadedModel;
       let result: RunResult;
       try {
+        // The load is shared by every request for this model here: no single request's signal may cancel it, but
+        // each waits for it only until its own deadline.
+        loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
         result = await this.connection.run(loaded.session.sessionId, inputs, {
           timeoutMs: Math.max(1, options.deadline - Date.now()),
           workerTimeoutMs: Math.max(1, (options.workerDeadline ?? options.deadline) - Date.now()),
@@ -327,8 +324,8 @@ export class PoolConnection implements ConnectionView {
         });
       } catch (error) {
         const meanwhile = this.answered - answeredBefore;
-        if (error instanceof TimeoutError && slowInLine({ seq, answered: meanwhile, highestAnswered: this.highestAnswered })) {
-          throw new TimeoutError(`${error.message} (the page answered ${meanwhile} calls sent before it meanwhile: slow in line, not counted against it)`, {
+        if (error instanceof TimeoutError && meanwhile > 0) {
+          throw new TimeoutError(`${error.message} (the page answered ${meanwhile} other calls meanwhile: slow in line, not counted against it)`, {
             cause: error,
             details: { ...error.details, [ANSWERED_MEANWHILE]: meanwhile },
           });
@@ -336,7 +333,6 @@ export class PoolConnection implements ConnectionView {
         throw error;
       }
       this.answered++;
-      this.highestAnswered = Math.max(this.highestAnswered, seq);
       if (!result.firstRun) {
         this.computeEwma.set(model.key, ewma(this.computeEwma.get(model.key), result.computeMs));
       }
