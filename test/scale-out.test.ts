@@ -104,22 +104,32 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     const timeoutMs = 12_000;
     const settled: { ok: InferenceResult | undefined; code: string | undefined; ms: number }[] = [];
     let stop = false;
+    const call = async (): Promise<void> => {
+      const start = performance.now();
+      try {
+        settled.push({ ok: await model.run(inputs, { timeoutMs }), code: undefined, ms: performance.now() - start });
+      } catch (error) {
+        settled.push({ ok: undefined, code: (error as { code?: string }).code, ms: performance.now() - start });
+      }
+    };
     const worker = async (): Promise<void> => {
       while (!stop) {
-        const start = performance.now();
-        try {
-          settled.push({ ok: await model.run(inputs, { timeoutMs }), code: undefined, ms: performance.now() - start });
-        } catch (error) {
-          settled.push({ ok: undefined, code: (error as { code?: string }).code, ms: performance.now() - start });
-        }
+        await call();
       }
     };
     const load = Promise.all(Array.from({ length: 6 }, () => worker()));
     let backMs: number;
     const servedByA = (): boolean => settled.some((s, i) => i > cutAt && s.ok !== undefined && hostOf(s.ok.connectionId) === a.wsEndpoint);
+    // Calls on A's connection now (sent or queued there). Six callers alone once left A without a call for over 10 s
+    // (routing kept them on B), so the cut caught nothing to retry: a burst of 24, which spreads over both hosts as the
+    // one above did, is started and the link cut as soon as A holds some of it.
+    const busyOnA = (): boolean => pool.stats().connections.some((c) => hostOf(c.id) === a.wsEndpoint && c.outstanding > 0);
     let cutAt = Infinity;
+    let cutBurst: Promise<unknown> = Promise.resolve();
     try {
       await sleep(1000);
+      cutBurst = Promise.all(Array.from({ length: 24 }, () => call()));
+      await until('a call on host A to cut', busyOnA, 10_000);
       await a.cut();
       await sleep(CUT_MS);
       await a.restore();
@@ -128,7 +138,7 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
       console.log(`link cut ${CUT_MS} ms: host A served again ${Math.round(backMs)} ms after the link returned`);
     } finally {
       stop = true;
-      await load;
+      await Promise.all([load, cutBurst]);
     }
     const ok = settled.filter((s) => s.ok !== undefined);
     expect(settled.every((s) => s.ms <= timeoutMs + 1000)).toBe(true);
