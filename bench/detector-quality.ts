@@ -106,8 +106,8 @@ export interface Cell {
   recallByK: Record<number, number>;
 }
 
-export function gridQuality(perCell: number): Cell[] {
-  const grid = labelledGrid(perCell);
+export function gridQuality(perCell: number, firstSeed = 1): Cell[] {
+  const grid = labelledGrid(perCell, firstSeed);
   const cells: Cell[] = [];
   for (const [detector, detect] of Object.entries(DETECTORS)) {
     for (const family of FAMILIES) {

@@ -147,11 +147,12 @@ export function makeSeries(family: Family, length: number, noiseCv: number, step
 /**
  * The labelled grid: every family x length x noise x step size, `perCell` series per cell, and 3.5x as many series
  * without a code change (so the false-alarm rate per family and length rests on >= 200 series at perCell 20).
- * Fallback families carry only their environment change (every k is generated as 0).
+ * Fallback families carry only their environment change (every k is generated as 0). Another `firstSeed` draws a fresh
+ * grid of the same design (to check that a change to a detector holds beyond the seeds it was tried on).
  */
-export function labelledGrid(perCell: number): LabelledSeries[] {
+export function labelledGrid(perCell: number, firstSeed = 1): LabelledSeries[] {
   const out: LabelledSeries[] = [];
-  let seed = 1;
+  let seed = firstSeed;
   for (const family of FAMILIES) {
     const fallback = family.startsWith('fallback');
     for (const length of LENGTHS) {
