@@ -24,7 +24,6 @@ import {
   legacyDetectRegressions,
   type Metric,
   peltDetector,
-  seededRandom,
   segmentByEnvironment,
   type SeriesPoint,
   zScoreDetector,
@@ -142,74 +141,4 @@ export function gridQuality(perCell: number, firstSeed = 1): Cell[] {
     }
   }
   return cells;
-}
-
-/** Largest |pooled two-sample t| over the splits of ys with at least 3 points each side. */
-function maxSplitT(ys: Float64Array): { t: number; at: number } {
-  const n = ys.length;
-  let sum = 0;
-  let sumSq = 0;
-  for (const y of ys) {
-    sum += y;
-    sumSq += y * y;
-  }
-  let prefix = 0;
-  let prefixSq = 0;
-  let best = { t: 0, at: 0 };
-  for (let k = 1; k <= n - 3; k++) {
-    prefix += ys[k - 1]!;
-    prefixSq += ys[k - 1]! ** 2;
-    if (k < 3) {
-      continue;
-    }
-    const m1 = prefix / k;
-    const m2 = (sum - prefix) / (n - k);
-    const ss = prefixSq - k * m1 * m1 + (sumSq - prefixSq) - (n - k) * m2 * m2;
-    const t = Math.abs(m2 - m1) / Math.sqrt((Math.max(ss, 1e-300) / (n - 2)) * (1 / k + 1 / (n - k)));
-    if (t > best.t) {
-      best = { t, at: k };
-    }
-  }
-  return best;
-}
-
-/**
- * The bound for any scan that, like ours, tries every split and estimates the noise from the same points: the
- * smallest step (noise sds, Gaussian noise) that the Gaussian max-t scan (the likelihood-ratio scan for one step)
- * finds within 2 points of its place 95 % of the time, at `alpha` false alarms per change-free series of n points,
- * with `after` points after the step. Simulated (seeded; 20 000 null series, 4 000 per step size tried).
- */
-export function scanBound(n: number, after: number, alpha = 0.01): number {
-  const random = seededRandom(4242 + n);
-  const gaussian = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
-  const ys = new Float64Array(n);
-  const nullT = Float64Array.from({ length: 20_000 }, () => {
-    for (let i = 0; i < n; i++) {
-      ys[i] = gaussian();
-    }
-    return maxSplitT(ys).t;
-  }).sort();
-  const cut = nullT[Math.ceil((1 - alpha) * nullT.length) - 1]!;
-  const power = (d: number): number => {
-    let hit = 0;
-    for (let r = 0; r < 4000; r++) {
-      for (let i = 0; i < n; i++) {
-        ys[i] = gaussian() + (i >= n - after ? d : 0);
-      }
-      const s = maxSplitT(ys);
-      hit += s.t > cut && Math.abs(s.at - (n - after)) <= 2 ? 1 : 0;
-    }
-    return hit / 4000;
-  };
-  let lo = 0;
-  let hi = 8;
-  while (hi - lo > 0.05) {
-    const mid = (lo + hi) / 2;
-    if (power(mid) >= 0.95) {
-      hi = mid;
-    } else {
-      lo = mid;
-    }
-  }
-  return hi;
 }
