@@ -2,7 +2,8 @@
  * The REST API's boundary under hostile HTTP, on a real loopback port over a temp-file DuckDB: Host headers (DNS
  * rebinding), the /query answer byte cap, 1,000 seeded malformed requests (0 5xx, every 4xx naming field, problem
  * and what to send, rows stored only by the requests answered 201), integers beyond 2^31, the token checked before
- * the body, single-result bodies, deep JSON, and the limits in the OpenAPI document.
+ * the body, single-result bodies, deep JSON, a valid but absurd value that must not blind the regression scan, and
+ * the limits in the OpenAPI document.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -10,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createApi, listen, Store } from '@browser-pool/db-integration';
+import { createApi, listen, scanRegressions, Store } from '@browser-pool/db-integration';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -188,6 +189,23 @@ describe('/query answer size', () => {
     const fits = await send('POST', '/query', JSON.stringify({ sql: "SELECT repeat('x', 1000) AS s FROM range(40)" }), {}, smallBase);
     expect(fits.status).toBe(200);
     expect((fits.json.rows as unknown[]).length).toBe(40);
+  });
+});
+
+describe('a hostile value in a stored series', () => {
+  it('one 1e308 ms result (finite and non-negative: accepted) does not hide a +30 % regression from the scan', async () => {
+    const random = seededRandom(31);
+    const start = Date.now() - 60 * 3_600_000;
+    const results = Array.from({ length: 60 }, (_, i) => {
+      const latency = i === 10 ? 1e308 : 10 * (i >= 40 ? 1.3 : 1) * (1 + 0.06 * (random() - 0.5));
+      return perf({ model_name: 'absurd', p50_latency_ms: latency, created_at: new Date(start + i * 3_600_000).toISOString() });
+    });
+    expect((await send('POST', '/performance', JSON.stringify({ results }), auth)).json).toEqual({ inserted: 60, duplicates: 0 });
+    await scanRegressions(store, { workers: 0 });
+    const found = await store.all<{ kind: string; change_at: Date }>(
+      `SELECT kind, change_at FROM performance_regression WHERE model_name = 'absurd' AND metric = 'latency' ORDER BY change_at`,
+    );
+    expect(found.map((f) => [f.kind, new Date(f.change_at).getTime()])).toEqual([['regression', new Date(results[40]!.created_at).getTime()]]);
   });
 });
 

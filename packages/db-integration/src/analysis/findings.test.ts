@@ -165,6 +165,15 @@ describe('detectFindings: noise shapes and what is not a change', () => {
     expect(warmUps).toBeGreaterThanOrEqual(19);
   });
 
+  it('still finds a regression with one absurd value in the series (1e308 ms, 1e-300 ms, Infinity: each hid it before)', () => {
+    for (const absurd of [1e308, 1e-300, Infinity]) {
+      for (const at of [10, 50]) {
+        const points = series(60, (i) => (i >= 40 ? Math.log(1.3) : 0), 0.03, 15).map((p, i) => (i === at ? { ...p, value: absurd } : p));
+        expect(kinds(detectFindings(points, 'webgpu', 'latency')), `${absurd} at ${at}`).toEqual([['regression', 40]]);
+      }
+    }
+  });
+
   it('reports a regression, its fix and a revert as three steps', () => {
     const level = (i: number): number => (i >= 50 && i < 100 ? 0.15 : i >= 150 ? 0.15 : 0);
     const found = detectFindings(series(200, level, 0.03, 13), 'webgpu', 'latency');

@@ -74,6 +74,32 @@ function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: num
   };
 }
 
+/**
+ * How far (log) from its stretch's median a value may lie before detection clamps it there: a millionfold. No
+ * measurement of one thing moves that far, but one such value (a client posting 1e308 ms: finite and non-negative,
+ * so the REST schema accepts it) made every later fit see nothing else: a +30 % step 30 points on went unreported
+ * with one point at 1e30x or 1e-300x in 60 points. Up to 1e9x the detector was unaffected; the clamp keeps every
+ * value inside that. Reported sizes use the raw values (their Hodges-Lehmann shift does not care).
+ */
+const GROSS_LOG = Math.log(1e6);
+
+/** Clamps ys (log values) to GROSS_LOG around their median; costs a pass where nothing is that far (the usual case). */
+function clampGross(ys: Float64Array): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const y of ys) {
+    lo = Math.min(lo, y);
+    hi = Math.max(hi, y);
+  }
+  if (!(hi - lo > GROSS_LOG)) {
+    return;
+  }
+  const mid = median(Array.from(ys));
+  for (let i = 0; i < ys.length; i++) {
+    ys[i] = Math.min(mid + GROSS_LOG, Math.max(mid - GROSS_LOG, ys[i]!));
+  }
+}
+
 /** Every finding in one series: environment changes, then steps (regressions and improvements) and drifts. */
 export function detectFindings(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, options: FindingOptions = {}): Detection[] {
   const minLogEffect = Math.log1p(options.minEffect ?? 0.02);
@@ -89,6 +115,7 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
     if (!positive) {
       continue;
     }
+    clampGross(ys);
     const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: s === 0 && e === points.length });
     for (const ev of events) {
       out.push(
