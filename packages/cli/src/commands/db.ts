@@ -51,10 +51,12 @@ export function registerDbCommands(program: Command, io: Io): void {
     });
 
   db.command('scan')
-    .description('Detect regressions over stored measurements (pool time series and benchmark results) with both detectors; new findings are stored (bench runs this after a sweep)')
+    .description(
+      'Detect regressions over stored measurements (pool time series and benchmark results) with the change-point detector (step regressions, improvements, drifts, environment changes); new findings are stored (bench runs this after a sweep)',
+    )
     .option('--days <n>', 'only measurements from the last N days', positiveNumber('--days'), 90)
     .option('--incremental', 'detect only on series whose points changed since the last incremental scan (the first one reads everything)')
-    .addOption(new Option('--workers <n>', 'detection worker threads').argParser(nonNegativeInt('--workers')).default(undefined, 'cores - 1 from 100,000 points on an idle machine, else 0'))
+    .addOption(new Option('--workers <n>', 'detection worker threads, 0-64 (default: the cores but one, at most 7, from 100,000 points on an idle machine, else 0)').argParser(nonNegativeInt('--workers')))
     .action(async (opts: { days: number; incremental?: boolean; workers?: number }, cmd: Command) => {
       await withStore(cmd, 'write', async (store) => {
         const r = await scanRegressions(store, { days: opts.days, incremental: opts.incremental === true, ...(opts.workers === undefined ? {} : { workers: opts.workers }) });

@@ -80,6 +80,25 @@ describe('scan detection across worker threads', () => {
     await expect(scanRegressions(store, { workers: -1 })).rejects.toMatchObject({ code: 'E_DB_INVALID_ARGUMENT', message: expect.stringContaining('workers') });
     await expect(scanRegressions(store, { workers: 1.5 })).rejects.toMatchObject({ code: 'E_DB_INVALID_ARGUMENT' });
   });
+
+  it('refuses every option a caller can get wrong with E_DB_INVALID_ARGUMENT naming it, and stores nothing', async () => {
+    const store = await seeded(new Date());
+    const bad: [Record<string, unknown>, string][] = [
+      [{ workers: 100_000 }, 'workers must be a whole number from 0 to 64, got 100000'],
+      [{ maxPointsPerSeries: 0 }, 'maxPointsPerSeries'],
+      [{ maxPointsPerSeries: Number.NaN }, 'maxPointsPerSeries'],
+      [{ maxPointsPerSeries: 2.5 }, 'maxPointsPerSeries'],
+      [{ detectors: ['zscore'] }, 'detectors must be one or more of rank-changepoint, threshold, got "zscore"'],
+      [{ detectors: [] }, 'detectors must be one or more'],
+      [{ metrics: ['latency', 'p99'] }, 'metrics must be one or more of latency, throughput, memory, got "p99"'],
+      [{ metrics: [] }, 'metrics must be one or more'],
+      [{ days: -1 }, 'days'],
+    ];
+    for (const [options, message] of bad) {
+      await expect(scanRegressions(store, options), JSON.stringify(options)).rejects.toMatchObject({ code: 'E_DB_INVALID_ARGUMENT', message: expect.stringContaining(message) });
+    }
+    expect((await store.one<{ n: number }>('SELECT count(*) AS n FROM performance_regression'))!.n).toBe(0);
+  });
 });
 
 describe('incremental regression scan', () => {

@@ -16,15 +16,16 @@ import { detectAcrossThreads, startWorkers, stopWorkers, type Workers } from './
 export interface ScanOptions {
   /** Only measurements of the last N days. @default 90 */
   days?: number;
-  /** Newest points per series that are examined. @default 500 */
+  /** Newest points per series that are examined (a whole number >= 2). @default 500 */
   maxPointsPerSeries?: number;
   /** @default ['rank-changepoint'] (the classic 'threshold' rule on request: it alarms on noise, see bench/) */
   detectors?: DetectorName[];
   /** @default ['latency', 'throughput', 'memory'] */
   metrics?: Metric[];
   /**
-   * Detection worker threads beside the main thread (0: detect in this thread only). @default see `defaultWorkers`:
-   * the cores but one (at most 7) from WORKERS_FROM_POINTS points on, unless the machine is busy.
+   * Detection worker threads beside the main thread (0: detect in this thread only; at most MAX_WORKERS, 64).
+   * @default see `defaultWorkers`: the cores but one (at most 7) from WORKERS_FROM_POINTS points on, unless the
+   * machine is busy.
    */
   workers?: number;
   /**
@@ -40,6 +41,11 @@ export interface ScanOptions {
    */
   incremental?: boolean;
 }
+
+/** Most detection workers a scan may be asked for (each is a thread with its own heap). */
+export const MAX_WORKERS = 64;
+const SCAN_DETECTORS: readonly DetectorName[] = ['rank-changepoint', 'threshold'];
+const SCAN_METRICS: readonly Metric[] = ['latency', 'throughput', 'memory'];
 
 /** Fewest points for which the scan starts detection workers by default (a worker needs ~0.1-0.3 s to start). */
 export const WORKERS_FROM_POINTS = 100_000;
@@ -160,10 +166,22 @@ export async function scanRegressions(store: Store, options: ScanOptions = {}): 
   const detectors = options.detectors ?? ['rank-changepoint'];
   const metrics = options.metrics ?? ['latency', 'throughput', 'memory'];
   const workers = options.workers;
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
-    throw new DbError(DbErrorCode.InvalidArgument, `workers must be a whole number >= 0, got ${workers}`);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= MAX_WORKERS)) {
+    throw new DbError(DbErrorCode.InvalidArgument, `workers must be a whole number from 0 to ${MAX_WORKERS}, got ${workers}`);
   }
   const maxPoints = options.maxPointsPerSeries ?? 500;
+  if (!(Number.isInteger(maxPoints) && maxPoints >= 2)) {
+    throw new DbError(DbErrorCode.InvalidArgument, `maxPointsPerSeries must be a whole number >= 2 (fewer points cannot show a change), got ${maxPoints}`);
+  }
+  const unknown = (given: readonly unknown[], known: readonly string[]): unknown => (given.length === 0 ? '(none)' : given.find((x) => !known.includes(x as string)));
+  const badDetector = unknown(detectors, SCAN_DETECTORS);
+  if (badDetector !== undefined) {
+    throw new DbError(DbErrorCode.InvalidArgument, `detectors must be one or more of ${SCAN_DETECTORS.join(', ')}, got ${JSON.stringify(badDetector)}`);
+  }
+  const badMetric = unknown(metrics, SCAN_METRICS);
+  if (badMetric !== undefined) {
+    throw new DbError(DbErrorCode.InvalidArgument, `metrics must be one or more of ${SCAN_METRICS.join(', ')}, got ${JSON.stringify(badMetric)}`);
+  }
   const scanOptions = JSON.stringify({ maxPoints, detectors, metrics });
   const state = options.incremental === true ? await unchangedSince(store, scanOptions) : new Map<string, { digest: string; findings: number }>();
   // Workers are started once the names query says how many points come, so they start while the rows are read.
