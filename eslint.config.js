@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'dist/**', '**/.tsbuild/**', '.cache/**', 'scripts/setup.mjs', 'scripts/test.mjs', 'packages/cli/bin/*.mjs', 'eslint.config.js'] },
+  { ignores: ['**/node_modules/**', 'dist/**', '**/.tsbuild/**', '.cache/**', 'scripts/setup.mjs', 'scripts/test.mjs', 'packages/cli/bin/*.mjs', 'eslint.config.js', '.devkit/**', '.devkit-db/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
