@@ -5,9 +5,9 @@
  * code changes only within stretches where the environment is constant, so an environment change is never blamed on
  * the code. A point without a recorded browser version (older rows) continues the version before it.
  */
-import { shiftInterval, thin } from './detect/intervals';
+import { relativeChange, thin } from './detect/intervals';
+import { mergeIntermittent } from './environment-intermittent';
 import { type Detection, type Metric, type SeriesPoint, severityOf } from './regression';
-import { median } from './stats';
 
 /** The environment a point ran in, as one comparable key. */
 export function environmentOf(p: SeriesPoint): string {
@@ -48,7 +48,8 @@ const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefi
  * is not a finding of its own. Each finding compares its stretch with the neighbouring stretch it left (or, at the
  * start, the one that follows), with a Hodges-Lehmann interval when both have at least 2 points. `codeChanges`
  * (indices of steps found within stretches) clip both to the part next to the change, so a later code change inside
- * a stretch does not count towards the environment change's size.
+ * a stretch does not count towards the environment change's size. Close fallbacks to one environment are one finding
+ * (an intermittent fallback: environment-intermittent.ts).
  */
 export function environmentChanges(
   points: readonly SeriesPoint[],
@@ -91,14 +92,7 @@ export function environmentChanges(
     const thereRange = other === undefined ? undefined : k === 0 ? near(other, 'start') : near(other, 'end');
     const here = values(hereRange);
     const there = thereRange === undefined ? [] : values(thereRange);
-    const baseline = there.length > 0 ? median(there) : NaN;
-    const current = median(here);
-    const change = (current - baseline) / baseline;
-    let interval: [number, number] | undefined;
-    if (here.length >= 2 && there.length >= 2) {
-      const hl = shiftInterval(there.map(Math.log), here.map(Math.log));
-      interval = [Math.expm1(hl.low), Math.expm1(hl.high)];
-    }
+    const { baseline, current, change, interval } = relativeChange(there, here);
     const from = other === undefined ? 'nothing else' : describe(points[other[0]]!);
     const browser = (r: [number, number]): string => `${points[r[0]]!.backend} on browser ${versionOf(points, r) ?? 'of unknown version'}`;
     out.push({
@@ -120,5 +114,5 @@ export function environmentChanges(
           : `adapter changed to ${describe(cur)} from ${from} at point ${s}`,
     });
   }
-  return out;
+  return mergeIntermittent(out, points, requestedBackend, metric);
 }

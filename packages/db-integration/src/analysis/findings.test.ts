@@ -62,6 +62,25 @@ describe('detectFindings: environment changes', () => {
     expect(kinds(detectFindings(series(60, slower(25, 37), 0.03, 8, 'gaussian', onWasm(25, 37)), 'webgpu', 'latency'))).toEqual([['backend_fallback', 25]]);
     expect(kinds(detectFindings(series(60, slower(48, 60), 0.03, 9, 'gaussian', onWasm(48, 60)), 'webgpu', 'latency'))).toEqual([['backend_fallback', 48]]);
   });
+
+  it('reports an intermittent fallback (a flaky backend) once over its window, sized on its fallback points; fallbacks 6+ points apart stay apart', () => {
+    // Points 40-99 fall back on every third point and on 70-72; 150-153 fall back much later.
+    const flaky = (i: number): boolean => (i >= 40 && i < 100 && i % 3 === 1) || (i >= 70 && i < 73) || (i >= 150 && i < 154);
+    const points = series(200, (i) => (flaky(i) ? Math.log(2.5) : 0), 0.03, 16, 'gaussian', (i) => (flaky(i) ? 'wasm' : 'webgpu'));
+    const found = detectFindings(points, 'webgpu', 'latency');
+    expect(found.map((d) => [d.kind, d.index, d.endIndex])).toEqual([
+      ['backend_fallback', 40, 98],
+      ['backend_fallback', 150, 154],
+    ]);
+    expect(found[0]!.detail).toMatch(/^points 40-97: intermittent fallback, 19 times to wasm instead of webgpu \(22 of 58 points/);
+    // 2.5x on the fallback points (exp(0.03 e) noise): +150 %, its interval around it and narrow.
+    const { changePct, interval } = found[0]!;
+    expect(Math.abs(changePct - 1.5)).toBeLessThan(0.1);
+    expect(interval![0]).toBeLessThan(changePct);
+    expect(interval![1]).toBeGreaterThan(changePct);
+    expect(interval![1] - interval![0]).toBeLessThan(0.2);
+    expect(found[0]!.evidence).toEqual({ before: [0, 40], after: [40, 98] });
+  });
 });
 
 describe('detectFindings: short series', () => {

@@ -3,7 +3,7 @@
  * with its Moses interval (inverted Mann-Whitney test), and the Sen slope with its interval (inverted Kendall test).
  * Both sort O(n1 n2) or O(n^2) pairwise values, so callers pass at most a few hundred points (the evidence windows).
  */
-import { quantileSorted } from '../stats';
+import { median, quantileSorted } from '../stats';
 import { sortedAt } from './order-stats';
 
 const Z95 = 1.959964;
@@ -28,6 +28,22 @@ export function shiftInterval(a: readonly number[], b: readonly number[]): { shi
   // Only these four of the sorted differences are needed (order-stats.ts: the same values, without a full sort).
   const [m0, m1, low, high] = sortedAt(diffs, [Math.floor(mid), Math.ceil(mid), k < 1 ? 0 : k - 1, k < 1 ? diffs.length - 1 : diffs.length - k]);
   return { shift: (m0! + m1!) / 2, low: low!, high: high! };
+}
+
+/**
+ * Size of a change from `there` (before) to `here` (after), raw values: medians, the relative change between them and,
+ * with at least 2 points each side, a ~95 % interval of it (the Hodges-Lehmann shift of the logs). NaN baseline and
+ * change when there is nothing before.
+ */
+export function relativeChange(there: readonly number[], here: readonly number[]): { baseline: number; current: number; change: number; interval: [number, number] | undefined } {
+  const baseline = there.length > 0 ? median(there) : NaN;
+  const current = median(here);
+  let interval: [number, number] | undefined;
+  if (here.length >= 2 && there.length >= 2) {
+    const hl = shiftInterval(there.map(Math.log), here.map(Math.log));
+    interval = [Math.expm1(hl.low), Math.expm1(hl.high)];
+  }
+  return { baseline, current, change: (current - baseline) / baseline, interval };
 }
 
 /** Sen's slope of ys against xs with a ~95 % interval. */
