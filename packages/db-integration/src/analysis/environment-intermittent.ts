@@ -20,7 +20,10 @@ const sameTarget = (points: readonly SeriesPoint[], a: Detection, b: Detection):
   return p.backend === q.backend && p.adapter === q.adapter && p.isRealHardware === q.isRealHardware;
 };
 
-function merged(points: readonly SeriesPoint[], group: readonly Detection[], requestedBackend: string, metric: Metric): Detection {
+/** How a finding names the environment a point ran in (environment.ts). */
+export type DescribeEnvironment = (p: SeriesPoint) => string;
+
+function merged(points: readonly SeriesPoint[], group: readonly Detection[], requestedBackend: string, metric: Metric, describe: DescribeEnvironment): Detection {
   const first = group[0]!;
   const end = group.at(-1)!.endIndex!;
   const fallbackIdx = group.flatMap((d) => Array.from({ length: d.endIndex! - d.index }, (_, i) => d.index + i));
@@ -28,8 +31,6 @@ function merged(points: readonly SeriesPoint[], group: readonly Detection[], req
   const before = first.evidence?.before;
   const there = before === undefined ? [] : thin(before[0], before[1], 60).map((i) => points[i]!.value);
   const { baseline, current, change, interval } = relativeChange(there, here);
-  const p = points[first.index]!;
-  const ran = `${p.backend}${p.adapter === undefined ? '' : ` on ${p.adapter}`}${p.isRealHardware ? '' : ' (software)'}`;
   return {
     ...first,
     endIndex: end,
@@ -40,13 +41,13 @@ function merged(points: readonly SeriesPoint[], group: readonly Detection[], req
     interval,
     evidence: before === undefined ? undefined : { before, after: [first.index, end] },
     detail:
-      `points ${first.index}-${end - 1}: intermittent fallback, ${group.length} times to ${ran} instead of ${requestedBackend} ` +
+      `points ${first.index}-${end - 1}: intermittent fallback, ${group.length} times to ${describe(points[first.index]!)} instead of ${requestedBackend} ` +
       `(${fallbackIdx.length} of ${end - first.index} points; sized on those against the points before): an environment change, not a code regression`,
   };
 }
 
 /** `found` (environment findings in index order) with each run of close fallbacks to one environment merged. */
-export function mergeIntermittent(found: readonly Detection[], points: readonly SeriesPoint[], requestedBackend: string, metric: Metric): Detection[] {
+export function mergeIntermittent(found: readonly Detection[], points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, describe: DescribeEnvironment): Detection[] {
   const groups: Detection[][] = [];
   for (const d of found) {
     const group = groups.at(-1);
@@ -57,5 +58,5 @@ export function mergeIntermittent(found: readonly Detection[], points: readonly 
       groups.push([d]);
     }
   }
-  return groups.map((g) => (g.length === 1 ? g[0]! : merged(points, g, requestedBackend, metric)));
+  return groups.map((g) => (g.length === 1 ? g[0]! : merged(points, g, requestedBackend, metric, describe)));
 }

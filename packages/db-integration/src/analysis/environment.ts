@@ -114,5 +114,5 @@ export function environmentChanges(
           : `adapter changed to ${describe(cur)} from ${from} at point ${s}`,
     });
   }
-  return mergeIntermittent(out, points, requestedBackend, metric);
+  return mergeIntermittent(out, points, requestedBackend, metric, describe);
 }

@@ -266,8 +266,8 @@ const LEVEL_RANGE_SDS = 4.5;
 const LEVEL_DROP_SDS = 3;
 
 /**
- * Whether ys[from, to) can be warm-up rather than a level: fewer than MIN_SEGMENT points (too few to tell), or
- * spread wider than LEVEL_RANGE_SDS noise sds.
+ * Whether ys[from, to) can be warm-up rather than a level: fewer than MIN_SEGMENT points (too few to tell), each point
+ * faster than the one before, or a spread wider than LEVEL_RANGE_SDS noise sds.
  */
 function fades(ys: Float64Array, from: number, to: number, sigma: number): boolean {
   if (to - from < MIN_SEGMENT) {
