@@ -189,8 +189,9 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
     // Either the heartbeat kept A's connection (it was slow, not dead) or declared it lost; both are typed events.
     expect(lost.every((d) => d.code === 'E_CONNECTION_LOST' || d.code === 'E_TIMEOUT')).toBe(true);
     // The qdisc is gone: A takes work again (bursts of 24 until one lands there: if the heartbeat declared A lost
-    // while it was slow, its connection is back only after a reconnect with backoff and a page relaunch on A, which
-    // took 20.3 s once in CI on the loaded 2-core machine: hence 30 s).
+    // while it was slow, its connection is back only after a reconnect with backoff and a page relaunch on A; the TCP
+    // connections that lost packets to the qdisc also wait out their doubled retransmission timeouts. That took 20.3 s
+    // once in CI on the loaded 2-core machine, and 30.0-30.1 s three times in full local runs: hence 45 s).
     const started = performance.now();
     for (;;) {
       const back = await Promise.all(Array.from({ length: 24 }, () => model.run(inputs, { timeoutMs: 20_000 })));
@@ -198,10 +199,11 @@ describe.skipIf(why !== undefined)(`scale-out over network namespaces${why === u
       if (back.some((r) => hostOf(r.connectionId) === a.wsEndpoint)) {
         break;
       }
-      expect(performance.now() - started, 'host A serving again after the qdisc is gone').toBeLessThan(30_000);
+      expect(performance.now() - started, 'host A serving again after the qdisc is gone').toBeLessThan(45_000);
       await sleep(250);
     }
-  }, 75_000);
+    console.log(`slow link: host A served again ${Math.round(performance.now() - started)} ms after the qdisc was removed`);
+  }, 95_000);
 
   /** One page on host A reached directly at this side's address on A's link: capabilities and a vit-tiny run. */
   async function directPage(options: HarnessOptions, ignoreHTTPSErrors: boolean) {
