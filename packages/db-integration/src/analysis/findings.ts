@@ -6,6 +6,7 @@
  *
  * Smallest detectable step: see `smallestDetectableStep` (detect/detectability.ts).
  */
+import { ditheredLogs } from './detect/dither';
 import { EVIDENCE_POINTS, shiftInterval, slopeInterval, thin } from './detect/intervals';
 import { analyseStretch } from './detect/stretch';
 import { environmentChanges, segmentByEnvironment } from './environment';
@@ -106,15 +107,16 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
   const out: Detection[] = [];
   const stretches = segmentByEnvironment(points);
   for (const [s, e] of stretches) {
-    const ys = new Float64Array(e - s);
+    const values = new Float64Array(e - s);
     let positive = true;
     for (let i = s; i < e; i++) {
       positive &&= points[i]!.value > 0;
-      ys[i - s] = Math.log(points[i]!.value);
+      values[i - s] = points[i]!.value;
     }
     if (!positive) {
       continue;
     }
+    const ys = ditheredLogs(values);
     clampGross(ys);
     const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: s === 0 && e === points.length });
     for (const ev of events) {

@@ -48,11 +48,11 @@ function fingerprint(rows: { series_key: string; metric: string; kind: string; s
 }
 
 describe('scanRegressions pinned findings', () => {
-  it('finds exactly what the scan found before its speed-up (read through typed-array hash ids, flat IRLS sums): same 122 findings, byte for byte', async () => {
+  it('finds exactly what the scan found before its speed-up (read through typed-array hash ids, flat IRLS sums): same findings, byte for byte', async () => {
     store = await Store.open({ path: ':memory:' });
     await store.run(PIN_SQL);
     const result = await scanRegressions(store);
-    expect(result).toMatchObject({ series: 48, points: 19_200, findings: 122, inserted: 122 });
+    expect(result).toMatchObject({ series: 48, points: 19_200, findings: 130, inserted: 130 });
     const rows = await store.all<Parameters<typeof fingerprint>[0][number]>(
       'SELECT series_key, metric, kind, severity, git_commit, change_pct, p_value, details::VARCHAR AS d FROM performance_regression',
     );
@@ -62,7 +62,7 @@ describe('scanRegressions pinned findings', () => {
     }
     expect(kinds).toEqual({
       'latency improvement': 16, 'throughput improvement': 16, 'latency regression': 17, 'throughput regression': 17, 'latency drift': 7,
-      'throughput drift': 7, 'latency backend_fallback': 14, 'throughput backend_fallback': 14, 'memory backend_fallback': 14,
+      'throughput drift': 7, 'memory drift': 8, 'latency backend_fallback': 14, 'throughput backend_fallback': 14, 'memory backend_fallback': 14,
     });
     const lines = fingerprint(rows);
     expect(lines[0]).toBe(
@@ -70,7 +70,9 @@ describe('scanRegressions pinned findings', () => {
     );
     // Computed with the scan as it was before the speed-up (commit cfb5d3c) on this same data, then re-pinned when the
     // value t joined the split tests from 40 points: the same findings, three steps now placed where the data changes
-    // (points 250, 300, 300 instead of 249, 297, 297) and one box end at 341 instead of 340.
-    expect(createHash('sha256').update(lines.join('\n')).digest('hex')).toBe('2c1b4a5162890ed55932b2f5b266de4da54b0133fe59b1d91f331029d6d70d4e');
+    // (points 250, 300, 300 instead of 249, 297, 297) and one box end at 341 instead of 340. Re-pinned again when tied
+    // values got dithered (detect/dither.ts): the 122 findings unchanged, and the memory figure that grows 64 -> 67 MB
+    // in whole megabytes (s % 5 = 0), which its ties had hidden, now found in all 8 such series as one drift.
+    expect(createHash('sha256').update(lines.join('\n')).digest('hex')).toBe('b48d68d6136979e6a3b91cca04158bbc02b764f2acaf5e0ddac607f000d518c3');
   });
 });
