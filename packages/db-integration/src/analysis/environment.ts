@@ -6,6 +6,7 @@
  * the code. A point without a recorded browser version (older rows) continues the version before it.
  */
 import { relativeChange, thin } from './detect/intervals';
+import { mergeReturns } from './environment-alternating';
 import { mergeIntermittent } from './environment-intermittent';
 import { type Detection, type Metric, type SeriesPoint, severityOf } from './regression';
 
@@ -40,7 +41,20 @@ export function segmentByEnvironment(points: readonly SeriesPoint[]): [number, n
 /** The browser version of a stretch: its first recorded one. */
 const versionOf = (points: readonly SeriesPoint[], [s, e]: [number, number]): string | undefined => points.slice(s, e).find((p) => p.browserVersion !== undefined)?.browserVersion;
 
-const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefined ? '' : ` on ${p.adapter}`}${p.isRealHardware ? '' : ' (software)'}`;
+/**
+ * What each stretch ran in, as one comparable key: backend, adapter, hardware and browser version (a stretch without
+ * a recorded version continues the last one before it). Equal keys are the same environment wherever they recur.
+ */
+export function stretchKeys(points: readonly SeriesPoint[], stretches: readonly [number, number][]): string[] {
+  let version: string | undefined;
+  return stretches.map((r) => {
+    version = versionOf(points, r) ?? version;
+    return `${environmentOf(points[r[0]]!)}|${version ?? '-'}`;
+  });
+}
+
+/** How findings name the environment a point ran in. */
+export const describeEnvironment = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefined ? '' : ` on ${p.adapter}`}${p.isRealHardware ? '' : ' (software)'}`;
 
 /**
  * One finding per environment stretch that differs from what came before it, plus a first stretch that did not run
@@ -49,7 +63,8 @@ const describe = (p: SeriesPoint): string => `${p.backend}${p.adapter === undefi
  * start, the one that follows), with a Hodges-Lehmann interval when both have at least 2 points. `codeChanges`
  * (indices of steps found within stretches) clip both to the part next to the change, so a later code change inside
  * a stretch does not count towards the environment change's size. Close fallbacks to one environment are one finding
- * (an intermittent fallback: environment-intermittent.ts).
+ * (an intermittent fallback: environment-intermittent.ts); a return to an environment the series ran in before joins
+ * the finding that last brought a new one in (a series fed by several hosts: environment-alternating.ts).
  */
 export function environmentChanges(
   points: readonly SeriesPoint[],
@@ -93,7 +108,7 @@ export function environmentChanges(
     const here = values(hereRange);
     const there = thereRange === undefined ? [] : values(thereRange);
     const { baseline, current, change, interval } = relativeChange(there, here);
-    const from = other === undefined ? 'nothing else' : describe(points[other[0]]!);
+    const from = other === undefined ? 'nothing else' : describeEnvironment(points[other[0]]!);
     const browser = (r: [number, number]): string => `${points[r[0]]!.backend} on browser ${versionOf(points, r) ?? 'of unknown version'}`;
     out.push({
       index: s,
@@ -108,11 +123,11 @@ export function environmentChanges(
       interval,
       evidence: thereRange === undefined ? undefined : { before: thereRange, after: hereRange },
       detail: backendChanged
-        ? `points ${s}-${e - 1} ran on ${describe(cur)} instead of ${requestedBackend} (compared with ${from}): an environment change, not a code regression`
+        ? `points ${s}-${e - 1} ran on ${describeEnvironment(cur)} instead of ${requestedBackend} (compared with ${from}): an environment change, not a code regression`
         : versionOnly
           ? `browser updated at point ${s}: ${browser([s, e])}, was ${browser(other!)}: an environment change, not a code regression`
-          : `adapter changed to ${describe(cur)} from ${from} at point ${s}`,
+          : `adapter changed to ${describeEnvironment(cur)} from ${from} at point ${s}`,
     });
   }
-  return mergeIntermittent(out, points, requestedBackend, metric, describe);
+  return mergeReturns(mergeIntermittent(out, points, requestedBackend, metric, describeEnvironment), points, { ranges: stretches, keys: stretchKeys(points, stretches) }, metric, describeEnvironment);
 }

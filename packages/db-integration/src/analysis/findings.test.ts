@@ -81,6 +81,37 @@ describe('detectFindings: environment changes', () => {
     expect(interval![1] - interval![0]).toBeLessThan(0.2);
     expect(found[0]!.evidence).toEqual({ before: [0, 40], after: [40, 98] });
   });
+
+  it('finds a code change made while the series ran elsewhere, on the points either side of the fallback, and within a flaky window', () => {
+    // WASM on 40-54 (2.5x); commit at 48 makes everything 30 % slower. Each WebGPU stretch alone is flat: before the
+    // stretches of one environment were joined, nothing but the fallback was reported.
+    const during = detectFindings(series(100, (i) => slower(40, 55)(i) + (i >= 48 ? Math.log(1.3) : 0), 0.03, 21, 'gaussian', onWasm(40, 55)), 'webgpu', 'latency');
+    expect(kinds(during)).toEqual([['backend_fallback', 40], ['regression', 48], ['regression', 55]]);
+    // On the WebGPU points: 30 % up between 39 and 55, compared on WebGPU points only (its ranges hold the WASM ones).
+    const onGpu = during.find((d) => d.index === 55)!;
+    expect(onGpu.changePct).toBeCloseTo(0.3, 1);
+    expect(onGpu.evidence!.points!.before.at(-1)).toBe(39);
+    expect(onGpu.evidence!.points!.after[0]).toBe(55);
+    expect(onGpu.detail).toContain('webgpu on ampere only');
+    // A step inside a window where every third point falls back: found on the WebGPU points at its place.
+    const flaky = (i: number): boolean => i >= 30 && i < 150 && i % 3 === 1;
+    const step = detectFindings(series(200, (i) => (flaky(i) ? Math.log(2.5) : 0) + (i >= 90 ? Math.log(1.2) : 0), 0.03, 22, 'gaussian', (i) => (flaky(i) ? 'wasm' : 'webgpu')), 'webgpu', 'latency');
+    expect(step.filter((d) => d.kind === 'regression').map((d) => Math.abs(d.index - 90) <= 2)).toContain(true);
+    expect(step.filter((d) => d.kind === 'backend_fallback')).toHaveLength(1);
+  });
+
+  it('reports two hosts with different GPUs feeding one series in turn as one environment finding, and a code change on each', () => {
+    const random = seededRandom(31);
+    const host = Array.from({ length: 120 }, () => (random() < 0.5 ? 'turing' : 'ampere'));
+    const points = series(120, (i) => (host[i] === 'turing' ? Math.log(1.5) : 0) + (i >= 80 ? Math.log(1.3) : 0), 0.03, 23).map((p, i) => ({ ...p, adapter: host[i] }));
+    const found = detectFindings(points, 'webgpu', 'latency');
+    const switches = host.filter((h, i) => i > 0 && h !== host[i - 1]).length;
+    expect(found.filter((d) => d.kind === 'adapter_change')).toHaveLength(1);
+    expect(found.find((d) => d.kind === 'adapter_change')!.detail).toContain(`(${switches} switches;`);
+    const steps = found.filter((d) => d.kind === 'regression');
+    expect(steps.map((d) => d.index)).toEqual([host.indexOf('ampere', 80), host.indexOf('turing', 80)].sort((a, b) => a - b));
+    steps.forEach((d) => expect(d.changePct).toBeCloseTo(0.3, 1));
+  });
 });
 
 describe('detectFindings: short series', () => {

@@ -9,7 +9,7 @@
 import { ditheredLogs } from './detect/dither';
 import { EVIDENCE_POINTS, shiftInterval, slopeInterval, thin } from './detect/intervals';
 import { analyseStretch } from './detect/stretch';
-import { environmentChanges, segmentByEnvironment } from './environment';
+import { describeEnvironment, environmentChanges, segmentByEnvironment, stretchKeys } from './environment';
 import { type Detection, type Metric, type SeriesPoint, severityOf, thresholdDetector,THRESHOLDS } from './regression';
 import { mannWhitney, median } from './stats';
 
@@ -23,7 +23,8 @@ export interface FindingOptions {
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
-function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number]): Detection {
+/** A step in `points` at `at`; `label`: the point number its text gives (its index in the whole series). */
+function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number], label: number): Detection {
   const bw: [number, number] = [Math.max(before[0], before[1] - EVIDENCE_POINTS), before[1]];
   const aw: [number, number] = [after[0], Math.min(after[1], after[0] + EVIDENCE_POINTS)];
   const b = points.slice(bw[0], bw[1]).map((p) => p.value);
@@ -44,11 +45,12 @@ function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number,
     pValue: mannWhitney(b, a).pTwoSided,
     interval: [Math.expm1(hl.low), Math.expm1(hl.high)],
     evidence: { before: bw, after: aw },
-    detail: `step at point ${at}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${pct(change)}, 95 % interval ${pct(Math.expm1(hl.low))} to ${pct(Math.expm1(hl.high))}), ${b.length} points before vs ${a.length} after`,
+    detail: `step at point ${label}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${pct(change)}, 95 % interval ${pct(Math.expm1(hl.low))} to ${pct(Math.expm1(hl.high))}), ${b.length} points before vs ${a.length} after`,
   };
 }
 
-function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: number, end: number, stretchStart: number, slope: number): Detection {
+/** A drift in `points` over [start, end); `label`: the point number its text gives for `start`. */
+function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: number, end: number, stretchStart: number, slope: number, label: number): Detection {
   const idx = thin(start, end, 150);
   const s = slopeInterval(idx, idx.map((i) => Math.log(points[i]!.value)));
   const span = end - 1 - start;
@@ -71,7 +73,7 @@ function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: num
     interval: [Math.expm1(s.low * span), Math.expm1(s.high * span)],
     slope: { perPoint: Math.expm1(slope), low: Math.expm1(s.low), high: Math.expm1(s.high), perDay },
     evidence: { before: [stretchStart, start], after: [start, end] },
-    detail: `${worse ? 'creeping slowdown' : 'gradual improvement'} since point ${start}: ${pct(Math.expm1(slope))} per measurement${perDay === undefined ? '' : ` (${pct(perDay)} per day)`}, ${pct(total)} over ${end - start} points (95 % interval ${pct(Math.expm1(s.low * span))} to ${pct(Math.expm1(s.high * span))})`,
+    detail: `${worse ? 'creeping slowdown' : 'gradual improvement'} since point ${label}: ${pct(Math.expm1(slope))} per measurement${perDay === undefined ? '' : ` (${pct(perDay)} per day)`}, ${pct(total)} over ${end - start} points (95 % interval ${pct(Math.expm1(s.low * span))} to ${pct(Math.expm1(s.high * span))})`,
   };
 }
 
@@ -101,30 +103,57 @@ function clampGross(ys: Float64Array): void {
   }
 }
 
-/** Every finding in one series: environment changes, then steps (regressions and improvements) and drifts. */
+/**
+ * A finding made on the points of one environment with its indices put back in the series: `at` maps an index among
+ * those points to the series. Where they are not one stretch (the environment recurs: two hosts with different GPUs
+ * feeding one series, a backend lost now and then; `joined`: their series indices), its evidence also lists the
+ * points compared, since its index ranges then hold points of other environments too.
+ */
+function inSeries(d: Detection, at: (i: number) => number, joined: readonly number[] | undefined, environment: string): Detection {
+  const range = ([a, b]: [number, number]): [number, number] => (a === b ? [at(a), at(a)] : [at(a), at(b - 1) + 1]);
+  const out: Detection = { ...d, index: at(d.index), ...(joined === undefined ? {} : { detail: `${d.detail}; compared on the points that ran on ${environment} only` }) };
+  if (d.endIndex !== undefined) {
+    out.endIndex = range([d.index, d.endIndex])[1];
+  }
+  if (d.evidence !== undefined) {
+    const { before, after } = d.evidence;
+    out.evidence = { before: range(before), after: range(after), ...(joined === undefined ? {} : { points: { before: joined.slice(before[0], before[1]), after: joined.slice(after[0], after[1]) } }) };
+  }
+  return out;
+}
+
+/**
+ * Every finding in one series: environment changes, then steps (regressions and improvements) and drifts. Code
+ * changes are searched on each environment's own points in time order (all the stretches that ran in it, joined): a
+ * series that alternates between environments (two hosts with different GPUs, a flaky backend) is otherwise cut into
+ * stretches too short for any change to be found, and a series that returns to its environment after a fallback
+ * compares the points either side of it.
+ */
 export function detectFindings(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, options: FindingOptions = {}): Detection[] {
   const minLogEffect = Math.log1p(options.minEffect ?? 0.02);
   const out: Detection[] = [];
   const stretches = segmentByEnvironment(points);
-  for (const [s, e] of stretches) {
-    const values = new Float64Array(e - s);
-    let positive = true;
-    for (let i = s; i < e; i++) {
-      positive &&= points[i]!.value > 0;
-      values[i - s] = points[i]!.value;
-    }
-    if (!positive) {
+  const keys = stretchKeys(points, stretches);
+  const groups = new Map<string, [number, number][]>();
+  stretches.forEach((r, k) => groups.set(keys[k]!, [...(groups.get(keys[k]!) ?? []), r]));
+  for (const ranges of groups.values()) {
+    const [s, e] = ranges[0]!;
+    // One stretch (the usual case): a slice and an offset; else the stretches' indices, joined.
+    const joined = ranges.length === 1 ? undefined : ranges.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
+    const sub = joined === undefined ? points.slice(s, e) : joined.map((i) => points[i]!);
+    if (!sub.every((p) => p.value > 0)) {
       continue;
     }
-    const ys = ditheredLogs(values);
+    const at = joined === undefined ? (i: number): number => s + i : (i: number): number => (i < joined.length ? joined[i]! : joined[joined.length - 1]! + 1);
+    const ys = ditheredLogs(sub.map((p) => p.value));
     clampGross(ys);
-    const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: s === 0 && e === points.length });
+    const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: sub.length === points.length });
     for (const ev of events) {
-      out.push(
+      const found =
         ev.type === 'step'
-          ? stepFinding(points, metric, s + ev.at, [s + ev.before[0], s + ev.before[1]], [s + ev.after[0], s + ev.after[1]])
-          : driftFinding(points, metric, s + ev.start, s + ev.end, s, ev.slopePerPoint),
-      );
+          ? stepFinding(sub, metric, ev.at, ev.before, ev.after, at(ev.at))
+          : driftFinding(sub, metric, ev.start, ev.end, 0, ev.slopePerPoint, at(ev.start));
+      out.push(inSeries(found, at, joined, describeEnvironment(sub[0]!)));
     }
   }
   // Environment changes are sized on the points next to them, up to the nearest code change found above.

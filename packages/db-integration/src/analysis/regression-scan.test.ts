@@ -89,4 +89,46 @@ describe('scanRegressions', () => {
     expect(details.detail).toContain('131.0.2');
     expect(details.detail).toContain('130.0.1');
   });
+
+  it('stores a series that two hosts with different GPUs feed in turn as one environment finding, and a code change on each host with its own commit range and evidence', async () => {
+    // 120 hourly windows; host A (ampere, 8 ms) and host B (turing, 12 ms) take turns in runs of 1-3 windows (from
+    // DuckDB's hash, fixed); commit c80 makes both 30 % slower. Before, each switch was an adapter change (34 findings)
+    // and the regression was found on one host only, within one of its longer runs.
+    store = await Store.open({ path: ':memory:' });
+    await store.run(`
+      INSERT INTO time_series_performance (id, recorded_at, window_start, run_id, model_name, model_type, browser, requested_backend, backend,
+        batch_size, samples, mean_ms, p50_ms, p90_ms, p99_ms, stdev_ms, compute_p50_ms, is_real_hardware, is_simulated, adapter_architecture, git_commit)
+      SELECT p + 1, ts, ts, 1, 'resnet', 'vision', 'chromium', 'webgpu', 'webgpu', 1, 50, lat, lat, lat, lat, 0.1, lat, true, false,
+             CASE WHEN b THEN 'turing' ELSE 'ampere' END, 'c' || p
+      FROM (SELECT p, b, (now() - INTERVAL 1 HOUR - to_hours(119 - p))::TIMESTAMP AS ts,
+                   CASE WHEN b THEN 12 ELSE 8 END * (1 + 0.04 * ((hash(p, 7) % 10000) / 10000.0 - 0.5)) * CASE WHEN p >= 80 THEN 1.3 ELSE 1 END AS lat
+            FROM (SELECT p, (p // 2 + hash(p // 2) % 2) % 2 = 1 AS b FROM range(120) t(p)))`);
+    const hosts = await store.all<{ p: number; turing: boolean }>(
+      "SELECT CAST(substr(git_commit, 2) AS INTEGER) AS p, adapter_architecture = 'turing' AS turing FROM time_series_performance ORDER BY p",
+    );
+    const switches = hosts.filter((h, i) => i > 0 && h.turing !== hosts[i - 1]!.turing).length;
+    expect(switches).toBeGreaterThan(20);
+    await scanRegressions(store, { metrics: ['latency'] });
+    const rows = await store.all<{ kind: string; change_pct: number; git_commit: string; details: string }>(
+      'SELECT kind, change_pct, git_commit, details FROM performance_regression ORDER BY change_at',
+    );
+    expect(rows.map((r) => r.kind).sort()).toEqual(['adapter_change', 'regression', 'regression']);
+    const environment = rows.find((r) => r.kind === 'adapter_change')!;
+    expect((JSON.parse(environment.details) as FindingDetails).detail).toContain(`${switches} switches`);
+    for (const turing of [false, true]) {
+      const own = hosts.filter((h) => h.turing === turing).map((h) => h.p);
+      const first = own.find((p) => p >= 80)!;
+      const last = own.filter((p) => p < 80).at(-1)!;
+      const step = rows.find((r) => r.kind === 'regression' && r.git_commit === `c${first}`)!;
+      expect(step.change_pct).toBeCloseTo(30, -1);
+      const details = JSON.parse(step.details) as FindingDetails;
+      // The change lies after the host's own last point before it; the evidence holds that host's points only.
+      expect(details.commits).toEqual({ from: `c${last}`, to: `c${first}` });
+      expect(details.detail).toContain(turing ? 'turing' : 'ampere');
+      const level = turing ? 12 : 8;
+      expect(details.evidence!.before.every((x) => Math.abs(x.value / level - 1) < 0.03)).toBe(true);
+      expect(details.evidence!.after.every((x) => Math.abs(x.value / (1.3 * level) - 1) < 0.03)).toBe(true);
+      expect(details.evidence!.beforeCount).toBe(Math.min(60, own.filter((p) => p < 80).length));
+    }
+  });
 });

@@ -117,20 +117,21 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 function detailsOf(d: Detection, points: readonly SeriesPoint[], commitAt: (i: number) => string | null): FindingDetails {
-  const side = (r: [number, number], nearEnd: boolean): { at: string; value: number }[] => {
-    const [a, b] = nearEnd ? [Math.max(r[0], r[1] - EVIDENCE_SHOWN), r[1]] : [r[0], Math.min(r[1], r[0] + EVIDENCE_SHOWN)];
-    return points.slice(a, b).map((p) => ({ at: iso(p.at), value: p.value }));
-  };
+  const shown = (idx: readonly number[]): { at: string; value: number }[] => idx.map((i) => ({ at: iso(points[i]!.at), value: points[i]!.value }));
+  const range = ([a, b]: [number, number]): number[] => Array.from({ length: b - a }, (_, i) => a + i);
+  const compared = d.evidence === undefined ? undefined : (d.evidence.points ?? { before: range(d.evidence.before), after: range(d.evidence.after) });
+  // A code change lies after the last point compared before it (of its own environment, where the series alternates).
+  const previous = d.detector !== 'environment' && compared !== undefined ? (compared.before.at(-1) ?? d.index - 1) : d.index - 1;
   return {
     detail: d.detail,
     points: points.length,
     findingClass: FINDING_CLASS[d.kind],
     intervalPct: d.interval === undefined ? null : [d.interval[0] * 100, d.interval[1] * 100],
-    commits: { from: d.index > 0 ? commitAt(d.index - 1) : null, to: commitAt(d.index) },
+    commits: { from: previous >= 0 ? commitAt(previous) : null, to: commitAt(d.index) },
     evidence:
-      d.evidence === undefined
+      compared === undefined
         ? null
-        : { before: side(d.evidence.before, true), after: side(d.evidence.after, false), beforeCount: d.evidence.before[1] - d.evidence.before[0], afterCount: d.evidence.after[1] - d.evidence.after[0] },
+        : { before: shown(compared.before.slice(-EVIDENCE_SHOWN)), after: shown(compared.after.slice(0, EVIDENCE_SHOWN)), beforeCount: compared.before.length, afterCount: compared.after.length },
     slope: d.slope === undefined ? null : { pctPerPoint: d.slope.perPoint * 100, lowPct: d.slope.low * 100, highPct: d.slope.high * 100, pctPerDay: d.slope.perDay === undefined ? null : d.slope.perDay * 100 },
     endAt: d.endIndex === undefined || d.endIndex >= points.length ? null : iso(points[d.endIndex]!.at),
   };

@@ -67,8 +67,11 @@ export interface Detection {
   interval?: [number, number];
   /** End (exclusive) of a drift or an environment stretch. */
   endIndex?: number;
-  /** [start, end) index ranges of the points compared: the evidence a reader can check without rerunning. */
-  evidence?: { before: [number, number]; after: [number, number] };
+  /**
+   * [start, end) index ranges of the points compared: the evidence a reader can check without rerunning. `points`:
+   * the indices compared, where the ranges also hold points of other environments (a series that alternates).
+   */
+  evidence?: { before: [number, number]; after: [number, number]; points?: { before: number[]; after: number[] } };
   /** Drift only: relative change per measurement (and per day, from the timestamps), with a ~95 % interval. */
   slope?: { perPoint: number; low: number; high: number; perDay: number | undefined };
 }
