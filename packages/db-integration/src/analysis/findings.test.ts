@@ -9,7 +9,7 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
 }
 
-type Noise = 'gaussian' | 'bimodal' | 'lognormal';
+type Noise = 'gaussian' | 'bimodal' | 'lognormal' | 'heavy';
 
 /** level(i) * exp(cv * e_i), e standardized (sd 1): the shape of the labelled bench, in small. */
 function series(n: number, logLevel: (i: number) => number, cv: number, seed: number, noise: Noise = 'gaussian', backendAt: (i: number) => string = () => 'webgpu'): SeriesPoint[] {
@@ -17,7 +17,10 @@ function series(n: number, logLevel: (i: number) => number, cv: number, seed: nu
   const gap = Math.sqrt((1 - 0.15 ** 2) / 0.25);
   return Array.from({ length: n }, (_, i) => {
     const skewed = (): number => (Math.exp(0.8 * gaussian(r)) - Math.exp(0.32)) / Math.sqrt((Math.exp(0.64) - 1) * Math.exp(0.64));
-    const e = noise === 'gaussian' ? gaussian(r) : noise === 'lognormal' ? skewed() : ((r() < 0.5 ? 1 : 0) - 0.5) * gap + 0.15 * gaussian(r);
+    // Student t with 3 degrees of freedom (variance 3), scaled to sd 1: rare points many sds out.
+    const heavy = (): number => gaussian(r) / Math.sqrt((gaussian(r) ** 2 + gaussian(r) ** 2 + gaussian(r) ** 2) / 3) / Math.sqrt(3);
+    const bimodal = (): number => ((r() < 0.5 ? 1 : 0) - 0.5) * gap + 0.15 * gaussian(r);
+    const e = noise === 'gaussian' ? gaussian(r) : noise === 'lognormal' ? skewed() : noise === 'heavy' ? heavy() : bimodal();
     const backend = backendAt(i);
     return { at: i * 3_600_000, value: 10 * Math.exp(logLevel(i) + cv * e), backend, adapter: backend === 'webgpu' ? 'ampere' : undefined, isRealHardware: true };
   });
@@ -300,6 +303,18 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     // 11 of 20 before the test, where a step had to beat the wave by BIC.
     expect(hits).toBeGreaterThanOrEqual(14);
     expect(alarms).toBeLessThanOrEqual(1);
+  });
+
+  it('raises nothing on heavy-tailed noise (t, 3 degrees of freedom) without a change, and finds a 3 sd step in it at its place', () => {
+    let alarms = 0;
+    let hits = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      alarms += detectFindings(series(60, () => 0, 0.05, 600 + seed, 'heavy'), 'webgpu', 'latency').filter((d) => d.kind === 'regression' || d.kind === 'drift').length > 0 ? 1 : 0;
+      const found = detectFindings(series(60, (i) => (i >= 30 ? 3 * 0.05 : 0), 0.05, 700 + seed, 'heavy'), 'webgpu', 'latency');
+      hits += found.some((d) => d.kind === 'regression' && Math.abs(d.index - 30) <= 3) ? 1 : 0;
+    }
+    expect(alarms).toBeLessThanOrEqual(1);
+    expect(hits).toBeGreaterThanOrEqual(36);
   });
 
   it('raises nothing on skewed (lognormal) noise without a change: the split tests use ranks only from 40 points', () => {
