@@ -6,7 +6,7 @@
  * the code. A point without a recorded browser version (older rows) continues the version before it.
  */
 import { relativeChange, thin } from './detect/intervals';
-import { mergeReturns } from './environment-alternating';
+import { mergeReturns, SHORT_LIVED, shortLivedKey } from './environment-alternating';
 import { mergeIntermittent } from './environment-intermittent';
 import { type Detection, type Metric, type SeriesPoint, severityOf } from './regression';
 
@@ -44,12 +44,21 @@ const versionOf = (points: readonly SeriesPoint[], [s, e]: [number, number]): st
 /**
  * What each stretch ran in, as one comparable key: backend, adapter, hardware and browser version (a stretch without
  * a recorded version continues the last one before it). Equal keys are the same environment wherever they recur.
+ * Environments with fewer than SHORT_LIVED points in the whole series (a browser version that changes with every
+ * nightly run, an adapter string that names each machine) share one key per backend and hardware kind: alone, none
+ * holds enough points to search, and one finding per change buried the report (199 in 200 points).
  */
 export function stretchKeys(points: readonly SeriesPoint[], stretches: readonly [number, number][]): string[] {
   let version: string | undefined;
-  return stretches.map((r) => {
+  const full = stretches.map((r) => {
     version = versionOf(points, r) ?? version;
     return `${environmentOf(points[r[0]]!)}|${version ?? '-'}`;
+  });
+  const held = new Map<string, number>();
+  full.forEach((key, k) => held.set(key, (held.get(key) ?? 0) + stretches[k]![1] - stretches[k]![0]));
+  return full.map((key, k) => {
+    const p = points[stretches[k]![0]]!;
+    return held.get(key)! >= SHORT_LIVED ? key : shortLivedKey(p);
   });
 }
 
@@ -129,5 +138,5 @@ export function environmentChanges(
           : `adapter changed to ${describeEnvironment(cur)} from ${from} at point ${s}`,
     });
   }
-  return mergeReturns(mergeIntermittent(out, points, requestedBackend, metric, describeEnvironment), points, { ranges: stretches, keys: stretchKeys(points, stretches) }, metric, describeEnvironment);
+  return mergeReturns(mergeIntermittent(out, points, requestedBackend, metric, describeEnvironment), points, { ranges: stretches, keys: stretchKeys(points, stretches) }, codeChanges, metric, describeEnvironment);
 }

@@ -103,6 +103,23 @@ describe('detectFindings: environment changes', () => {
     expect(step.filter((d) => d.kind === 'backend_fallback')).toHaveLength(1);
   });
 
+  it('reports browser versions that change with every run (nightlies) as one environment finding, and a code change among them with its caveat', () => {
+    // Before, every new version was a finding (199 in 200 points) and no stretch was long enough to search.
+    const nightly = series(200, (i) => (i >= 120 ? Math.log(1.3) : 0), 0.03, 24).map((p, i) => ({ ...p, browserVersion: `131.0.${i}` }));
+    const found = detectFindings(nightly, 'webgpu', 'latency');
+    expect(kinds(found)).toEqual([['browser_version', 0], ['regression', 120]]);
+    expect(found[0]!.detail).toContain('changed 199 times among 200 adapters or browser versions');
+    expect(found[0]!.changePct).toBeNaN();
+    expect(found[1]!.changePct).toBeCloseTo(0.3, 1);
+    expect(found[1]!.detail).toContain('across 200 adapters or browser versions that each held fewer than 6 points (the change may be theirs)');
+    // A stable version, then nightlies: one finding where they start, sized against the stable one up to the code change.
+    const mixed = nightly.map((p, i) => ({ ...p, browserVersion: i < 100 ? '130.0.1' : p.browserVersion, value: p.value * (i >= 150 ? 1.3 : 1) / (i >= 120 ? 1.3 : 1) }));
+    const both = detectFindings(mixed, 'webgpu', 'latency');
+    expect(kinds(both)).toEqual([['browser_version', 100], ['regression', 150]]);
+    expect(both[0]!.detail).toContain('against 100 on webgpu on ampere, browser 130.0.1, up to the code change at point 150');
+    expect(Math.abs(both[0]!.changePct)).toBeLessThan(0.02);
+  });
+
   it('reports two hosts with different GPUs feeding one series in turn as one environment finding, and a code change on each', () => {
     const random = seededRandom(31);
     const host = Array.from({ length: 120 }, () => (random() < 0.5 ? 'turing' : 'ampere'));
@@ -110,7 +127,7 @@ describe('detectFindings: environment changes', () => {
     const found = detectFindings(points, 'webgpu', 'latency');
     const switches = host.filter((h, i) => i > 0 && h !== host[i - 1]).length;
     expect(found.filter((d) => d.kind === 'adapter_change')).toHaveLength(1);
-    expect(found.find((d) => d.kind === 'adapter_change')!.detail).toContain(`(${switches} switches;`);
+    expect(found.find((d) => d.kind === 'adapter_change')!.detail).toContain(`${switches} times (sized on`);
     const steps = found.filter((d) => d.kind === 'regression');
     expect(steps.map((d) => d.index)).toEqual([host.indexOf('ampere', 80), host.indexOf('turing', 80)].sort((a, b) => a - b));
     steps.forEach((d) => expect(d.changePct).toBeCloseTo(0.3, 1));

@@ -10,6 +10,7 @@ import { ditheredLogs } from './detect/dither';
 import { EVIDENCE_POINTS, shiftInterval, slopeInterval, thin } from './detect/intervals';
 import { analyseStretch } from './detect/stretch';
 import { describeEnvironment, environmentChanges, segmentByEnvironment, stretchKeys } from './environment';
+import { isShortLived, SHORT_LIVED } from './environment-alternating';
 import { type Detection, type Metric, type SeriesPoint, severityOf, thresholdDetector,THRESHOLDS } from './regression';
 import { mannWhitney, median } from './stats';
 
@@ -111,7 +112,7 @@ function clampGross(ys: Float64Array): void {
  */
 function inSeries(d: Detection, at: (i: number) => number, joined: readonly number[] | undefined, environment: string): Detection {
   const range = ([a, b]: [number, number]): [number, number] => (a === b ? [at(a), at(a)] : [at(a), at(b - 1) + 1]);
-  const out: Detection = { ...d, index: at(d.index), ...(joined === undefined ? {} : { detail: `${d.detail}; compared on the points that ran on ${environment} only` }) };
+  const out: Detection = { ...d, index: at(d.index), ...(joined === undefined ? {} : { detail: `${d.detail}; compared on the points that ran on ${environment}` }) };
   if (d.endIndex !== undefined) {
     out.endIndex = range([d.index, d.endIndex])[1];
   }
@@ -120,6 +121,15 @@ function inSeries(d: Detection, at: (i: number) => number, joined: readonly numb
     out.evidence = { before: range(before), after: range(after), ...(joined === undefined ? {} : { points: { before: joined.slice(before[0], before[1]), after: joined.slice(after[0], after[1]) } }) };
   }
   return out;
+}
+
+/** How a finding names the environment whose points it compared (`key` from `stretchKeys`). */
+function environmentLabel(key: string, sub: readonly SeriesPoint[]): string {
+  if (!isShortLived(key)) {
+    return `${describeEnvironment(sub[0]!)} only`;
+  }
+  const kinds = new Set(sub.map((p) => `${p.adapter ?? '-'}|${p.browserVersion ?? '-'}`)).size;
+  return `${sub[0]!.backend}, across ${kinds} adapters or browser versions that each held fewer than ${SHORT_LIVED} points (the change may be theirs)`;
 }
 
 /**
@@ -136,7 +146,7 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
   const keys = stretchKeys(points, stretches);
   const groups = new Map<string, [number, number][]>();
   stretches.forEach((r, k) => groups.set(keys[k]!, [...(groups.get(keys[k]!) ?? []), r]));
-  for (const ranges of groups.values()) {
+  for (const [key, ranges] of groups) {
     const [s, e] = ranges[0]!;
     // One stretch (the usual case): a slice and an offset; else the stretches' indices, joined.
     const joined = ranges.length === 1 ? undefined : ranges.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
@@ -153,7 +163,7 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
         ev.type === 'step'
           ? stepFinding(sub, metric, ev.at, ev.before, ev.after, at(ev.at))
           : driftFinding(sub, metric, ev.start, ev.end, 0, ev.slopePerPoint, at(ev.start));
-      out.push(inSeries(found, at, joined, describeEnvironment(sub[0]!)));
+      out.push(inSeries(found, at, joined, environmentLabel(key, sub)));
     }
   }
   // Environment changes are sized on the points next to them, up to the nearest code change found above.

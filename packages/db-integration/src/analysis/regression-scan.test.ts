@@ -114,7 +114,7 @@ describe('scanRegressions', () => {
     );
     expect(rows.map((r) => r.kind).sort()).toEqual(['adapter_change', 'regression', 'regression']);
     const environment = rows.find((r) => r.kind === 'adapter_change')!;
-    expect((JSON.parse(environment.details) as FindingDetails).detail).toContain(`${switches} switches`);
+    expect((JSON.parse(environment.details) as FindingDetails).detail).toContain(`${switches} times (sized on`);
     for (const turing of [false, true]) {
       const own = hosts.filter((h) => h.turing === turing).map((h) => h.p);
       const first = own.find((p) => p >= 80)!;
