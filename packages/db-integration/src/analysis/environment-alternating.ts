@@ -8,9 +8,9 @@
  * that changes with every nightly run) share one key (environment.ts `stretchKeys`), so their changes are one
  * finding too, without a size. Fallbacks are left to environment-intermittent.ts.
  */
-import { relativeChange, thin } from './detect/intervals';
-import type { DescribeEnvironment } from './environment-intermittent';
-import { type Detection, type Metric, type SeriesPoint, severityOf } from './regression';
+import { thin } from './detect/intervals';
+import { type DescribeEnvironment, widened } from './environment-intermittent';
+import type { Detection, Metric, SeriesPoint } from './regression';
 
 /** Fewest points an environment needs in a series to be one of its own: two of the change search's smallest segment. */
 export const SHORT_LIVED = 6;
@@ -76,21 +76,16 @@ function merged(first: Detection, returns: number, end: number, points: readonly
   const here = pointsOf(stretches, stretches.keys[k]!, first.index, sizeEnd);
   const there = pointsOf(stretches, stretches.keys[k - 1]!, from, sizeEnd);
   const values = (idx: readonly number[]): number[] => thin(0, idx.length, 60).map((j) => points[idx[j]!]!.value);
-  const { baseline, current, change, interval } = relativeChange(values(there), values(here));
-  return {
-    ...first,
-    endIndex: end,
-    severity: Number.isFinite(change) ? severityOf(metric, change) : 'low',
-    baseline,
-    current,
-    changePct: change,
-    interval,
-    evidence: { before: [from, end], after: [first.index, end], points: { before: there, after: here } },
-    detail:
-      `points ${first.index}-${end - 1} switch between ${listed(names)} ${returns + 1} times (sized on ${here.length} points on ${side(stretches.keys[k]!, here)} ` +
+  return widened(
+    first,
+    end,
+    { there: values(there), here: values(here) },
+    metric,
+    { before: [from, end], after: [first.index, end], points: { before: there, after: here } },
+    `points ${first.index}-${end - 1} switch between ${listed(names)} ${returns + 1} times (sized on ${here.length} points on ${side(stretches.keys[k]!, here)} ` +
       `against ${there.length} on ${side(stretches.keys[k - 1]!, there)}${sizeEnd < end ? `, up to the code change at point ${sizeEnd}` : ''}): ` +
       'several environments feed this series, an environment change, not a code regression',
-  };
+  );
 }
 
 /**

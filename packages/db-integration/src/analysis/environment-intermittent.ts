@@ -23,6 +23,15 @@ const sameTarget = (points: readonly SeriesPoint[], a: Detection, b: Detection):
 /** How a finding names the environment a point ran in (environment.ts). */
 export type DescribeEnvironment = (p: SeriesPoint) => string;
 
+/**
+ * `first` widened to end at `end` and sized on `here` against `there` (values), with its new evidence and detail: a
+ * merged environment finding.
+ */
+export function widened(first: Detection, end: number, sides: { there: number[]; here: number[] }, metric: Metric, evidence: Detection['evidence'], detail: string): Detection {
+  const { baseline, current, change, interval } = relativeChange(sides.there, sides.here);
+  return { ...first, endIndex: end, severity: Number.isFinite(change) ? severityOf(metric, change) : 'low', baseline, current, changePct: change, interval, evidence, detail };
+}
+
 function merged(points: readonly SeriesPoint[], group: readonly Detection[], requestedBackend: string, metric: Metric, describe: DescribeEnvironment): Detection {
   const first = group[0]!;
   const end = group.at(-1)!.endIndex!;
@@ -30,20 +39,15 @@ function merged(points: readonly SeriesPoint[], group: readonly Detection[], req
   const here = thin(0, fallbackIdx.length, 60).map((j) => points[fallbackIdx[j]!]!.value);
   const before = first.evidence?.before;
   const there = before === undefined ? [] : thin(before[0], before[1], 60).map((i) => points[i]!.value);
-  const { baseline, current, change, interval } = relativeChange(there, here);
-  return {
-    ...first,
-    endIndex: end,
-    severity: Number.isFinite(change) ? severityOf(metric, change) : 'low',
-    baseline,
-    current,
-    changePct: change,
-    interval,
-    evidence: before === undefined ? undefined : { before, after: [first.index, end] },
-    detail:
-      `points ${first.index}-${end - 1}: intermittent fallback, ${group.length} times to ${describe(points[first.index]!)} instead of ${requestedBackend} ` +
+  return widened(
+    first,
+    end,
+    { there, here },
+    metric,
+    before === undefined ? undefined : { before, after: [first.index, end] },
+    `points ${first.index}-${end - 1}: intermittent fallback, ${group.length} times to ${describe(points[first.index]!)} instead of ${requestedBackend} ` +
       `(${fallbackIdx.length} of ${end - first.index} points; sized on those against the points before): an environment change, not a code regression`,
-  };
+  );
 }
 
 /** `found` (environment findings in index order) with each run of close fallbacks to one environment merged. */
