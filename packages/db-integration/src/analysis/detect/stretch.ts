@@ -10,10 +10,9 @@
  */
 import { stdev } from '../stats';
 import { binarySegmentation } from './binseg';
-import { EVIDENCE_POINTS, shiftInterval } from './intervals';
-import { bic, driftSquaresBic, type Fit, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
+import { bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
-import { waveStepCritical, waveStepTest } from './wave-step';
+import { stepOnWave } from './wave-step';
 
 export type StretchEvent =
   | { type: 'step'; at: number; before: [number, number]; after: [number, number]; strength: number }
@@ -125,27 +124,6 @@ function stepsOverWave(zs: Float64Array, period: number, rawCuts: readonly numbe
     }
   }
   return cuts;
-}
-
-/**
- * The one step on top of a wave that `waveStepTest` finds in ys, when it passes its calibrated cut-off and the size
- * floor: for the step fitted with the wave on zs (ys or its block medians) and for the size reported (the
- * Hodges-Lehmann shift of the points either side, findings.ts), as for every step the search finds. `at` is its offset
- * in ys, `atZ` in zs.
- */
-function stepOnWave(ys: Float64Array, zs: Float64Array, minLogEffect: number): { at: number; atZ: number; joint: Fit } | undefined {
-  const n = ys.length;
-  const m = zs.length;
-  const scale = m / n;
-  const test = waveStepTest(ys);
-  const atZ = Math.round(test.at * scale);
-  if (!(test.t > waveStepCritical(n) && atZ > 0 && atZ < m)) {
-    return undefined;
-  }
-  const joint = fitWaveWithSteps(zs, test.period * scale, [atZ]);
-  const around = (from: number, to: number): number[] => Array.from(ys.subarray(Math.max(0, from), Math.min(n, to)));
-  const reported = shiftInterval(around(test.at - EVIDENCE_POINTS, test.at), around(test.at, test.at + EVIDENCE_POINTS)).shift;
-  return Math.abs(joint.coef[3]!) >= minLogEffect && Math.abs(reported) >= minLogEffect ? { at: test.at, atZ, joint } : undefined;
 }
 
 /** The best shape of ys given candidate cuts (offsets), by BIC; cuts BIC does not keep are pruned first. */

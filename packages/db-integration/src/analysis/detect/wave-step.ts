@@ -13,7 +13,8 @@
  * 0.893, alarms unchanged, no other cell changed; on fresh seeds seasonal 60 0.625 -> 0.635, 200 0.871 -> 0.915 (its
  * alarms 2 -> 3 of 210 there).
  */
-import { sineBasis, solve, waveSums } from './shape';
+import { EVIDENCE_POINTS, shiftInterval } from './intervals';
+import { type Fit, fitWaveWithSteps, sineBasis, solve, waveSums } from './shape';
 
 /** Fewest points on each side of the step (as the change-point search's MIN_SEGMENT). */
 const MIN_STEP_SIDE = 3;
@@ -129,4 +130,25 @@ export function waveStepTest(values: ArrayLike<number>): WaveStep {
     return { t: 0, at: s.at, period: (step / 100) * n };
   }
   return { t: Math.sqrt(Math.max(0, w - s.step) / (s.step / (n - 6))), at: s.at, period: (step / 100) * n };
+}
+
+/**
+ * The one step on top of a wave that `waveStepTest` finds in ys, when it passes its calibrated cut-off and the size
+ * floor: for the step fitted with the wave on zs (ys or its block medians) and for the size reported (the
+ * Hodges-Lehmann shift of the points either side, findings.ts), as for every step the search finds. `at` is its offset
+ * in ys, `atZ` in zs.
+ */
+export function stepOnWave(ys: Float64Array, zs: Float64Array, minLogEffect: number): { at: number; atZ: number; joint: Fit } | undefined {
+  const n = ys.length;
+  const m = zs.length;
+  const scale = m / n;
+  const test = waveStepTest(ys);
+  const atZ = Math.round(test.at * scale);
+  if (!(test.t > waveStepCritical(n) && atZ > 0 && atZ < m)) {
+    return undefined;
+  }
+  const joint = fitWaveWithSteps(zs, test.period * scale, [atZ]);
+  const around = (from: number, to: number): number[] => Array.from(ys.subarray(Math.max(0, from), Math.min(n, to)));
+  const reported = shiftInterval(around(test.at - EVIDENCE_POINTS, test.at), around(test.at, test.at + EVIDENCE_POINTS)).shift;
+  return Math.abs(joint.coef[3]!) >= minLogEffect && Math.abs(reported) >= minLogEffect ? { at: test.at, atZ, joint } : undefined;
 }
