@@ -89,13 +89,16 @@ describe('detectFindings: environment changes', () => {
     // WASM on 40-54 (2.5x); commit at 48 makes everything 30 % slower. Each WebGPU stretch alone is flat: before the
     // stretches of one environment were joined, nothing but the fallback was reported.
     const during = detectFindings(series(100, (i) => slower(40, 55)(i) + (i >= 48 ? Math.log(1.3) : 0), 0.03, 21, 'gaussian', onWasm(40, 55)), 'webgpu', 'latency');
-    expect(kinds(during)).toEqual([['backend_fallback', 40], ['regression', 48], ['regression', 55]]);
-    // On the WebGPU points: 30 % up between 39 and 55, compared on WebGPU points only (its ranges hold the WASM ones).
-    const onGpu = during.find((d) => d.index === 55)!;
-    expect(onGpu.changePct).toBeCloseTo(0.3, 1);
-    expect(onGpu.evidence!.points!.before.at(-1)).toBe(39);
-    expect(onGpu.evidence!.points!.after[0]).toBe(55);
-    expect(onGpu.detail).toContain('webgpu on ampere only');
+    // Found on the WebGPU points (30 % up between 39 and 55) and on the WASM ones (at 48): one change, one finding,
+    // sized and evidenced on the WebGPU points (the most compared), placed where both agree: after 47, at 48.
+    expect(kinds(during)).toEqual([['backend_fallback', 40], ['regression', 48]]);
+    const merged = during[1]!;
+    expect(merged.changePct).toBeCloseTo(0.3, 1);
+    expect(merged.changeAfter).toBe(47);
+    expect(merged.evidence!.points!.before.at(-1)).toBe(39);
+    expect(merged.evidence!.points!.after[0]).toBe(55);
+    expect(merged.detail).toContain('webgpu on ampere only');
+    expect(merged.detail).toMatch(/the same change is \+\d+\.\d % \(95 % interval .*\) on wasm/);
     // A step inside a window where every third point falls back: found on the WebGPU points at its place.
     const flaky = (i: number): boolean => i >= 30 && i < 150 && i % 3 === 1;
     const step = detectFindings(series(200, (i) => (flaky(i) ? Math.log(2.5) : 0) + (i >= 90 ? Math.log(1.2) : 0), 0.03, 22, 'gaussian', (i) => (flaky(i) ? 'wasm' : 'webgpu')), 'webgpu', 'latency');
@@ -120,17 +123,29 @@ describe('detectFindings: environment changes', () => {
     expect(Math.abs(both[0]!.changePct)).toBeLessThan(0.02);
   });
 
-  it('reports two hosts with different GPUs feeding one series in turn as one environment finding, and a code change on each', () => {
+  it('reports two hosts with different GPUs feeding one series in turn as one environment finding, and a code change both show as one finding', () => {
     const random = seededRandom(31);
     const host = Array.from({ length: 120 }, () => (random() < 0.5 ? 'turing' : 'ampere'));
+    const host2 = Array.from({ length: 160 }, () => (random() < 0.5 ? 'turing' : 'ampere'));
     const points = series(120, (i) => (host[i] === 'turing' ? Math.log(1.5) : 0) + (i >= 80 ? Math.log(1.3) : 0), 0.03, 23).map((p, i) => ({ ...p, adapter: host[i] }));
     const found = detectFindings(points, 'webgpu', 'latency');
     const switches = host.filter((h, i) => i > 0 && h !== host[i - 1]).length;
     expect(found.filter((d) => d.kind === 'adapter_change')).toHaveLength(1);
     expect(found.find((d) => d.kind === 'adapter_change')!.detail).toContain(`${switches} times (sized on`);
+    // Found on each host's points, each placing it between its own points either side of 80: one finding, placed
+    // where both agree (before, one per host, each with a wider commit range).
     const steps = found.filter((d) => d.kind === 'regression');
-    expect(steps.map((d) => d.index)).toEqual([host.indexOf('ampere', 80), host.indexOf('turing', 80)].sort((a, b) => a - b));
-    steps.forEach((d) => expect(d.changePct).toBeCloseTo(0.3, 1));
+    expect(steps).toHaveLength(1);
+    expect(steps[0]!.index).toBe(80);
+    expect(steps[0]!.changeAfter).toBe(79);
+    expect(steps[0]!.changePct).toBeCloseTo(0.3, 1);
+    expect(steps[0]!.detail).toMatch(/on webgpu on (ampere|turing) only; the same change is \+\d+\.\d % .* on webgpu on (turing|ampere)/);
+    // A change on one host only (a driver update there, 20 % at 100) is not drawn into the one both show at 50.
+    const own = series(160, (i) => (host2[i] === 'turing' ? Math.log(1.5) : 0) + (i >= 50 ? Math.log(1.3) : 0) + (i >= 100 && host2[i] === 'turing' ? Math.log(1.2) : 0), 0.03, 25).map((p, i) => ({ ...p, adapter: host2[i] }));
+    const both = detectFindings(own, 'webgpu', 'latency').filter((d) => d.kind === 'regression');
+    expect(both.map((d) => [d.index, d.changeAfter])).toEqual([[50, 49], [host2.indexOf('turing', 100), undefined]]);
+    expect(both[1]!.detail).toContain('webgpu on turing only');
+    expect(both[1]!.changePct).toBeCloseTo(0.2, 1);
   });
 });
 

@@ -6,8 +6,9 @@
  *
  * Smallest detectable step: see `smallestDetectableStep` (detect/detectability.ts).
  */
+import { type EnvironmentFinding, mergeAcrossEnvironments } from './code-change-merge';
 import { ditheredLogs } from './detect/dither';
-import { EVIDENCE_POINTS, shiftInterval, slopeInterval, thin } from './detect/intervals';
+import { EVIDENCE_POINTS, pctText, shiftInterval, slopeInterval, thin } from './detect/intervals';
 import { analyseStretch } from './detect/stretch';
 import { describeEnvironment, environmentChanges, segmentByEnvironment, stretchKeys } from './environment';
 import { isShortLived, SHORT_LIVED } from './environment-alternating';
@@ -22,7 +23,6 @@ export interface FindingOptions {
 }
 
 
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
 /** A step in `points` at `at`; `label`: the point number its text gives (its index in the whole series). */
 function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number], label: number): Detection {
@@ -46,7 +46,7 @@ function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number,
     pValue: mannWhitney(b, a).pTwoSided,
     interval: [Math.expm1(hl.low), Math.expm1(hl.high)],
     evidence: { before: bw, after: aw },
-    detail: `step at point ${label}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${pct(change)}, 95 % interval ${pct(Math.expm1(hl.low))} to ${pct(Math.expm1(hl.high))}), ${b.length} points before vs ${a.length} after`,
+    detail: `step at point ${label}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${pctText(change)}, 95 % interval ${pctText(Math.expm1(hl.low))} to ${pctText(Math.expm1(hl.high))}), ${b.length} points before vs ${a.length} after`,
   };
 }
 
@@ -74,7 +74,7 @@ function driftFinding(points: readonly SeriesPoint[], metric: Metric, start: num
     interval: [Math.expm1(s.low * span), Math.expm1(s.high * span)],
     slope: { perPoint: Math.expm1(slope), low: Math.expm1(s.low), high: Math.expm1(s.high), perDay },
     evidence: { before: [stretchStart, start], after: [start, end] },
-    detail: `${worse ? 'creeping slowdown' : 'gradual improvement'} since point ${label}: ${pct(Math.expm1(slope))} per measurement${perDay === undefined ? '' : ` (${pct(perDay)} per day)`}, ${pct(total)} over ${end - start} points (95 % interval ${pct(Math.expm1(s.low * span))} to ${pct(Math.expm1(s.high * span))})`,
+    detail: `${worse ? 'creeping slowdown' : 'gradual improvement'} since point ${label}: ${pctText(Math.expm1(slope))} per measurement${perDay === undefined ? '' : ` (${pctText(perDay)} per day)`}, ${pctText(total)} over ${end - start} points (95 % interval ${pctText(Math.expm1(s.low * span))} to ${pctText(Math.expm1(s.high * span))})`,
   };
 }
 
@@ -124,9 +124,9 @@ function inSeries(d: Detection, at: (i: number) => number, joined: readonly numb
 }
 
 /** How a finding names the environment whose points it compared (`key` from `stretchKeys`). */
-function environmentLabel(key: string, sub: readonly SeriesPoint[]): string {
+function environmentName(key: string, sub: readonly SeriesPoint[]): string {
   if (!isShortLived(key)) {
-    return `${describeEnvironment(sub[0]!)} only`;
+    return describeEnvironment(sub[0]!);
   }
   const kinds = new Set(sub.map((p) => `${p.adapter ?? '-'}|${p.browserVersion ?? '-'}`)).size;
   return `${sub[0]!.backend}, across ${kinds} adapters or browser versions that each held fewer than ${SHORT_LIVED} points (the change may be theirs)`;
@@ -137,11 +137,11 @@ function environmentLabel(key: string, sub: readonly SeriesPoint[]): string {
  * changes are searched on each environment's own points in time order (all the stretches that ran in it, joined): a
  * series that alternates between environments (two hosts with different GPUs, a flaky backend) is otherwise cut into
  * stretches too short for any change to be found, and a series that returns to its environment after a fallback
- * compares the points either side of it.
+ * compares the points either side of it. A change found on several environments' points is then one finding.
  */
 export function detectFindings(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, options: FindingOptions = {}): Detection[] {
   const minLogEffect = Math.log1p(options.minEffect ?? 0.02);
-  const out: Detection[] = [];
+  const found: EnvironmentFinding[] = [];
   const stretches = segmentByEnvironment(points);
   const keys = stretchKeys(points, stretches);
   const groups = new Map<string, [number, number][]>();
@@ -158,14 +158,17 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
     const ys = ditheredLogs(sub.map((p) => p.value));
     clampGross(ys);
     const { events } = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: sub.length === points.length });
+    const environment = environmentName(key, sub);
     for (const ev of events) {
-      const found =
+      const finding =
         ev.type === 'step'
           ? stepFinding(sub, metric, ev.at, ev.before, ev.after, at(ev.at))
           : driftFinding(sub, metric, ev.start, ev.end, 0, ev.slopePerPoint, at(ev.start));
-      out.push(inSeries(found, at, joined, environmentLabel(key, sub)));
+      found.push({ finding: inSeries(finding, at, joined, isShortLived(key) ? environment : `${environment} only`), key, environment });
     }
   }
+  // One code change found on several environments' points is one finding (code-change-merge.ts).
+  const out = mergeAcrossEnvironments(found);
   // Environment changes are sized on the points next to them, up to the nearest code change found above.
   out.push(...environmentChanges(points, requestedBackend, metric, out.map((d) => d.index), stretches));
   return out.sort((a, b) => a.index - b.index);

@@ -90,10 +90,11 @@ describe('scanRegressions', () => {
     expect(details.detail).toContain('130.0.1');
   });
 
-  it('stores a series that two hosts with different GPUs feed in turn as one environment finding, and a code change on each host with its own commit range and evidence', async () => {
+  it('stores a series that two hosts with different GPUs feed in turn as one environment finding, and a code change both hosts show as one finding, its commit range narrowed by both', async () => {
     // 120 hourly windows; host A (ampere, 8 ms) and host B (turing, 12 ms) take turns in runs of 1-3 windows (from
     // DuckDB's hash, fixed); commit c80 makes both 30 % slower. Before, each switch was an adapter change (34 findings)
-    // and the regression was found on one host only, within one of its longer runs.
+    // and the regression was found on one host only, within one of its longer runs; then on each host, with that host's
+    // wider commit range.
     store = await Store.open({ path: ':memory:' });
     await store.run(`
       INSERT INTO time_series_performance (id, recorded_at, window_start, run_id, model_name, model_type, browser, requested_backend, backend,
@@ -112,23 +113,22 @@ describe('scanRegressions', () => {
     const rows = await store.all<{ kind: string; change_pct: number; git_commit: string; details: string }>(
       'SELECT kind, change_pct, git_commit, details FROM performance_regression ORDER BY change_at',
     );
-    expect(rows.map((r) => r.kind).sort()).toEqual(['adapter_change', 'regression', 'regression']);
+    expect(rows.map((r) => r.kind).sort()).toEqual(['adapter_change', 'regression']);
     const environment = rows.find((r) => r.kind === 'adapter_change')!;
     expect((JSON.parse(environment.details) as FindingDetails).detail).toContain(`${switches} times (sized on`);
-    for (const turing of [false, true]) {
-      const own = hosts.filter((h) => h.turing === turing).map((h) => h.p);
-      const first = own.find((p) => p >= 80)!;
-      const last = own.filter((p) => p < 80).at(-1)!;
-      const step = rows.find((r) => r.kind === 'regression' && r.git_commit === `c${first}`)!;
-      expect(step.change_pct).toBeCloseTo(30, -1);
-      const details = JSON.parse(step.details) as FindingDetails;
-      // The change lies after the host's own last point before it; the evidence holds that host's points only.
-      expect(details.commits).toEqual({ from: `c${last}`, to: `c${first}` });
-      expect(details.detail).toContain(turing ? 'turing' : 'ampere');
-      const level = turing ? 12 : 8;
-      expect(details.evidence!.before.every((x) => Math.abs(x.value / level - 1) < 0.03)).toBe(true);
-      expect(details.evidence!.after.every((x) => Math.abs(x.value / (1.3 * level) - 1) < 0.03)).toBe(true);
-      expect(details.evidence!.beforeCount).toBe(Math.min(60, own.filter((p) => p < 80).length));
-    }
+    const step = rows.find((r) => r.kind === 'regression')!;
+    expect(step.change_pct).toBeCloseTo(30, -1);
+    expect(step.git_commit).toBe('c80');
+    const details = JSON.parse(step.details) as FindingDetails;
+    // Each host alone places it after its own last point before 80; together they place it at c80 exactly.
+    expect(details.commits).toEqual({ from: 'c79', to: 'c80' });
+    expect(details.detail).toContain('turing');
+    expect(details.detail).toContain('ampere');
+    // The evidence is one host's points (the one that compared more), at that host's level on each side.
+    const level = details.evidence!.before[0]!.value > 10 ? 12 : 8;
+    const own = hosts.filter((h) => h.turing === (level === 12)).map((h) => h.p);
+    expect(details.evidence!.before.every((x) => Math.abs(x.value / level - 1) < 0.03)).toBe(true);
+    expect(details.evidence!.after.every((x) => Math.abs(x.value / (1.3 * level) - 1) < 0.03)).toBe(true);
+    expect(details.evidence!.beforeCount).toBe(Math.min(60, own.filter((p) => p < 80).length));
   });
 });

@@ -120,8 +120,9 @@ function detailsOf(d: Detection, points: readonly SeriesPoint[], commitAt: (i: n
   const shown = (idx: readonly number[]): { at: string; value: number }[] => idx.map((i) => ({ at: iso(points[i]!.at), value: points[i]!.value }));
   const range = ([a, b]: [number, number]): number[] => Array.from({ length: b - a }, (_, i) => a + i);
   const compared = d.evidence === undefined ? undefined : (d.evidence.points ?? { before: range(d.evidence.before), after: range(d.evidence.after) });
-  // A code change lies after the last point compared before it (of its own environment, where the series alternates).
-  const previous = d.detector !== 'environment' && compared !== undefined ? (compared.before.at(-1) ?? d.index - 1) : d.index - 1;
+  // A code change lies after the last point compared before it (of its own environment, where the series alternates),
+  // or after the point that several environments' points agree on (code-change-merge.ts).
+  const previous = d.changeAfter ?? (d.detector !== 'environment' && compared !== undefined ? (compared.before.at(-1) ?? d.index - 1) : d.index - 1);
   return {
     detail: d.detail,
     points: points.length,

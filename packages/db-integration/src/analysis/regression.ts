@@ -68,6 +68,11 @@ export interface Detection {
   /** End (exclusive) of a drift or an environment stretch. */
   endIndex?: number;
   /**
+   * A step found on the points of several environments (code-change-merge.ts): the last point known to precede the
+   * change. Else that is the last point compared before it.
+   */
+  changeAfter?: number;
+  /**
    * [start, end) index ranges of the points compared: the evidence a reader can check without rerunning. `points`:
    * the indices compared, where the ranges also hold points of other environments (a series that alternates).
    */

@@ -75,3 +75,6 @@ export function thin(s: number, e: number, max: number): number[] {
   }
   return Array.from({ length: max }, (_, i) => s + Math.floor((i * n) / max));
 }
+
+/** A relative change as signed percent text: 0.123 -> "+12.3 %". */
+export const pctText = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
