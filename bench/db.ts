@@ -259,7 +259,7 @@ export function detectorQuality(ctx: Ctx): void {
   );
   console.log(
     '\nreference: F1 of a Gaussian likelihood-ratio scan told the family\'s shape (one step; one step on a sine wave of the seasonal period range; one drift ' +
-      'to the end), its cut-off calibrated on the family\'s own change-free series (1 % alarmed by construction; bench/scan-bound.ts), next to ours, which is ' +
+      'to the end; exactly the 2 or 3 level changes of multi-step), its cut-off calibrated on the family\'s own change-free series (1 % alarmed by construction; bench/scan-bound.ts), next to ours, which is ' +
       'not told the shape. With Gaussian noise where the reference is below 0.95 the goal is about out of reach; with other noise a detector using its ' +
       'shape could do better:',
   );

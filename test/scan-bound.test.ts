@@ -2,7 +2,7 @@
 // told the shape of, where it is, and gives a change-free series of that shape no evidence.
 import { describe, expect, it } from 'vitest';
 
-import { hingeScan, waveStepScan } from '../bench/scan-bound';
+import { hingeScan, segmentsScan, waveStepScan } from '../bench/scan-bound';
 
 /** A sine wave with a little alternating noise (so that residual sums are not zero). */
 const wave = (n: number, period: number, amplitude: number): Float64Array =>
@@ -27,5 +27,14 @@ describe('reference scans', () => {
     expect(found.at).toBe(12);
     expect(found.up).toBe(true);
     expect(hingeScan(drift.map((y) => -y))).toMatchObject({ at: 12, up: false });
+  });
+
+  it('the k-change scan places a regression, its fix and a revert, each with its direction, and a flat series gives it nothing', () => {
+    const noise = (i: number): number => (i % 2 === 0 ? 0.001 : -0.001) * (1 + (i % 5));
+    const steps = Float64Array.from({ length: 60 }, (_, i) => (i >= 15 && i < 31 ? 0.1 : i >= 44 ? 0.1 : 0) + noise(i));
+    const found = segmentsScan(steps, 3);
+    expect(found.changes).toEqual([{ at: 15, up: true }, { at: 31, up: false }, { at: 44, up: true }]);
+    expect(found.stat).toBeGreaterThan(3);
+    expect(segmentsScan(Float64Array.from({ length: 60 }, (_, i) => noise(i)), 3).stat).toBeLessThan(0.5);
   });
 });
