@@ -103,11 +103,19 @@ describe('page workers', () => {
     const n = 150;
     const aloneA = await timed(() => page.loop(a, inputsA, 0, n));
     const aloneB = await timed(() => page.loop(b, inputsB, 0, n));
-    const together = await timed(() => Promise.all([page.loop(a, inputsA, 0, n), page.loop(b, inputsB, 0, n)]));
-    const ratio = (aloneA + aloneB) / together;
-    console.log(`concurrency: A alone ${aloneA.toFixed(0)} ms, B alone ${aloneB.toFixed(0)} ms, together ${together.toFixed(0)} ms: ${ratio.toFixed(2)}x (page cores ${page.capabilities.hardwareConcurrency}, ${page.capabilities.wasm.numThreads} wasm thread(s) per worker)`);
-    // 1.68x on an idle 2-core machine, 1.14x while other work shared it: the bound only says they overlapped.
-    expect(ratio).toBeGreaterThan(1.05);
+    let runs: number[][] = [];
+    const together = await timed(async () => {
+      runs = await Promise.all([page.loop(a, inputsA, 0, n), page.loop(b, inputsB, 0, n)]);
+    });
+    // Proof that they ran at the same time, whatever the machine's load: each worker times its own runs, and two loops
+    // done one after the other cannot spend more time in runs than the wall clock saw pass (a ratio <= 1). The speed-up
+    // is printed, not asserted (1.68x on an idle 2-core machine, 0.97x while unit tests shared it): speed is the
+    // workers bench's to measure (`npm run bench -- --suite workers`).
+    const inRuns = runs.flat().reduce((x, y) => x + y, 0);
+    const overlap = inRuns / together;
+    console.log(`concurrency: A alone ${aloneA.toFixed(0)} ms, B alone ${aloneB.toFixed(0)} ms, together ${together.toFixed(0)} ms: ${((aloneA + aloneB) / together).toFixed(2)}x; in runs ${inRuns.toFixed(0)} ms, ${overlap.toFixed(2)}x the wall clock (page cores ${page.capabilities.hardwareConcurrency}, ${page.capabilities.wasm.numThreads} wasm thread(s) per worker)`);
+    expect(runs.map((r) => r.length)).toEqual([n, n]);
+    expect(overlap).toBeGreaterThan(1.1);
     await Promise.all([a, b].map((s) => page.release(s)));
   });
 
