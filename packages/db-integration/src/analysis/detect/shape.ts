@@ -243,6 +243,12 @@ export function sineBasis(n: number, period: number, line = true): Float64Array[
 const PERIOD_RATIOS = [0.65, 0.8, 1, 1.25];
 
 /**
+ * Whether a wave fitted to n points has the shortest period `fitSine` allows: the data would take a shorter one, as
+ * a regression, its fix and a revert (a square wave of half the length) would.
+ */
+export const atShortestPeriod = (wave: { period: number }, n: number): boolean => wave.period <= PERIOD_RATIOS[0]! * n + 1e-9;
+
+/**
  * One sine wave (plus a line when `line`), the period chosen among 0.65-1.25x the stretch length: at least most of a
  * full wave, since half a wave of a longer period is an S-curve that would pass for a smoothed step, and not much
  * shorter, since a regression, its fix and a revert evenly spaced are a square wave of half the length. Without the
