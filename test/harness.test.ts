@@ -88,6 +88,35 @@ describe('real faults', () => {
     await c.close();
   });
 
+  it('a run the page lost is told from a slow one: its timeout says so when a later run on its session was answered first', async () => {
+    const c = await harness.launch('chromium');
+    try {
+      const [a, b] = [await loadSilero(c), await loadSilero(c)];
+      const inputs = catalogue.get('silero-vad').sampleInputs();
+      await Promise.all([c.run(a, inputs), c.run(b, inputs)]);
+      // From now on the page drops every second run reply: the 1st goes, the 2nd is lost, the 3rd goes, ...
+      await c.faults.dropRunReplies();
+      await c.run(a, inputs);
+      const lost = c.run(a, inputs, { timeoutMs: 1500 }).catch((error: unknown) => error);
+      await c.run(a, inputs);
+      // The page runs a session's calls in order: the later one answered first proves the earlier one lost.
+      expect(await lost).toMatchObject({
+        code: ErrorCode.Timeout,
+        message: expect.stringContaining('a later call on the same session was answered meanwhile, so the page lost this one'),
+        details: { overtaken: true },
+      });
+      // An answer on another session proves nothing (page workers answer sessions out of order): a plain timeout.
+      const unproven = c.run(a, inputs, { timeoutMs: 1500 }).catch((error: unknown) => error);
+      await c.run(b, inputs);
+      const error = (await unproven) as { code: string; details?: Record<string, unknown>; message: string };
+      expect(error.code).toBe(ErrorCode.Timeout);
+      expect(error.details?.['overtaken']).toBeUndefined();
+      expect(error.message).not.toContain('lost this one');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a page whose main thread hangs is detected by the heartbeat', async () => {
     const c = await harness.launch('chromium');
     const sessionId = await loadSilero(c);

@@ -94,6 +94,48 @@ describe('faults under load', () => {
     expect(results.every((r) => r.connectionId !== hung.id)).toBe(true);
   });
 
+  it('a page that loses some answers while giving others opens its breaker: calls it lost are not taken for slow ones', async () => {
+    // One connection, so that every call lands on the lossy page and each lost one waits while others are answered.
+    pool = new ResourcePool({
+      catalogue,
+      browsers: ['chromium'],
+      backends: ['wasm'],
+      health: { knownAnswerIntervalMs: 0 },
+      scaling: { maxConnections: 1 },
+      breaker: { volumeThreshold: 3, errorThresholdPercentage: 30, resetTimeoutMs: 60_000, rollingWindowMs: 30_000 },
+    });
+    await pool.initialize();
+    const model = await pool.getModel('vision', 'vit-tiny');
+    const inputs = entry.sampleInputs();
+    await Promise.all(Array.from({ length: 5 }, () => model.run(inputs)));
+    const lossy = pool.connections[0]!;
+    const states = collect(pool, 'breaker:state');
+    // From now on every second run reply of the page never leaves it; its heartbeats and other replies do.
+    await lossy.connection.faults.dropRunReplies();
+    const opened = (): boolean => states.some((s) => s.state === 'open');
+    const lost: string[] = [];
+    let answered = 0;
+    // Three clients calling in turn, as steady traffic does, until the breaker opens (or 30 s).
+    const until = Date.now() + 30_000;
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (!opened() && Date.now() < until) {
+          await model.run(inputs, { timeoutMs: 1500 }).then(
+            () => answered++,
+            (error: Error) => error.message.includes('so the page lost this one') && lost.push(error.message),
+          );
+        }
+      }),
+    );
+    // Before, each lost call timed out as "slow in line" (the page answered others meanwhile) and did not count: the
+    // breaker stayed closed, and every call went on waiting out its whole deadline there.
+    expect(states).toContainEqual({ connectionId: lossy.id, browser: 'chromium', state: 'open' });
+    expect(answered).toBeGreaterThan(0);
+    expect(lost.length).toBeGreaterThan(0);
+    // With its only connection's breaker open, a call fails at once instead of waiting out its deadline there.
+    await expect(model.run(inputs)).rejects.toMatchObject({ code: ErrorCode.NoConnection });
+  });
+
   it('repeated failures open the breaker and divert traffic; a half-open probe closes it again', async () => {
     const p = await twoChromium({
       breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 1500 },

@@ -11,5 +11,6 @@ export * from './node/page-server';
 export * from './node/paths';
 export * from './node/render-page';
 export * from './node/rpc-channel';
+export * from './node/run-order';
 export * from './node/tensor-handle';
 export * from './protocol';

@@ -10,6 +10,7 @@ import {
   type Connection,
   ConnectionLostError,
   ErrorCode,
+  OVERTAKEN,
   type RunInputs,
   type RunResult,
   type TensorMap,
@@ -324,7 +325,8 @@ export class PoolConnection implements ConnectionView {
         });
       } catch (error) {
         const meanwhile = this.answered - answeredBefore;
-        if (error instanceof TimeoutError && meanwhile > 0) {
+        // Slow in line, unless the page answered a later call on the same session first: then it lost this one.
+        if (error instanceof TimeoutError && meanwhile > 0 && error.details?.[OVERTAKEN] !== true) {
           throw new TimeoutError(`${error.message} (the page answered ${meanwhile} other calls meanwhile: slow in line, not counted against it)`, {
             cause: error,
             details: { ...error.details, [ANSWERED_MEANWHILE]: meanwhile },

@@ -14,10 +14,12 @@ import {
   type SessionOptionsWire,
   type Tensor,
   type TensorMap,
+  TimeoutError,
   type WorkerSnapshot,
 } from '../protocol';
 import type { BrowserKind, FaultInjector, LaunchedPage } from './drivers/types';
 import type { CallOptions } from './rpc-channel';
+import { OVERTAKEN, RunOrder } from './run-order';
 import { type HandleOwner, isTensorHandle, TensorHandle } from './tensor-handle';
 
 /** A run's inputs: tensors from Node, or handles to tensors kept in this connection's page. */
@@ -69,6 +71,7 @@ export interface RunResult {
 
 export class Connection implements HandleOwner {
   private readonly ranSessions = new Set<string>();
+  private readonly runOrder = new RunOrder();
   /** Live tensor handles this page holds, by handle id. */
   private readonly handles = new Map<string, TensorHandle>();
   readonly id: string;
@@ -186,13 +189,15 @@ export class Connection implements HandleOwner {
     };
     // A session's first run may compile shaders for seconds (WebGPU on a software adapter): a blocking call.
     const { deadline, options: callOptions } = this.forWorkers({ ...call, blocking: !this.ranSessions.has(sessionId) }, workerTimeoutMs);
+    const place = this.runOrder.send(sessionId);
     const { reply, tensors } = await this.launched.channel
       .call(
         { type: 'run', sessionId, ...(outputNames === undefined ? {} : { outputNames: [...outputNames] }), ...handoff, ...deadline },
         named,
         callOptions,
       )
-      .catch((error: unknown) => this.handleGone(error));
+      .catch((error: unknown) => this.handleGone(this.lostOrLate(error, sessionId, place)));
+    this.runOrder.answer(sessionId, place);
     this.ranSessions.add(sessionId);
     const endToEndMs = performance.now() - start;
     const outputs: TensorMap = {};
@@ -249,6 +254,17 @@ export class Connection implements HandleOwner {
    * Rethrows a call's error; where the page said a handle is gone (released with its session, or lost with the page
    * worker that held it), Node's handle is marked released too, so it no longer counts as live.
    */
+  /** A run's timeout, marked as lost by the page where a later run on its session was answered first (run-order.ts). */
+  private lostOrLate(error: unknown, sessionId: string, place: number): unknown {
+    if (!(error instanceof TimeoutError) || !this.runOrder.overtaken(sessionId, place)) {
+      return error;
+    }
+    return new TimeoutError(`${error.message}; a later call on the same session was answered meanwhile, so the page lost this one`, {
+      cause: error,
+      details: { ...error.details, [OVERTAKEN]: true },
+    });
+  }
+
   private handleGone(error: unknown): never {
     const handleId = error instanceof BrowserPoolError && error.code === ErrorCode.HandleReleased ? error.details?.['handleId'] : undefined;
     const handle = typeof handleId === 'string' ? this.handles.get(handleId) : undefined;
@@ -280,6 +296,7 @@ export class Connection implements HandleOwner {
       handle.end({ kind: 'released' });
       this.handles.delete(handle.handleId);
     }
+    this.runOrder.forget(sessionId);
     await this.launched.channel.call({ type: 'release', sessionId }, [], call);
   }
 

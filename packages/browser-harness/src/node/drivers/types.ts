@@ -34,6 +34,12 @@ export interface FaultInjector {
    */
   corruptOutputs(): Promise<void>;
   /**
+   * Makes the page lose answers: from now on it drops every second binary frame it sends (run replies with their
+   * output tensors) from its main thread, while its other replies and heartbeats still go, as a page with a bug that
+   * loses messages would. Session workers (harness.pageWorkers >= 1) answer past the main thread and are not affected.
+   */
+  dropRunReplies(): Promise<void>;
+  /**
    * Pages with session workers (harness.pageWorkers >= 1): makes the worker holding `sessionId` spin in an endless
    * loop ('spin', a stuck model) or throw an uncaught error ('crash'). Throws if no worker holds that session.
    */

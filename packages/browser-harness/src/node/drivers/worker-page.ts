@@ -47,6 +47,16 @@ const CORRUPT_OUTPUTS = `(() => {
   WebSocket.prototype.send = function (data) { flip(data instanceof Uint8Array ? data.buffer : data); return send.call(this, data); };
 })()`;
 
+/** Drops every second binary frame the page's main thread sends: the page's own transport, or the relay's port. */
+const DROP_RUN_REPLIES = `(() => {
+  let frames = 0;
+  const dropped = (data) => (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) && frames++ % 2 === 1;
+  const post = MessagePort.prototype.postMessage;
+  MessagePort.prototype.postMessage = function (message, transfer) { if (message && message.kind === 'send' && dropped(message.data)) { return; } return post.call(this, message, transfer); };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) { if (dropped(data)) { return; } return send.call(this, data); };
+})()`;
+
 export async function openWorkerPage(page: PageOps, request: LaunchRequest, owned: OwnedBrowser): Promise<LaunchedPage> {
   try {
     const channelPromise = request.waitForChannel();
@@ -78,6 +88,9 @@ export async function openWorkerPage(page: PageOps, request: LaunchRequest, owne
         },
         corruptOutputs: async () => {
           await page.evaluate(CORRUPT_OUTPUTS);
+        },
+        dropRunReplies: async () => {
+          await page.evaluate(DROP_RUN_REPLIES);
         },
         faultWorker: async (sessionId: string, fault: 'spin' | 'crash') => {
           const hit = await page.evaluate(
