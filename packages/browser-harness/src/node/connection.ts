@@ -250,10 +250,6 @@ export class Connection implements HandleOwner {
     return [...this.handles.values()].filter((h) => h.sessionId === sessionId).length;
   }
 
-  /**
-   * Rethrows a call's error; where the page said a handle is gone (released with its session, or lost with the page
-   * worker that held it), Node's handle is marked released too, so it no longer counts as live.
-   */
   /** A run's timeout, marked as lost by the page where a later run on its session was answered first (run-order.ts). */
   private lostOrLate(error: unknown, sessionId: string, place: number): unknown {
     if (!(error instanceof TimeoutError) || !this.runOrder.overtaken(sessionId, place)) {
@@ -265,6 +261,10 @@ export class Connection implements HandleOwner {
     });
   }
 
+  /**
+   * Rethrows a call's error; where the page said a handle is gone (released with its session, or lost with the page
+   * worker that held it), Node's handle is marked released too, so it no longer counts as live.
+   */
   private handleGone(error: unknown): never {
     const handleId = error instanceof BrowserPoolError && error.code === ErrorCode.HandleReleased ? error.details?.['handleId'] : undefined;
     const handle = typeof handleId === 'string' ? this.handles.get(handleId) : undefined;

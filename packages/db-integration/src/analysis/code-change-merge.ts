@@ -27,8 +27,14 @@ export function changeRange(d: Detection): { after: number; upTo: number } {
   return { after: d.changeAfter ?? before, upTo: d.index };
 }
 
-const comparedPoints = (d: Detection): number =>
-  d.evidence === undefined ? 0 : d.evidence.before[1] - d.evidence.before[0] + d.evidence.after[1] - d.evidence.after[0];
+/** Points a step compared: its own environment's (its ranges also hold others' where the series alternates). */
+function comparedPoints({ evidence }: Detection): number {
+  if (evidence === undefined) {
+    return 0;
+  }
+  const { before, after, points } = evidence;
+  return points === undefined ? before[1] - before[0] + after[1] - after[0] : points.before.length + points.after.length;
+}
 
 interface Group {
   members: EnvironmentFinding[];

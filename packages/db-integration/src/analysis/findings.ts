@@ -22,8 +22,6 @@ export interface FindingOptions {
   warmupMax?: number;
 }
 
-
-
 /** A step in `points` at `at`; `label`: the point number its text gives (its index in the whole series). */
 function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number], label: number): Detection {
   const bw: [number, number] = [Math.max(before[0], before[1] - EVIDENCE_POINTS), before[1]];
