@@ -17,19 +17,21 @@ afterEach(async () => {
   pool = undefined;
 });
 
-async function twoChromium(options: PoolOptions = {}): Promise<ResourcePool> {
-  // maxConnections 2: these tests are about recovery, so the autoscaler must not add connections under the backlog.
+async function chromiumPool(count: number, options: PoolOptions = {}): Promise<ResourcePool> {
+  // maxConnections = count: these tests are about recovery, so the autoscaler must not add connections under the backlog.
   pool = new ResourcePool({
     catalogue,
-    browsers: ['chromium', 'chromium'],
+    browsers: Array.from({ length: count }, () => 'chromium' as const),
     backends: ['wasm'],
     health: { knownAnswerIntervalMs: 0 },
     ...options,
-    scaling: { maxConnections: 2, ...options.scaling },
+    scaling: { maxConnections: count, ...options.scaling },
   });
   await pool.initialize();
   return pool;
 }
+
+const twoChromium = (options: PoolOptions = {}): Promise<ResourcePool> => chromiumPool(2, options);
 
 
 describe('faults under load', () => {
@@ -96,20 +98,12 @@ describe('faults under load', () => {
 
   it('a page that loses some answers while giving others opens its breaker: calls it lost are not taken for slow ones', async () => {
     // One connection, so that every call lands on the lossy page and each lost one waits while others are answered.
-    pool = new ResourcePool({
-      catalogue,
-      browsers: ['chromium'],
-      backends: ['wasm'],
-      health: { knownAnswerIntervalMs: 0 },
-      scaling: { maxConnections: 1 },
-      breaker: { volumeThreshold: 3, errorThresholdPercentage: 30, resetTimeoutMs: 60_000, rollingWindowMs: 30_000 },
-    });
-    await pool.initialize();
-    const model = await pool.getModel('vision', 'vit-tiny');
+    const p = await chromiumPool(1, { breaker: { volumeThreshold: 3, errorThresholdPercentage: 30, resetTimeoutMs: 60_000, rollingWindowMs: 30_000 } });
+    const model = await p.getModel('vision', 'vit-tiny');
     const inputs = entry.sampleInputs();
     await Promise.all(Array.from({ length: 5 }, () => model.run(inputs)));
-    const lossy = pool.connections[0]!;
-    const states = collect(pool, 'breaker:state');
+    const lossy = p.connections[0]!;
+    const states = collect(p, 'breaker:state');
     // From now on every second run reply of the page never leaves it; its heartbeats and other replies do.
     await lossy.connection.faults.dropRunReplies();
     const opened = (): boolean => states.some((s) => s.state === 'open');
