@@ -23,6 +23,15 @@ async function loadSilero(connection: Connection): Promise<string> {
   return info.sessionId;
 }
 
+/**
+ * Waits until the calls issued so far have left in their own frame. Calls issued in one event-loop turn may travel
+ * as one batch frame (always so when a heartbeat ping went out earlier in that turn), and a page without workers
+ * answers a batch with one frame: a fault that drops every second frame would then lose both runs, not the one meant.
+ */
+function outOfTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Starts a long in-page loop; resolves with what it settled to (its error, normally), handled from the start. */
 function longCall(connection: Connection, sessionId: string): Promise<unknown> {
   return connection
@@ -98,6 +107,7 @@ describe('real faults', () => {
       await c.faults.dropRunReplies();
       await c.run(a, inputs);
       const lost = c.run(a, inputs, { timeoutMs: 1500 }).catch((error: unknown) => error);
+      await outOfTurn();
       await c.run(a, inputs);
       // The page runs a session's calls in order: the later one answered first proves the earlier one lost.
       expect(await lost).toMatchObject({
@@ -107,6 +117,7 @@ describe('real faults', () => {
       });
       // An answer on another session proves nothing (page workers answer sessions out of order): a plain timeout.
       const unproven = c.run(a, inputs, { timeoutMs: 1500 }).catch((error: unknown) => error);
+      await outOfTurn();
       await c.run(b, inputs);
       const error = (await unproven) as { code: string; details?: Record<string, unknown>; message: string };
       expect(error.code).toBe(ErrorCode.Timeout);
