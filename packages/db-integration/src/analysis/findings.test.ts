@@ -308,6 +308,16 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     }
   });
 
+  it('reports a steep 20-point drift whose noise a wave plus a line follows better than a line: the wave must come back', () => {
+    // A labelled-bench drift (from point 1, 15 noise sds in all, 10 % noise), in noise sds: a sine of the series'
+    // length plus a line beat the line by 10 BIC units, so it was taken for seasonality and nothing was reported.
+    const sds = [-1.0, -0.3, 0.3, 0.9, 1.4, 2.1, 5.3, 4.1, 6.2, 8.4, 8.6, 8.7, 10.0, 9.9, 11.1, 12.2, 11.7, 13.2, 13.2, 14.6];
+    const points = sds.map((z, i): SeriesPoint => ({ at: i * 3_600_000, value: 10 * Math.exp(0.1 * z), backend: 'webgpu', adapter: 'ampere', isRealHardware: true }));
+    const found = detectFindings(points, 'webgpu', 'latency');
+    expect(found.map((d) => d.kind)).toEqual(['drift']);
+    expect(found[0]!.changePct).toBeGreaterThan(2);
+  });
+
   it('raises nothing on a 120-point wave of period 0.8-1.2x the series and finds a 5 sd step on top of one at its place', () => {
     let alarms = 0;
     let hits = 0;
