@@ -67,10 +67,28 @@ export function sortedAt(values: Float64Array, positions: readonly number[]): nu
       return positions.map((p) => values[p]!);
     }
   }
-  const order = positions.map((p, i) => [p, i] as const).sort((x, y) => x[0] - y[0]);
-  const out = new Array<number>(positions.length);
+  // Plain loops over the positions (a handful): \`positions.map(...).sort(...)\` here deoptimized on every call
+  // whose positions array had another elements kind than the optimized code's (whole numbers held as doubles or as
+  // small integers), about 1500 times in one scan of the 1M-row bench database.
+  const k = positions.length;
+  const order: number[] = [];
+  for (let i = 0; i < k; i++) {
+    let j = order.length;
+    order.push(i);
+    while (j > 0 && positions[order[j - 1]!]! > positions[i]!) {
+      order[j] = order[j - 1]!;
+      j--;
+    }
+    order[j] = i;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) {
+    out.push(0);
+  }
   let lo = 0;
-  for (const [p, i] of order) {
+  for (let j = 0; j < k; j++) {
+    const i = order[j]!;
+    const p = positions[i]!;
     select(values, p, lo, n - 1);
     out[i] = values[p]!;
     lo = p;
