@@ -67,9 +67,8 @@ export function sortedAt(values: Float64Array, positions: readonly number[]): nu
       return positions.map((p) => values[p]!);
     }
   }
-  // Plain loops over the positions (a handful): \`positions.map(...).sort(...)\` here deoptimized on every call
-  // whose positions array had another elements kind than the optimized code's (whole numbers held as doubles or as
-  // small integers), about 1500 times in one scan of the 1M-row bench database.
+  // Plain loops over the positions (a handful): with `positions.map(...).sort(...)` here, V8 threw this function's
+  // optimized code away ("wrong map", --trace-deopt) about 1500 times in one scan of the 1M-row bench database.
   const k = positions.length;
   const order: number[] = [];
   for (let i = 0; i < k; i++) {
