@@ -11,8 +11,11 @@
  * each passes the single-split test on the stretch that contains that edge alone (start to the box's end, box's
  * start to the stretch end), so the calibrated cut-offs still decide. Where a box stood out (a level that comes back,
  * where further changes hide from two-way splits), change points proposed for the whole stretch at once are added
- * when the single-split test confirms them (proposals.ts).
+ * when the single-split test confirms them (proposals.ts). Where nothing at all was found in a stretch of
+ * ALTERNATION_FROM-ALTERNATION_UP_TO points, a level that alternates (a regression, its fix and a revert) is tested as a
+ * whole against its own calibrated cut-off (alternation.ts).
  */
+import { ALTERNATION_FROM, ALTERNATION_UP_TO, alternationCritical, strongestAlternation } from './alternation';
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { sortedAt } from './order-stats';
 import { withProposals } from './proposals';
@@ -155,6 +158,30 @@ function confirmEdge(ys: ArrayLike<number>, wide: [number, number], narrow: [num
   return significantSplit(ys, narrow[0], narrow[1], minLogEffect);
 }
 
+/**
+ * Where neither a split nor a box was found: the three changes of the strongest alternation (alternation.ts) when its
+ * t passes its cut-off and each change shifts the level by at least `minLogEffect` (Hodges-Lehmann, between the pieces
+ * either side of it). A regression, its fix and a revert 15 points apart in 60 points hid from both at 2 noise sds.
+ */
+function alternationCuts(ys: ArrayLike<number>, s: number, e: number, options: BinsegOptions): Cut[] | undefined {
+  const found = strongestAlternation(ys, s, e, options.ranks);
+  const cutoff = alternationCritical(e - s);
+  if (found === undefined || !(found.t > cutoff)) {
+    return undefined;
+  }
+  // Each change placed on the full series, between its neighbours (the grid has a stride from 41 points on).
+  const bounds = [s, ...found.cuts.map((c) => s + c), e];
+  for (let j = 1; j + 1 < bounds.length; j++) {
+    bounds[j] = bounds[j - 1]! + scanSplits(ys, bounds[j - 1]!, bounds[j + 1]!, MIN_SEGMENT)!.tAt;
+  }
+  for (let j = 1; j + 1 < bounds.length; j++) {
+    if (Math.abs(shiftOf(ys, bounds[j - 1]!, bounds[j]!, bounds[j + 1]!)) < options.minLogEffect) {
+      return undefined;
+    }
+  }
+  return bounds.slice(1, -1).map((at) => ({ at, strength: found.t / cutoff }));
+}
+
 /** Change points of ys[s, e) (offsets relative to 0 of ys), sorted. O(n log n) per level of recursion. */
 export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, options: BinsegOptions): Cut[] {
   const found: Cut[] = [];
@@ -191,5 +218,6 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
     }
   }
   found.sort((x, y) => x.at - y.at);
-  return boxSeen ? withProposals(ys, s, e, found, (a, b) => significantSplit(ys, a, b, options.minLogEffect)).slice(0, maxCuts) : found;
+  const cuts = boxSeen ? withProposals(ys, s, e, found, (a, b) => significantSplit(ys, a, b, options.minLogEffect)).slice(0, maxCuts) : found;
+  return cuts.length === 0 && e - s >= ALTERNATION_FROM && e - s <= ALTERNATION_UP_TO ? (alternationCuts(ys, s, e, options) ?? []) : cuts;
 }

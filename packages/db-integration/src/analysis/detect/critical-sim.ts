@@ -5,6 +5,7 @@
  * calibrated under Gaussian noise and its behaviour under other shapes is measured by the labelled bench.
  */
 import { seededRandom } from '../stats';
+import { strongestAlternation } from './alternation';
 import { criticalValues } from './critical-values';
 import { MIN_SEGMENT, scanSplits } from './split-stats';
 import { waveStepTest } from './wave-step';
@@ -72,6 +73,24 @@ export function simulateWaveStepCritical(n: number, alpha: number, sims: number,
       ys[i] = gaussian(random) + amplitude * Math.sin((2 * Math.PI * i) / period + phase);
     }
     ts[r] = waveStepTest(ys).t;
+  }
+  ts.sort();
+  return ts[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
+}
+
+/**
+ * Upper `1 - alpha` quantile of `strongestAlternation(ys).t` over `sims` stretches of n independent points: what
+ * `ALTERNATION_T` (alternation.ts) was chosen from. Rank-based, so Gaussian draws calibrate it for every noise shape.
+ */
+export function simulateAlternationCritical(n: number, alpha: number, sims: number, seed = 7): number {
+  const random = seededRandom(seed + n);
+  const ts = new Float64Array(sims);
+  const ys = new Float64Array(n);
+  for (let r = 0; r < sims; r++) {
+    for (let i = 0; i < n; i++) {
+      ys[i] = gaussian(random);
+    }
+    ts[r] = strongestAlternation(ys, 0, n)!.t;
   }
   ts.sort();
   return ts[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
