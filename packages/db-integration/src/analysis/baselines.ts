@@ -8,6 +8,7 @@
  *   3 ln n (the MBIC value the `changepoint` R package uses by default for a change in mean), pruning constant K = 0.
  * Both report steps up and down (regressions and improvements by the metric's direction); neither knows drift.
  */
+import { prefixSums } from './detect/split-stats';
 import { type Detection, type DetectorId, type Metric, severityOf, THRESHOLDS } from './regression';
 import { median } from './stats';
 
@@ -91,12 +92,7 @@ export function cusumDetector(values: readonly number[], metric: Metric, options
 /** Optimal segmentation by PELT; returns the first index of each new segment. O(n) expected, O(n^2) worst case. */
 export function peltChangePoints(ys: readonly number[], sigma: number, penalty: number): number[] {
   const n = ys.length;
-  const cs = new Float64Array(n + 1);
-  const cs2 = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    cs[i + 1] = cs[i]! + ys[i]!;
-    cs2[i + 1] = cs2[i]! + ys[i]! * ys[i]!;
-  }
+  const { cs, cs2 } = prefixSums(ys);
   const cost = (a: number, b: number): number => {
     const len = b - a;
     const s = cs[b]! - cs[a]!;

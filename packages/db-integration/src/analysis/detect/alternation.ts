@@ -6,7 +6,7 @@
  * places (each piece at least MIN_PIECE points, places on a grid of at most GRID positions; O(GRID^3), a constant).
  * On normal scores of the ranks, so its null distribution is the same for every continuous noise shape.
  */
-import { normalScores, ranksOf } from './split-stats';
+import { normalScores, prefixSums, ranksOf } from './split-stats';
 
 /** Fewest points in each of the four pieces (as a box's MIN_BOX: a few clustered outliers are not a level). */
 export const MIN_PIECE = 5;
@@ -40,12 +40,7 @@ export function strongestAlternation(ys: ArrayLike<number>, s: number, e: number
     return undefined;
   }
   const scores = normalScores(ranks ?? ranksOf(ys, s, e));
-  const cs = new Float64Array(n + 1);
-  const cs2 = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    cs[i + 1] = cs[i]! + scores[i]!;
-    cs2[i + 1] = cs2[i]! + scores[i]! * scores[i]!;
-  }
+  const { cs, cs2 } = prefixSums(scores);
   const stride = Math.max(1, Math.ceil(n / GRID));
   let best: Alternation | undefined;
   for (let a = MIN_PIECE; a <= n - 3 * MIN_PIECE; a += stride) {

@@ -19,7 +19,7 @@ import { ALTERNATION_FROM, ALTERNATION_UP_TO, alternationCritical, strongestAlte
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { sortedAt } from './order-stats';
 import { withProposals } from './proposals';
-import { type Cut, MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
+import { type Cut, MIN_SEGMENT, normalScores, prefixSums, ranksOf, scanSplits } from './split-stats';
 
 export interface BinsegOptions {
   /** Smallest |log-ratio| shift (Hodges-Lehmann) across a split that counts as a change (log(1.02): 2 %). */
@@ -105,12 +105,7 @@ function strongestBoxes(ys: ArrayLike<number>, a: number, b: number, ranks?: Flo
   }
   // On normal scores, as the split test: a few outliers in a row do not make a box.
   const scores = normalScores(ranks ?? ranksOf(ys, a, b));
-  const cs = new Float64Array(n + 1);
-  const cs2 = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    cs[i + 1] = cs[i]! + scores[i]!;
-    cs2[i + 1] = cs2[i]! + scores[i]! * scores[i]!;
-  }
+  const { cs, cs2 } = prefixSums(scores);
   const diffs = new Float64Array(n - 1);
   for (let i = 0; i + 1 < n; i++) {
     diffs[i] = Math.abs(scores[i + 1]! - scores[i]!);

@@ -14,7 +14,7 @@
  * more changes, it gained nothing more and alarmed one more seasonal series of 210 at 60 points.
  */
 import { sortedAt } from './order-stats';
-import { type Cut, MIN_SEGMENT, normalScores, ranksOf } from './split-stats';
+import { type Cut, MIN_SEGMENT, normalScores, prefixSums, ranksOf } from './split-stats';
 
 /** Penalty per change, times log(n), on normal scores over their noise sd. */
 const PENALTY = 2;
@@ -31,12 +31,7 @@ const GRID = 40;
  */
 function optimalPartition(xs: Float64Array, sigma: number, penalty: number): number[] {
   const n = xs.length;
-  const cs = new Float64Array(n + 1);
-  const cs2 = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    cs[i + 1] = cs[i]! + xs[i]!;
-    cs2[i + 1] = cs2[i]! + xs[i]! * xs[i]!;
-  }
+  const { cs, cs2 } = prefixSums(xs);
   const g = Math.min(GRID, n);
   const at = Int32Array.from({ length: g + 1 }, (_, j) => Math.round((j * n) / g));
   const inv = 1 / (sigma * sigma);

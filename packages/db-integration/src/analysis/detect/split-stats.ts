@@ -82,6 +82,18 @@ export function normalScores(ranks: Float64Array): Float64Array {
   return out;
 }
 
+/** Prefix sums of xs and of their squares: cs[i] and cs2[i] sum xs[0, i). */
+export function prefixSums(xs: ArrayLike<number>): { cs: Float64Array; cs2: Float64Array } {
+  const n = xs.length;
+  const cs = new Float64Array(n + 1);
+  const cs2 = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    cs[i + 1] = cs[i]! + xs[i]!;
+    cs2[i + 1] = cs2[i]! + xs[i]! * xs[i]!;
+  }
+  return { cs, cs2 };
+}
+
 export interface SplitScan {
   /** Offset (from the stretch start) of the first point after the split with the largest |rank z|. */
   rankAt: number;
