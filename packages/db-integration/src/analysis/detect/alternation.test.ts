@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { seededRandom } from '../stats';
-import { alternationCritical, strongestAlternation } from './alternation';
+import { alternationCritical, BULGE_Z, bulgeZ, strongestAlternation } from './alternation';
 import { binarySegmentation } from './binseg';
 import { simulateAlternationCritical } from './critical-sim';
+import { normalScores, ranksOf } from './split-stats';
 
 /** 60 log values, noise sd 0.05: a regression at 15, its fix at 30 and a revert at 45, each 2 noise sds. */
 function regressionFixRevert(seed: number): Float64Array {
@@ -29,6 +30,23 @@ describe('alternation search (a regression, its fix and a revert)', () => {
     // A monotone transform of the values leaves the ranks, and so the statistic, as they were.
     expect(strongestAlternation(ys.map((y) => Math.exp(10 * y)), 0, 60)!.t).toBeCloseTo(found.t, 10);
     expect(strongestAlternation(ys, 0, 19)).toBeUndefined();
+  });
+
+  it('tells two cycles of a wave (pieces that bulge) from a regression, its fix and a revert (flat pieces)', () => {
+    const random = seededRandom(77);
+    const gaussian = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+    let waves = 0;
+    let steps = 0;
+    for (let r = 0; r < 100; r++) {
+      const wave = Float64Array.from({ length: 60 }, (_, i) => 3 * Math.sin((2 * Math.PI * i) / 30) + gaussian());
+      const box = Float64Array.from({ length: 60 }, (_, i) => ((i >= 15 && i < 30) || i >= 45 ? 3 : 0) + gaussian());
+      const cutsOf = (ys: Float64Array): number[] => strongestAlternation(ys, 0, 60)!.cuts;
+      waves += bulgeZ(normalScores(ranksOf(wave, 0, 60)), cutsOf(wave)) > BULGE_Z ? 1 : 0;
+      steps += bulgeZ(normalScores(ranksOf(box, 0, 60)), cutsOf(box)) > BULGE_Z ? 1 : 0;
+    }
+    // 100 and 5 of 100 here.
+    expect(waves).toBeGreaterThanOrEqual(90);
+    expect(steps).toBeLessThanOrEqual(10);
   });
 
   it('has cut-offs above a fresh simulation of its 0.2 % quantile (another seed, fewer draws)', () => {

@@ -15,7 +15,7 @@
  * ALTERNATION_FROM-ALTERNATION_UP_TO points, a level that alternates (a regression, its fix and a revert) is tested as a
  * whole against its own calibrated cut-off (alternation.ts).
  */
-import { ALTERNATION_FROM, ALTERNATION_UP_TO, alternationCritical, strongestAlternation } from './alternation';
+import { ALTERNATION_FROM, ALTERNATION_UP_TO, alternationCritical, BULGE_Z, bulgeZ, strongestAlternation } from './alternation';
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { sortedAt } from './order-stats';
 import { withProposals } from './proposals';
@@ -162,6 +162,10 @@ function alternationCuts(ys: ArrayLike<number>, s: number, e: number, options: B
   const found = strongestAlternation(ys, s, e, options.ranks);
   const cutoff = alternationCritical(e - s);
   if (found === undefined || !(found.t > cutoff)) {
+    return undefined;
+  }
+  // Pieces that bulge like half-cycles are two cycles of a wave, not a regression, its fix and a revert.
+  if (bulgeZ(normalScores(options.ranks ?? ranksOf(ys, s, e)), found.cuts) > BULGE_Z) {
     return undefined;
   }
   // Each change placed on the full series, between its neighbours (the grid has a stride from 41 points on).
