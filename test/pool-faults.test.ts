@@ -125,7 +125,12 @@ describe('faults under load', () => {
     // breaker stayed closed, and every call went on waiting out its whole deadline there.
     expect(states).toContainEqual({ connectionId: lossy.id, browser: 'chromium', state: 'open' });
     expect(answered).toBeGreaterThan(0);
-    expect(lost.length).toBeGreaterThan(0);
+    // Not asserted: that a caller saw the "lost" message itself. The connection's queue gives up on a running request
+    // at its deadline (p-queue races a running job against the deadline's signal), so at the same millisecond the
+    // caller may get "waited in the queue ... before it ran" instead, while the breaker still counts the run's own
+    // error (CI saw it once; pool-connection.ts `enqueue`, in the closing note). The harness test shows the marking
+    // itself without a queue; here it is printed.
+    console.log(`lossy page: ${answered} answered, ${lost.length} failed as lost by the page before the breaker opened`);
     // With its only connection's breaker open, a call fails at once instead of waiting out its deadline there.
     await expect(model.run(inputs)).rejects.toMatchObject({ code: ErrorCode.NoConnection });
   });
@@ -148,7 +153,9 @@ describe('faults under load', () => {
     // Short deadlines: calls that land on the stalled page time out (E_TIMEOUT), which counts against its breaker.
     // Bursts of 12: routing steers away from a connection whose health dropped (up to 2 calls' worth), so only calls
     // beyond what the healthy one can take soon land on the sick one.
-    for (let i = 0; i < 30 && !states.some((s) => s.connectionId === sick.id && s.state === 'open'); i++) {
+    // Until the breaker opens, for up to 5 s of the 6 s stall (not a count of bursts: on a fast machine the healthy
+    // connection took whole bursts in a few ms each, and 30 of them ended before any call had landed on the sick one).
+    for (const until = Date.now() + 5000; Date.now() < until && !states.some((s) => s.connectionId === sick.id && s.state === 'open'); ) {
       await Promise.allSettled(Array.from({ length: 12 }, () => model.run(inputs, { timeoutMs: 300 })));
     }
     expect(states).toContainEqual({ connectionId: sick.id, browser: 'chromium', state: 'open' });
