@@ -25,11 +25,12 @@ describe('alternation search (a regression, its fix and a revert)', () => {
 
   it('places the strongest alternation on the grid and measures it on the ranks only', () => {
     const ys = regressionFixRevert(123);
-    const found = strongestAlternation(ys, 0, 60)!;
+    const found = strongestAlternation(normalScores(ranksOf(ys, 0, 60)))!;
     found.cuts.forEach((at, j) => expect(Math.abs(at - [15, 30, 45][j]!)).toBeLessThanOrEqual(2));
     // A monotone transform of the values leaves the ranks, and so the statistic, as they were.
-    expect(strongestAlternation(ys.map((y) => Math.exp(10 * y)), 0, 60)!.t).toBeCloseTo(found.t, 10);
-    expect(strongestAlternation(ys, 0, 19)).toBeUndefined();
+    const stretched = ys.map((y) => Math.exp(10 * y));
+    expect(strongestAlternation(normalScores(ranksOf(stretched, 0, 60)))!.t).toBeCloseTo(found.t, 10);
+    expect(strongestAlternation(normalScores(ranksOf(ys, 0, 19)))).toBeUndefined();
   });
 
   it('tells two cycles of a wave (pieces that bulge) from a regression, its fix and a revert (flat pieces)', () => {
@@ -40,9 +41,12 @@ describe('alternation search (a regression, its fix and a revert)', () => {
     for (let r = 0; r < 100; r++) {
       const wave = Float64Array.from({ length: 60 }, (_, i) => 3 * Math.sin((2 * Math.PI * i) / 30) + gaussian());
       const box = Float64Array.from({ length: 60 }, (_, i) => ((i >= 15 && i < 30) || i >= 45 ? 3 : 0) + gaussian());
-      const cutsOf = (ys: Float64Array): number[] => strongestAlternation(ys, 0, 60)!.cuts;
-      waves += bulgeZ(normalScores(ranksOf(wave, 0, 60)), cutsOf(wave)) > BULGE_Z ? 1 : 0;
-      steps += bulgeZ(normalScores(ranksOf(box, 0, 60)), cutsOf(box)) > BULGE_Z ? 1 : 0;
+      const bulges = (ys: Float64Array): boolean => {
+        const scores = normalScores(ranksOf(ys, 0, 60));
+        return bulgeZ(scores, strongestAlternation(scores)!.cuts) > BULGE_Z;
+      };
+      waves += bulges(wave) ? 1 : 0;
+      steps += bulges(box) ? 1 : 0;
     }
     // 100 and 5 of 100 here.
     expect(waves).toBeGreaterThanOrEqual(90);

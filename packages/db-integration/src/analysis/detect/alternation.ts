@@ -6,7 +6,7 @@
  * places (each piece at least MIN_PIECE points, places on a grid of at most GRID positions; O(GRID^3), a constant).
  * On normal scores of the ranks, so its null distribution is the same for every continuous noise shape.
  */
-import { normalScores, prefixSums, ranksOf } from './split-stats';
+import { prefixSums } from './split-stats';
 
 /** Fewest points in each of the four pieces (as a box's MIN_BOX: a few clustered outliers are not a level). */
 export const MIN_PIECE = 5;
@@ -31,7 +31,7 @@ export function alternationCritical(n: number): number {
  * `bulgeZ` above which an alternation is taken for two cycles of a wave, not for steps: 2 (flat pieces exceed it 3-5 %
  * of the time: 2 000 simulated regression-fix-revert series at 40, 60 and 100 points, 2-5 noise sds). Without it the
  * search raised alarms on 57 % of 40-point series holding two cycles of a 1.5 sd wave (27 % before the search); with
- * it 47 %. (A wave's period outside 0.65-1.25x the stretch is not modelled at all: see README, "Known gaps".)
+ * it 47 %. (A wave's period outside 0.65-1.25x the stretch is not modelled at all: README, "Not modelled".)
  */
 export const BULGE_Z = 2;
 
@@ -77,13 +77,12 @@ export function bulgeZ(scores: ArrayLike<number>, cuts: readonly number[]): numb
   return sum / 2;
 }
 
-/** The strongest alternation of ys[s, e) (its normal scores), or undefined when the stretch is too short for one. */
-export function strongestAlternation(ys: ArrayLike<number>, s: number, e: number, ranks?: Float64Array): Alternation | undefined {
-  const n = e - s;
+/** The strongest alternation of a stretch's normal scores, or undefined when the stretch is too short for one. */
+export function strongestAlternation(scores: ArrayLike<number>): Alternation | undefined {
+  const n = scores.length;
   if (n < 4 * MIN_PIECE) {
     return undefined;
   }
-  const scores = normalScores(ranks ?? ranksOf(ys, s, e));
   const { cs, cs2 } = prefixSums(scores);
   const stride = Math.max(1, Math.ceil(n / GRID));
   let best: Alternation | undefined;

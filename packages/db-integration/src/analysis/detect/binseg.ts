@@ -159,13 +159,14 @@ function confirmEdge(ys: ArrayLike<number>, wide: [number, number], narrow: [num
  * either side of it). A regression, its fix and a revert 15 points apart in 60 points hid from both at 2 noise sds.
  */
 function alternationCuts(ys: ArrayLike<number>, s: number, e: number, options: BinsegOptions): Cut[] | undefined {
-  const found = strongestAlternation(ys, s, e, options.ranks);
+  const scores = normalScores(options.ranks ?? ranksOf(ys, s, e));
+  const found = strongestAlternation(scores);
   const cutoff = alternationCritical(e - s);
   if (found === undefined || !(found.t > cutoff)) {
     return undefined;
   }
   // Pieces that bulge like half-cycles are two cycles of a wave, not a regression, its fix and a revert.
-  if (bulgeZ(normalScores(options.ranks ?? ranksOf(ys, s, e)), found.cuts) > BULGE_Z) {
+  if (bulgeZ(scores, found.cuts) > BULGE_Z) {
     return undefined;
   }
   // Each change placed on the full series, between its neighbours (the grid has a stride from 41 points on).

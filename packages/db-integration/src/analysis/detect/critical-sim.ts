@@ -7,7 +7,7 @@
 import { seededRandom } from '../stats';
 import { strongestAlternation } from './alternation';
 import { criticalValues } from './critical-values';
-import { MIN_SEGMENT, scanSplits } from './split-stats';
+import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 import { waveStepTest } from './wave-step';
 
 function gaussian(random: () => number): number {
@@ -79,8 +79,9 @@ export function simulateWaveStepCritical(n: number, alpha: number, sims: number,
 }
 
 /**
- * Upper `1 - alpha` quantile of `strongestAlternation(ys).t` over `sims` stretches of n independent points: what
- * `ALTERNATION_T` (alternation.ts) was chosen from. Rank-based, so Gaussian draws calibrate it for every noise shape.
+ * Upper `1 - alpha` quantile of `strongestAlternation(...).t` over `sims` stretches of n independent points: what
+ * `alternationCritical` (alternation.ts) was chosen from. Rank-based, so Gaussian draws calibrate it for every noise
+ * shape.
  */
 export function simulateAlternationCritical(n: number, alpha: number, sims: number, seed = 7): number {
   const random = seededRandom(seed + n);
@@ -90,7 +91,7 @@ export function simulateAlternationCritical(n: number, alpha: number, sims: numb
     for (let i = 0; i < n; i++) {
       ys[i] = gaussian(random);
     }
-    ts[r] = strongestAlternation(ys, 0, n)!.t;
+    ts[r] = strongestAlternation(normalScores(ranksOf(ys, 0, n)))!.t;
   }
   ts.sort();
   return ts[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;

@@ -235,10 +235,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   if (stepCuts.length > 0 && stepBeatsDrift() && (overWave || stepsNotWorse())) {
     return waveStepAt !== undefined ? { kind: 'steps', cuts: [waveStepAt] } : toSteps(stepCuts);
   }
-  // Against a drift, a wave has no line of its own: seasonality comes back to where it started, and a wave plus a line
-  // that beats the line alone is a drift with a wiggle on it (the noise, at 20 points), not seasonality. On the
-  // labelled grid this found 2, 0 and 3 more drifts at 20 points on three sets of seeds (F1 0.878 -> 0.884, 0.835 ->
-  // 0.844), and moved no other cell.
+  // Against a drift, a wave has no line of its own: seasonality comes back to where it started (a wave plus a line that
+  // beats the line is a drift with a wiggle). Labelled grid: drift at 20 points 0.878 -> 0.884, no other cell moved.
   const curveBic = (): number => Math.min(cubicBic, bic(wave ?? fitSine(zs, undefined, false), m));
   // Where a wave explained the steps away, a drift is that wave's alternative too: it is reported only when it fits
   // better than the wave (a line or hinge through a wave otherwise fits its rising or falling half).
