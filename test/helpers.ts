@@ -31,3 +31,20 @@ export function collect<K extends keyof PoolEvents>(pool: ResourcePool, name: K)
   pool.on(name, ((payload: PoolEvents[K][0]) => seen.push(payload)) as never);
   return seen;
 }
+
+/**
+ * Pool events of `names` from now on, one line each with the milliseconds since `origin()` (so a fault test's failure
+ * message says what the pool did, and when, relative to the fault). Reasons are cut at 160 characters.
+ */
+export function timeline(pool: ResourcePool, names: readonly (keyof PoolEvents)[], origin: () => number): string[] {
+  const lines: string[] = [];
+  for (const name of names) {
+    pool.on(name, ((payload: Record<string, unknown>) => {
+      const fields = Object.entries(payload)
+        .filter(([key]) => key !== 'capabilities')
+        .map(([key, value]) => `${key}=${String(typeof value === 'number' ? Math.round(value) : value).slice(0, 160)}`);
+      lines.push(`${Math.round(performance.now() - origin())} ms ${name} ${fields.join(' ')}`);
+    }));
+  }
+  return lines;
+}
