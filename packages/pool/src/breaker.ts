@@ -36,9 +36,21 @@ const NOT_THE_CONNECTIONS_FAULT: ReadonlySet<string> = new Set([
  */
 export const ANSWERED_MEANWHILE = 'answeredMeanwhile';
 
+/**
+ * Set in an `E_TIMEOUT`'s details (milliseconds) when the page was given less time than the call costs there: the
+ * request's deadline passed while it waited for the model to load (the load has its own deadline, `loadTimeoutMs`),
+ * or the run started with less time left than a call of the model takes on that page (its observed compute time, or
+ * its load time before any call finished). Such a timeout says nothing about the page.
+ */
+export const SHORT_BUDGET = 'shortBudgetMs';
+
 /** A timeout that says the caller's deadline was short for the load, not that the connection is sick. */
 export function isBusyTimeout(error: unknown): boolean {
-  return error instanceof BrowserPoolError && error.code === ErrorCode.Timeout && typeof error.details?.[ANSWERED_MEANWHILE] === 'number';
+  return (
+    error instanceof BrowserPoolError &&
+    error.code === ErrorCode.Timeout &&
+    (typeof error.details?.[ANSWERED_MEANWHILE] === 'number' || typeof error.details?.[SHORT_BUDGET] === 'number')
+  );
 }
 
 export interface OpossumBreakerOptions {

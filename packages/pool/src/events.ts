@@ -66,7 +66,8 @@ export interface PoolEvents {
    * one again before its replacement was up ('released').
    */
   'connection:quarantine': [{ connectionId: string; browser: BrowserKind; state: 'quarantined' | 'released'; reason: string }];
-  'health:check': [{ connectionId: string; ok: boolean; pingMs: number | undefined; healthScore: number; detail: string }];
+  /** `ok` is `verdict === 'pass'`; `not run` when the connection's breaker refused the check (see KnownAnswerOutcome). */
+  'health:check': [{ connectionId: string; ok: boolean; verdict: 'pass' | 'fail' | 'not run'; pingMs: number | undefined; healthScore: number; detail: string }];
   scaling: [{ action: 'up' | 'down' | 'recycle'; browser: BrowserKind; connectionId: string | undefined; reason: string; connections: number }];
   /**
    * A page worker (harness.pageWorkers) missed a call's deadline or crashed and the page terminated it; `reason` says

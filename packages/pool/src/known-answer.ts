@@ -2,7 +2,7 @@
  * The known-answer health check: a tiny generated model with fixed inputs whose output onnxruntime-node computed in
  * Node. A page that answers pings but computes wrong (or not at all) fails it.
  */
-import type { TensorMap } from '@browser-pool/browser-harness';
+import { CircuitOpenError, type TensorMap } from '@browser-pool/browser-harness';
 import { loadModelBytes, maxAbsDiff, type ModelCatalogue, runReference } from '@browser-pool/models';
 
 import type { PoolConnection } from './pool-connection';
@@ -17,8 +17,12 @@ interface Prepared {
   expected: TensorMap;
 }
 
+/**
+ * `pass` or `fail` when the check ran; `not run` when the connection's breaker refused it (open, or half-open with its
+ * probe already out): that says nothing about the page's answers, so it neither quarantines nor releases.
+ */
 export interface KnownAnswerOutcome {
-  ok: boolean;
+  verdict: 'pass' | 'fail' | 'not run';
   pingMs: number | undefined;
   detail: string;
 }
@@ -37,10 +41,13 @@ export class KnownAnswer {
       const worst = Math.max(...Object.entries(expected).map(([name, t]) => (result.outputs[name] === undefined ? Infinity : maxAbsDiff(result.outputs[name], t))));
       const ok = worst <= TOLERANCE;
       pc.stats.knownAnswerOk = ok;
-      return { ok, pingMs, detail: `${MODEL} max abs diff ${worst.toExponential(2)} (tolerance ${TOLERANCE})` };
+      return { verdict: ok ? 'pass' : 'fail', pingMs, detail: `${MODEL} max abs diff ${worst.toExponential(2)} (tolerance ${TOLERANCE})` };
     } catch (error) {
+      if (error instanceof CircuitOpenError) {
+        return { verdict: 'not run', pingMs, detail: `${MODEL} not run: ${error.message}` };
+      }
       pc.stats.knownAnswerOk = false;
-      return { ok: false, pingMs, detail: `${MODEL} failed: ${(error as Error).message}` };
+      return { verdict: 'fail', pingMs, detail: `${MODEL} failed: ${(error as Error).message}` };
     }
   }
 

@@ -3,7 +3,7 @@
  * (page heap sample + known-answer inference on every connection).
  */
 import type { EmitPoolEvent, Fleet } from './fleet';
-import type { KnownAnswer } from './known-answer';
+import type { KnownAnswer, KnownAnswerOutcome } from './known-answer';
 import type { ResolvedPoolOptions } from './options';
 import { planScaling } from './scaling';
 import type { WorkerWatch } from './worker-watch';
@@ -93,12 +93,13 @@ export class Maintenance {
         }
         const outcome = await this.knownAnswer
           .check(pc)
-          .catch((error: unknown) => ({ ok: false, pingMs: undefined, detail: (error as Error).message }));
-        this.emit('health:check', { connectionId: pc.id, ok: outcome.ok, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
-        if (!outcome.ok && pc.accepting) {
-          // A wrong answer is not a slow answer: no more traffic for it, at once.
+          .catch((error: unknown): KnownAnswerOutcome => ({ verdict: 'fail', pingMs: undefined, detail: (error as Error).message }));
+        this.emit('health:check', { connectionId: pc.id, ok: outcome.verdict === 'pass', verdict: outcome.verdict, pingMs: outcome.pingMs, healthScore: pc.healthScore, detail: outcome.detail });
+        if (outcome.verdict === 'fail' && pc.accepting) {
+          // A wrong answer is not a slow answer: no more traffic for it, at once. A check the breaker refused is
+          // neither (the breaker already keeps traffic off it, and its half-open probe brings it back).
           this.fleet.quarantine(pc, `known-answer check failed: ${outcome.detail}`);
-        } else if (outcome.ok && pc.state.kind === 'quarantined') {
+        } else if (outcome.verdict === 'pass' && pc.state.kind === 'quarantined') {
           this.fleet.release(pc, `known-answer check passed: ${outcome.detail}`);
         }
       }

@@ -4,25 +4,24 @@
  * (latency, failures, health). Scheduling across connections is the pool's job; this runs one job on one connection.
  */
 import {
-  AbortedError,
   type BrowserKind,
   BrowserPoolError,
   type Connection,
   ConnectionLostError,
   ErrorCode,
-  OVERTAKEN,
   type RunInputs,
   type RunResult,
   type TensorMap,
-  TimeoutError,
 } from '@browser-pool/browser-harness';
 import PQueue from 'p-queue';
 
-import { ANSWERED_MEANWHILE, type Breaker, type BreakerState, isBusyTimeout } from './breaker';
+import { type Breaker, type BreakerState, isBusyTimeout } from './breaker';
 import { ewma, healthScore } from './health';
 import { type HeldCopy, type LoadedModel, ModelSessions } from './model-sessions';
 import type { PoolModel } from './pool-model';
+import { addBeforeDeadline } from './queue-deadline';
 import type { ConnectionView } from './routing/policy';
+import { beforeDeadline, judgedTimeout } from './timeout-judgement';
 
 export type { HeldCopy, LoadedModel } from './model-sessions';
 
@@ -69,16 +68,6 @@ export function isConnectionFault(error: unknown): boolean {
       error.code as never,
     )
   );
-}
-
-/** Resolves with `promise`, or fails with `E_TIMEOUT` at `deadline` (the promise itself goes on for others). */
-function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
-  const remaining = deadline - Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${what}: the request's deadline passed`)), Math.max(0, remaining));
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 export class PoolConnection implements ConnectionView {
@@ -279,27 +268,15 @@ export class PoolConnection implements ConnectionView {
     }
   }
 
-  private async enqueue(model: PoolModel, inputs: RunInputs, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
-    // The request's deadline also bounds its wait in this queue: a request never outlives it waiting here.
-    const remaining = Math.max(1, options.deadline - Date.now());
-    const expiry = AbortSignal.timeout(remaining);
-    const signal = options.signal === undefined ? expiry : AbortSignal.any([options.signal, expiry]);
-    try {
-      // Enqueued synchronously (before any await), so `outstanding` counts it for the very next routing decision.
-      return await this.queue.add(() => this.runQueued(model, inputs, options), { priority: options.priority ?? 0, signal });
-    } catch (error) {
-      if (error instanceof BrowserPoolError) {
-        throw error;
-      }
-      if (options.signal?.aborted === true) {
-        // p-queue rejects with the signal's reason; a request aborted while queued never ran.
-        throw new AbortedError('inference aborted by the caller before it ran', { cause: error });
-      }
-      if (expiry.aborted) {
-        throw new TimeoutError(`connection ${this.id}: request waited ${remaining} ms in the queue and reached its deadline before it ran`, { cause: error });
-      }
-      throw error;
-    }
+  /** Queued until a slot frees, for no longer than the request's deadline (see {@link addBeforeDeadline}). */
+  private enqueue(model: PoolModel, inputs: RunInputs, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
+    // Enqueued synchronously (before any await), so `outstanding` counts it for the very next routing decision.
+    return addBeforeDeadline(this.queue, () => this.runQueued(model, inputs, options), {
+      deadline: options.deadline,
+      signal: options.signal,
+      priority: options.priority ?? 0,
+      label: `connection ${this.id}`,
+    });
   }
 
   private runQueued(model: PoolModel, inputs: RunInputs, options: ConnectionRunOptions): Promise<{ result: RunResult; loaded: LoadedModel }> {
@@ -309,14 +286,14 @@ export class PoolConnection implements ConnectionView {
     }
     return this.breakerImpl.fire(async () => {
       const answeredBefore = this.answered;
-      let loaded: LoadedModel;
+      // The load is shared by every request for this model here: no single request's signal may cancel it, but
+      // each waits for it only until its own deadline.
+      const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
+      const budgetMs = options.deadline - Date.now();
       let result: RunResult;
       try {
-        // The load is shared by every request for this model here: no single request's signal may cancel it, but
-        // each waits for it only until its own deadline.
-        loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
         result = await this.connection.run(loaded.session.sessionId, inputs, {
-          timeoutMs: Math.max(1, options.deadline - Date.now()),
+          timeoutMs: Math.max(1, budgetMs),
           workerTimeoutMs: Math.max(1, (options.workerDeadline ?? options.deadline) - Date.now()),
           signal: options.signal,
           ...(options.outputNames === undefined ? {} : { outputNames: options.outputNames }),
@@ -324,15 +301,9 @@ export class PoolConnection implements ConnectionView {
           ...(options.copyHandles === true ? { copyHandles: true } : {}),
         });
       } catch (error) {
-        const meanwhile = this.answered - answeredBefore;
-        // Slow in line, unless the page answered a later call on the same session first: then it lost this one.
-        if (error instanceof TimeoutError && meanwhile > 0 && error.details?.[OVERTAKEN] !== true) {
-          throw new TimeoutError(`${error.message} (the page answered ${meanwhile} other calls meanwhile: slow in line, not counted against it)`, {
-            cause: error,
-            details: { ...error.details, [ANSWERED_MEANWHILE]: meanwhile },
-          });
-        }
-        throw error;
+        // What a call of the model is expected to cost here: its compute time, else (no call finished yet) its load.
+        const expectedMs = this.computeEwma.get(model.key) ?? this.models.loadMs.get(model.key);
+        throw judgedTimeout(error, this.answered - answeredBefore, budgetMs, expectedMs);
       }
       this.answered++;
       if (!result.firstRun) {
