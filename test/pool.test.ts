@@ -122,6 +122,30 @@ describe('bounds and cancellation', () => {
   });
 });
 
+describe("a caller's abort on a hung page", () => {
+  it('settles a running request at once with E_ABORTED; the page serves again after', async () => {
+    const p = new ResourcePool({ catalogue, backends: ['wasm'], health: { knownAnswerIntervalMs: 0 } });
+    try {
+      const vision = await p.getModel('vision', 'vit-tiny');
+      const inputs = catalogue.get('vit-tiny').sampleInputs();
+      await vision.run(inputs);
+      await p.connections[0]!.connection.faults.stallPage(3000);
+      const controller = new AbortController();
+      const running = vision.run(inputs, { signal: controller.signal }).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      const abortedAt = performance.now();
+      controller.abort();
+      // The connection queue no longer races a running request against its signal; the page call itself answers it.
+      expect(await running).toMatchObject({ code: ErrorCode.Aborted, message: 'run aborted by the caller' });
+      expect(performance.now() - abortedAt).toBeLessThan(1000);
+      const after = await vision.run(inputs, { timeoutMs: 20_000 });
+      expect(worstDiff(after.outputs, await runReference(await catalogue.get('vit-tiny').source(), inputs))).toBeLessThanOrEqual(FP32_TOLERANCE);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('remote browsers', () => {
   let server: ChildProcess;
   let wsEndpoint: string;

@@ -287,8 +287,8 @@ export class PoolConnection implements ConnectionView {
     return this.breakerImpl.fire(async () => {
       const answeredBefore = this.answered;
       // The load is shared by every request for this model here: no single request's signal may cancel it, but
-      // each waits for it only until its own deadline.
-      const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`);
+      // each waits for it only until its own deadline or abort.
+      const loaded = await beforeDeadline(this.ensureModel(model), options.deadline, `connection ${this.id}: waiting for "${model.entry.name}" to load`, options.signal);
       const budgetMs = options.deadline - Date.now();
       let result: RunResult;
       try {

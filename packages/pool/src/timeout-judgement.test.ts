@@ -46,4 +46,15 @@ describe('which timeouts count against a page', () => {
     expect(await load).toBe('loaded');
     expect(await beforeDeadline(Promise.resolve('ready'), Date.now() + 20, 'x')).toBe('ready');
   });
+
+  it("the caller's abort ends the wait for a load at once (E_ABORTED), before the deadline", async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const waiting = beforeDeadline(new Promise(() => undefined), Date.now() + 5000, 'waiting for "m" to load', controller.signal).catch((e: unknown) => e);
+    setTimeout(() => controller.abort(), 10);
+    const error = await waiting;
+    expect((error as { code?: string }).code).toBe('E_ABORTED');
+    expect(isConnectionFault(error)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
 });

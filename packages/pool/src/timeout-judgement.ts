@@ -3,22 +3,34 @@
  * the call) from one that says only that the request's deadline was short: the latter never counts toward the
  * connection's breaker or health (see `isBusyTimeout`).
  */
-import { OVERTAKEN, TimeoutError } from '@browser-pool/browser-harness';
+import { AbortedError, OVERTAKEN, TimeoutError } from '@browser-pool/browser-harness';
 
 import { ANSWERED_MEANWHILE, SHORT_BUDGET } from './breaker';
 
 /**
- * Resolves with `promise`, or fails with `E_TIMEOUT` at `deadline` (the promise itself goes on for others). The
- * timeout carries {@link SHORT_BUDGET}: the request ran out of time waiting, which says nothing about the page.
+ * Resolves with `promise`, or fails with `E_TIMEOUT` at `deadline`, or with `E_ABORTED` when `signal` aborts (the
+ * promise itself goes on for others). The timeout carries {@link SHORT_BUDGET}: the request ran out of time waiting,
+ * which says nothing about the page.
  */
-export function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+export function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string, signal?: AbortSignal): Promise<T> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
+  let onAbort: (() => void) | undefined;
+  const cut = new Promise<never>((_, reject) => {
     const fail = (): void => reject(new TimeoutError(`${what}: the request's deadline passed`, { details: { [SHORT_BUDGET]: Date.now() - started } }));
     timer = setTimeout(fail, Math.max(0, deadline - started));
+    onAbort = () => reject(new AbortedError(`${what}: aborted by the caller`, { cause: signal?.reason }));
+    if (signal?.aborted === true) {
+      onAbort();
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, cut]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort !== undefined) {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  });
 }
 
 /**
