@@ -73,8 +73,17 @@ export class OpossumBreaker implements Breaker {
       volumeThreshold: options.volumeThreshold,
       resetTimeout: options.resetTimeoutMs,
       rollingCountTimeout: options.rollingWindowMs,
-      errorFilter: (error: unknown) => (error instanceof BrowserPoolError && NOT_THE_CONNECTIONS_FAULT.has(error.code)) || isBusyTimeout(error),
+      errorFilter: (error: unknown) => (error instanceof BrowserPoolError && NOT_THE_CONNECTIONS_FAULT.has(error.code)) || (isBusyTimeout(error) && !this.provesNothing(error)),
     });
+  }
+
+  /**
+   * A half-open probe that ran out of its short budget proved nothing about the page: counted as a failure, it opens
+   * the breaker again for another probe later (filtered, opossum would take it for a success and close the breaker
+   * on a page that answered nothing). A probe slow in line behind calls the page answered did show it working.
+   */
+  private provesNothing(error: unknown): boolean {
+    return this.breaker.halfOpen && error instanceof BrowserPoolError && typeof error.details?.[SHORT_BUDGET] === 'number';
   }
 
   get state(): BreakerState {
