@@ -40,6 +40,34 @@ function outOfVocabulary(): TensorMap {
 }
 
 describe('request errors go back once and never count against a connection', () => {
+  it('hostile run options get E_INVALID_INPUT naming the option; none reaches a page, and the breaker stays closed', async () => {
+    const p = await start({ browsers: ['chromium'] });
+    const model = await p.getModel('vision', 'vit-tiny');
+    const inputs = vit.sampleInputs();
+    // Before, a timeoutMs of NaN, Infinity or "5000" reached the page as a call that "did not answer within NaN ms":
+    // three of them opened the only connection's breaker, and every later request failed with E_NO_CONNECTION.
+    const cases: [unknown, RegExp][] = [
+      [{ timeoutMs: Number.NaN }, /timeoutMs must be a number of milliseconds from 1 to 2147483647, got NaN/],
+      [{ timeoutMs: Infinity }, /timeoutMs .* got Infinity/],
+      [{ timeoutMs: '5000' }, /timeoutMs .* got the string "5000"/],
+      [{ timeoutMs: 0 }, /timeoutMs .* got 0/],
+      [{ timeoutMs: 1e15 }, /timeoutMs .* got 1000000000000000/],
+      [{ priority: Number.NaN }, /priority must be a finite number/],
+      [{ signal: {} }, /signal must be an AbortSignal .* got an object/],
+      [{ outputNames: ['nope'] }, /outputNames names "nope", which the model does not output; its outputs are logits/],
+      [{ keep: 'logits' }, /keep must be an array of output names, got the string "logits"/],
+      [{ copyHandles: 'yes' }, /copyHandles must be true or false/],
+      [null, /run options must be an object such as \{ timeoutMs: 5000 \}, got null/],
+    ];
+    for (const [options, message] of cases) {
+      await expect(model.run(inputs, options as never), JSON.stringify(options)).rejects.toMatchObject({ code: ErrorCode.InvalidInput, message: expect.stringMatching(message) });
+    }
+    const states = p.stats().connections.map((c) => [c.breaker, c.failed]);
+    expect(states).toEqual([['closed', 0]]);
+    const after = await model.run(inputs, { timeoutMs: 20_000, outputNames: ['logits'] });
+    expect(worstDiff(after.outputs, await runReference(await vit.source(), inputs))).toBeLessThanOrEqual(FP32_TOLERANCE);
+  });
+
   it('200 good and 200 bad requests interleaved on 2 connections: all good succeed, each bad fails once, no breaker opens', async () => {
     // maxConnections 2: this is about breakers and retries, so the autoscaler must not add connections under the load.
     const p = await start({ breaker: { volumeThreshold: 5, errorThresholdPercentage: 20 }, scaling: { maxConnections: 2 } });

@@ -25,6 +25,7 @@ import { isConnectionFault, type PoolConnection } from './pool-connection';
 import type { PoolModel } from './pool-model';
 import { withRequestContext } from './request-error';
 import type { RoutingDecision, RoutingPolicy } from './routing/policy';
+import { checkRunOptions } from './run-options';
 import { WaitingRoom } from './waiting-room';
 
 export interface DispatcherDeps {
@@ -49,14 +50,16 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {}
 
-  async execute(model: PoolModel, given: unknown, options: HandleRunOptions, inputNames: readonly string[]): Promise<InferenceResult> {
+  async execute(model: PoolModel, given: unknown, rawOptions: unknown, inputNames: readonly string[], outputNames: readonly string[]): Promise<InferenceResult> {
     const started = performance.now();
     const requestedBackend = model.backends[0] ?? 'wasm';
     let inputs: TensorMap;
     let handles: Record<string, TensorHandle>;
     let pinTo: string | undefined;
+    let options: HandleRunOptions;
     try {
       // Checked before admission: a bad call costs no slot and never reaches a page.
+      options = checkRunOptions(model.entry.name, rawOptions, outputNames);
       ({ plain: given, handles } = splitHandles(given));
       pinTo = pinnedConnection(handles, options.copyHandles === true);
       // Handles alone: their names, dtypes and shapes are checked by the page that holds them.

@@ -210,7 +210,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
         loaded.session.inputs.map((i) => i.name),
         loaded.session.outputNames,
         loaded.session.timings,
-        (inputs, runOptions) => this.dispatcher.execute(model, inputs, runOptions, loaded.session.inputs.map((i) => i.name)),
+        (inputs, runOptions) => this.dispatcher.execute(model, inputs, runOptions, loaded.session.inputs.map((i) => i.name), loaded.session.outputNames),
         () => this.releaseModel(held),
       );
     }
