@@ -72,7 +72,7 @@ describe('bad input gets a typed error and the connection keeps working', () => 
     ['wrong shape', () => model.run({ pixel_values: { dtype: 'float32', dims: [1, 3, 8, 32], data: new Float32Array(768) } }), ErrorCode.InvalidInput, /must have shape \[batch, 3, 16, 16\], got \[1, 3, 8, 32\]/],
     ['data shorter than dims', () => model.run({ pixel_values: { dtype: 'float32', dims: [1, 3, 16, 16], data: new Float32Array(10) } }), ErrorCode.InvalidInput, /hold 768 elements but data has 10/],
     ['string tensor', () => model.run({ pixel_values: { dtype: 'string', dims: [1], data: ['x'] } as never }), ErrorCode.UnsupportedDtype, /dtype "string" is not supported/],
-    ['unknown output name', () => model.run(good(), { outputNames: ['nope'] }), ErrorCode.InvalidInput, /unknown output names nope/],
+    ['unknown output name', () => model.run(good(), { outputNames: ['nope'] }), ErrorCode.InvalidInput, /outputNames names "nope", which the model does not output; its outputs are logits/],
     ['backend unavailable here (WebNN)', () => pool.getModel('vision', 'vit-tiny', { backends: ['webnn'] }), ErrorCode.BackendUnavailable, /webnn \(cpu\) is unavailable in this browser: NotSupportedError/],
   ] as const)('%s', async (_name, act, code, message) => {
     await expect(act()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
