@@ -66,6 +66,10 @@ describe('bad input gets a typed error and the connection keeps working', () => 
     ['missing model file', () => pool.getModel('vision', 'missing-file'), ErrorCode.ModelNotFound, /no model file at \/nonexistent\/model.onnx: it does not exist/],
     ['model URL answering 404', () => pool.getModel('vision', 'url-404'), ErrorCode.ModelNotFound, /no model at http:\/\/127.0.0.1:\d+\/models\/nope.onnx: HTTP 404/],
     ['unknown backend name', () => pool.getModel('vision', 'vit-tiny', { backends: ['cuda' as never] }), ErrorCode.InvalidOptions, /backends must be a non-empty array of "webgpu" \| "webnn" \| "wasm", got \["cuda"\]/],
+    // Before, these were a bare TypeError and (the page's schema refusing the options) E_NO_CONNECTION.
+    ['getModel options null', () => pool.getModel('vision', 'vit-tiny', null as never), ErrorCode.InvalidOptions, /getModel\("vit-tiny"\): options must be an object .* got null/],
+    ['session options the page refuses', () => pool.getModel('vision', 'vit-tiny', { sessionOptions: { executionProviders: ['cuda'] } as never }), ErrorCode.InvalidOptions, /sessionOptions are not valid \(.*Unrecognized key.*executionProviders.*\); they take graphOptimizationLevel/],
+    ['a bogus graphOptimizationLevel', () => pool.getModel('vision', 'vit-tiny', { sessionOptions: { graphOptimizationLevel: 'bogus' as never } }), ErrorCode.InvalidOptions, /graphOptimizationLevel: /],
     ['missing input', () => model.run({}), ErrorCode.InvalidInput, /takes inputs \[pixel_values\]; missing: pixel_values/],
     ['extra input', () => model.run({ ...good(), mask: good().pixel_values! }), ErrorCode.InvalidInput, /unknown: mask/],
     ['wrong dtype', () => model.run({ pixel_values: { dtype: 'int32', dims: [1, 3, 16, 16], data: new Int32Array(768) } }), ErrorCode.InvalidInput, /must be float32, got int32/],

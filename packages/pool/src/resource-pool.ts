@@ -26,6 +26,7 @@ import { Dispatcher } from './dispatcher';
 import type { PoolEvents } from './events';
 import { Evictor } from './eviction';
 import { type EmitPoolEvent, Fleet, type HostInfo } from './fleet';
+import { checkGetModelOptions } from './get-model-options';
 import { HostSync } from './host-sync';
 import { type HostSpec, resolveHost } from './hosts';
 import { knownWrongHitsOf } from './kernel-guard';
@@ -147,6 +148,7 @@ export class ResourcePool extends EventEmitter<PoolEvents> {
   }
 
   private async loadModel(modelType: ModelType, modelName: string, options: GetModelOptions): Promise<ModelHandle> {
+    checkGetModelOptions(modelName, options);
     const harness = await this.ready();
     const entry = this.options.catalogue.get(modelName);
     if (entry.modelType !== modelType) {
