@@ -78,6 +78,8 @@ export class PoolConnection implements ConnectionView {
   private readonly models: ModelSessions;
   /** EWMA of each model's in-page compute time here (ms), by model key: what routing expects a call to cost. */
   private readonly computeEwma = new Map<string, number>();
+  /** When each model's compute EWMA here last took a sample (performance.now()). */
+  private readonly computeAt = new Map<string, number>();
   /** Inference calls queued and running here, by model key, and in all. */
   private readonly calls = new Map<string, number>();
   private inflight = 0;
@@ -180,6 +182,10 @@ export class PoolConnection implements ConnectionView {
   }
   get computeMs(): ReadonlyMap<string, number> {
     return this.computeEwma;
+  }
+  get computeAgeMs(): ReadonlyMap<string, number> {
+    const now = performance.now();
+    return new Map([...this.computeAt].map(([key, at]) => [key, now - at]));
   }
   get loadMs(): ReadonlyMap<string, number> {
     return this.models.loadMs;
@@ -308,6 +314,7 @@ export class PoolConnection implements ConnectionView {
       this.answered++;
       if (!result.firstRun) {
         this.computeEwma.set(model.key, ewma(this.computeEwma.get(model.key), result.computeMs));
+        this.computeAt.set(model.key, performance.now());
       }
       return { result, loaded };
     });

@@ -12,6 +12,9 @@ function mean(values: readonly number[]): number | undefined {
   return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** Time without a new sample after which a connection's own estimate counts half (see `WorkEstimate.callMs`). */
+export const ESTIMATE_HALF_LIFE_MS = 10_000;
+
 export class WorkEstimate {
   /** Mean observed compute per call of each model, over the connections that ran it. */
   private readonly modelMs = new Map<string, number>();
@@ -19,6 +22,8 @@ export class WorkEstimate {
   private readonly modelLoadMs = new Map<string, number>();
   /** What a call of a model seen nowhere is expected to cost: the mean of all observed costs, else 1 (calls count). */
   private readonly priorMs: number;
+  /** Each model's estimate on each connection that ran it: [connection id, ms]. */
+  private readonly byConnection = new Map<string, [string, number][]>();
 
   constructor(connections: readonly ConnectionView[]) {
     const compute = new Map<string, number[]>();
@@ -26,6 +31,7 @@ export class WorkEstimate {
     for (const c of connections) {
       for (const [key, ms] of c.computeMs ?? []) {
         compute.set(key, [...(compute.get(key) ?? []), ms]);
+        this.byConnection.set(key, [...(this.byConnection.get(key) ?? []), [c.id, ms]]);
       }
       for (const [key, ms] of c.loadMs ?? []) {
         loads.set(key, [...(loads.get(key) ?? []), ms]);
@@ -40,9 +46,30 @@ export class WorkEstimate {
     this.priorMs = mean([...this.modelMs.values()]) ?? 1;
   }
 
-  /** One call of the model on this connection: observed here, else elsewhere, else the prior. */
+  /**
+   * One call of the model on this connection: observed here, else elsewhere, else the prior. An estimate here fades
+   * toward what the other connections observe, by half every {@link ESTIMATE_HALF_LIFE_MS} without a new sample:
+   * a connection costed high by one slow spell got no calls, so no sample could ever correct it (CI saw a host's
+   * estimate at 18x the other's after a slow link, and in another run no call went to that host for 60 s).
+   */
   callMs(c: ConnectionView, modelKey: string): number {
-    return c.computeMs?.get(modelKey) ?? this.modelMs.get(modelKey) ?? this.priorMs;
+    const own = c.computeMs?.get(modelKey);
+    if (own === undefined) {
+      return this.modelMs.get(modelKey) ?? this.priorMs;
+    }
+    const others = this.othersMs(c, modelKey);
+    const age = c.computeAgeMs?.get(modelKey) ?? 0;
+    if (others === undefined || age <= 0) {
+      return own;
+    }
+    const kept = 0.5 ** (age / ESTIMATE_HALF_LIFE_MS);
+    return kept * own + (1 - kept) * others;
+  }
+
+  /** Mean estimate of the model on the connections other than c, if any ran it. */
+  private othersMs(c: ConnectionView, modelKey: string): number | undefined {
+    const values = this.byConnection.get(modelKey)?.filter(([id]) => id !== c.id).map(([, ms]) => ms) ?? [];
+    return mean(values);
   }
 
   /** A load of the model, as observed anywhere (0 before any). */
