@@ -183,9 +183,8 @@ export class PoolConnection implements ConnectionView {
   get computeMs(): ReadonlyMap<string, number> {
     return this.computeEwma;
   }
-  get computeAgeMs(): ReadonlyMap<string, number> {
-    const now = performance.now();
-    return new Map([...this.computeAt].map(([key, at]) => [key, now - at]));
+  get computeSampledAt(): ReadonlyMap<string, number> {
+    return this.computeAt;
   }
   get loadMs(): ReadonlyMap<string, number> {
     return this.models.loadMs;

@@ -22,16 +22,19 @@ export class WorkEstimate {
   private readonly modelLoadMs = new Map<string, number>();
   /** What a call of a model seen nowhere is expected to cost: the mean of all observed costs, else 1 (calls count). */
   private readonly priorMs: number;
-  /** Each model's estimate on each connection that ran it: [connection id, ms]. */
-  private readonly byConnection = new Map<string, [string, number][]>();
+  /** Sum and count of each model's estimates over the connections that ran it (for the others' mean). */
+  private readonly modelSum = new Map<string, { sum: number; count: number }>();
 
-  constructor(connections: readonly ConnectionView[]) {
+  constructor(
+    connections: readonly ConnectionView[],
+    /** The time estimates are aged to (`performance.now()`). */
+    private readonly now = performance.now(),
+  ) {
     const compute = new Map<string, number[]>();
     const loads = new Map<string, number[]>();
     for (const c of connections) {
       for (const [key, ms] of c.computeMs ?? []) {
         compute.set(key, [...(compute.get(key) ?? []), ms]);
-        this.byConnection.set(key, [...(this.byConnection.get(key) ?? []), [c.id, ms]]);
       }
       for (const [key, ms] of c.loadMs ?? []) {
         loads.set(key, [...(loads.get(key) ?? []), ms]);
@@ -39,6 +42,7 @@ export class WorkEstimate {
     }
     for (const [key, values] of compute) {
       this.modelMs.set(key, mean(values)!);
+      this.modelSum.set(key, { sum: values.reduce((a, b) => a + b, 0), count: values.length });
     }
     for (const [key, values] of loads) {
       this.modelLoadMs.set(key, mean(values)!);
@@ -57,19 +61,15 @@ export class WorkEstimate {
     if (own === undefined) {
       return this.modelMs.get(modelKey) ?? this.priorMs;
     }
-    const others = this.othersMs(c, modelKey);
-    const age = c.computeAgeMs?.get(modelKey) ?? 0;
-    if (others === undefined || age <= 0) {
+    const sampledAt = c.computeSampledAt?.get(modelKey);
+    const all = this.modelSum.get(modelKey);
+    if (sampledAt === undefined || all === undefined || all.count < 2 || this.now <= sampledAt) {
       return own;
     }
-    const kept = 0.5 ** (age / ESTIMATE_HALF_LIFE_MS);
+    // The mean over the other connections: own is one of the summed estimates.
+    const others = (all.sum - own) / (all.count - 1);
+    const kept = 0.5 ** ((this.now - sampledAt) / ESTIMATE_HALF_LIFE_MS);
     return kept * own + (1 - kept) * others;
-  }
-
-  /** Mean estimate of the model on the connections other than c, if any ran it. */
-  private othersMs(c: ConnectionView, modelKey: string): number | undefined {
-    const values = this.byConnection.get(modelKey)?.filter(([id]) => id !== c.id).map(([, ms]) => ms) ?? [];
-    return mean(values);
   }
 
   /** A load of the model, as observed anywhere (0 before any). */

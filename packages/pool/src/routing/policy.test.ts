@@ -187,11 +187,13 @@ describe('AffinityRoutingPolicy', () => {
   it('a connection costed high by one slow spell gets calls again once its estimate is stale (it fades to the others)', () => {
     const holds = { hasModel: (k: string) => k === 'm', modelCount: 1 };
     const busyFast = view('b', 'chromium', { ...holds, outstanding: 24, callsByModel: new Map([['m', 24]]), computeMs: new Map([['m', 0.2]]) });
-    const slowSpell = (ageMs: number): ConnectionView => view('a', 'chromium', { ...holds, computeMs: new Map([['m', 20]]), computeAgeMs: new Map([['m', ageMs]]) });
+    const slowSpell = (ageMs: number): ConnectionView =>
+      view('a', 'chromium', { ...holds, computeMs: new Map([['m', 20]]), computeSampledAt: new Map([['m', performance.now() - ageMs]]) });
     const pick = (a: ConnectionView): string | undefined => new AffinityRoutingPolicy().choose([busyFast, a], request({ modelType: 'vision', preference: ['chromium'] }))?.connection.id;
     // Fresh, 20 ms a call loses to 24 calls of 0.2 ms queued: before, it stayed so, since no call came to correct it.
     expect(pick(slowSpell(0))).toBe('b');
-    expect(new WorkEstimate([busyFast, slowSpell(10_000)]).callMs(slowSpell(10_000), 'm')).toBeCloseTo(10.1, 5);
+    const tenSecondsOld = slowSpell(10_000);
+    expect(new WorkEstimate([busyFast, tenSecondsOld], performance.now()).callMs(tenSecondsOld, 'm')).toBeCloseTo(10.1, 5);
     expect(pick(slowSpell(60_000))).toBe('a');
   });
 });

@@ -20,8 +20,8 @@ export interface ConnectionView {
   readonly callsByModel?: ReadonlyMap<string, number>;
   /** Observed in-page compute time of one call (EWMA, ms) of each model run here (first runs left out). */
   readonly computeMs?: ReadonlyMap<string, number>;
-  /** Milliseconds since the last sample in `computeMs` of each model. Absent: every estimate is fresh. */
-  readonly computeAgeMs?: ReadonlyMap<string, number>;
+  /** When (`performance.now()`) each model's `computeMs` here took its last sample. Absent: every estimate is fresh. */
+  readonly computeSampledAt?: ReadonlyMap<string, number>;
   /** Observed time (ms) of the last load of each model loaded here. */
   readonly loadMs?: ReadonlyMap<string, number>;
   /** Loads under way here: model key to the milliseconds spent on it so far (the page is busy with them). */
