@@ -366,6 +366,25 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     expect(alarms).toBeLessThanOrEqual(1);
   });
 
+  it('sizes a step found on a wave net of the wave: a 2 sd regression reads as a regression of about its size, with an interval that holds it', () => {
+    const truth = Math.expm1(2 * 0.04);
+    let found = 0;
+    let sized = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const wave = (i: number): number => 1.5 * 0.04 * Math.sin((2 * Math.PI * i) / (160 + 4 * seed) + seed);
+      const at = 70 + 3 * seed;
+      const step = detectFindings(series(200, (i) => wave(i) + (i >= at ? 2 * 0.04 : 0), 0.04, 600 + seed), 'webgpu', 'latency').find((d) => Math.abs(d.index - at) <= 3);
+      if (step?.detail.includes('net of the wave') === true) {
+        found++;
+        sized += step.kind === 'regression' && step.interval![0] <= truth && truth <= step.interval![1] ? 1 : 0;
+      }
+    }
+    // 16 and 15 here. Sized by the points either side, as other steps are, 5 of the 11 found at their place then read
+    // 1.7-18 % for 8.3 %, with intervals that missed it (the wave's rise or fall between those points).
+    expect(found).toBeGreaterThanOrEqual(14);
+    expect(sized).toBeGreaterThanOrEqual(found - 1);
+  });
+
   it('raises nothing on heavy-tailed noise (t, 3 degrees of freedom) without a change, and finds a 3 sd step in it at its place', () => {
     let alarms = 0;
     let hits = 0;

@@ -10,6 +10,7 @@ import { type EnvironmentFinding, mergeAcrossEnvironments } from './code-change-
 import { ditheredLogs } from './detect/dither';
 import { EVIDENCE_POINTS, pctText, shiftInterval, slopeInterval, thin } from './detect/intervals';
 import { analyseStretch } from './detect/stretch';
+import type { WaveStepSize } from './detect/wave-step';
 import { describeEnvironment, environmentChanges, segmentByEnvironment, stretchKeys } from './environment';
 import { isShortLived, SHORT_LIVED } from './environment-alternating';
 import { type Detection, type Metric, type SeriesPoint, severityOf, thresholdDetector,THRESHOLDS } from './regression';
@@ -22,17 +23,22 @@ export interface FindingOptions {
   warmupMax?: number;
 }
 
-/** A step in `points` at `at`; `label`: the point number its text gives (its index in the whole series). */
-function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number], label: number): Detection {
+/**
+ * A step in `points` at `at`; `label`: the point number its text gives (its index in the whole series). Sized by the
+ * Hodges-Lehmann shift of the points either side, or, for a step found on a wave (`wave`), net of the wave: there the
+ * points either side also differ by the wave's rise or fall between them.
+ */
+function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number, before: [number, number], after: [number, number], label: number, wave?: WaveStepSize): Detection {
   const bw: [number, number] = [Math.max(before[0], before[1] - EVIDENCE_POINTS), before[1]];
   const aw: [number, number] = [after[0], Math.min(after[1], after[0] + EVIDENCE_POINTS)];
   const b = points.slice(bw[0], bw[1]).map((p) => p.value);
   const a = points.slice(aw[0], aw[1]).map((p) => p.value);
-  const hl = shiftInterval(b.map(Math.log), a.map(Math.log));
+  const hl = wave ?? shiftInterval(b.map(Math.log), a.map(Math.log));
   const change = Math.expm1(hl.shift);
   const worse = THRESHOLDS[metric].sign * change > 0;
   const baseline = median(b);
   const current = median(a);
+  const size = `${pctText(change)}, 95 % interval ${pctText(Math.expm1(hl.low))} to ${pctText(Math.expm1(hl.high))}`;
   return {
     index: at,
     detector: 'rank-changepoint',
@@ -41,10 +47,14 @@ function stepFinding(points: readonly SeriesPoint[], metric: Metric, at: number,
     baseline,
     current,
     changePct: change,
-    pValue: mannWhitney(b, a).pTwoSided,
+    // On a wave the points either side differ by the wave too: no rank test of them says whether the step is real.
+    pValue: wave === undefined ? mannWhitney(b, a).pTwoSided : undefined,
     interval: [Math.expm1(hl.low), Math.expm1(hl.high)],
     evidence: { before: bw, after: aw },
-    detail: `step at point ${label}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${pctText(change)}, 95 % interval ${pctText(Math.expm1(hl.low))} to ${pctText(Math.expm1(hl.high))}), ${b.length} points before vs ${a.length} after`,
+    detail:
+      wave === undefined
+        ? `step at point ${label}: median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} (${size}), ${b.length} points before vs ${a.length} after`
+        : `step at point ${label} on a wave of ${Math.round(wave.period)} points (seasonality, fitted with the step): ${size} net of the wave; median ${baseline.toPrecision(4)} -> ${current.toPrecision(4)} over ${b.length} points before vs ${a.length} after, which includes the wave's rise or fall`,
   };
 }
 
@@ -160,7 +170,7 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
     for (const ev of events) {
       const finding =
         ev.type === 'step'
-          ? stepFinding(sub, metric, ev.at, ev.before, ev.after, at(ev.at))
+          ? stepFinding(sub, metric, ev.at, ev.before, ev.after, at(ev.at), ev.wave)
           : driftFinding(sub, metric, ev.start, ev.end, 0, ev.slopePerPoint, at(ev.start));
       found.push({ finding: inSeries(finding, at, joined, isShortLived(key) ? environment : `${environment} only`), key, environment });
     }

@@ -239,6 +239,56 @@ export function sineBasis(n: number, period: number, line = true): Float64Array[
   return basis;
 }
 
+/** A wave without a line at n points and a period: its sine and cosine, their sums, and its normal matrix's inverse. */
+export interface WaveBasis {
+  sin: Float64Array;
+  cos: Float64Array;
+  /** The normal matrix of (1, sin, cos), and its inverse column by column (undefined where singular). */
+  normal: number[][];
+  inverse: [number[], number[], number[]] | undefined;
+}
+
+/** By n, then by period (numbers: building a string key cost more than the sums it looked up). */
+const waveBases = new Map<number, Map<number, WaveBasis>>();
+let waveBasesHeld = 0;
+
+/**
+ * `sineBasis(n, period, false)` with what least squares on it needs that does not depend on the data (cached: the
+ * wave tests try the same 13-22 periods of the same few lengths on every stretch). The sums are accumulated point by
+ * point in order, as `waveSums` does, so fits from them are the same.
+ */
+export function waveBasis(n: number, period: number): WaveBasis {
+  let byPeriod = waveBases.get(n);
+  if (byPeriod === undefined) {
+    byPeriod = new Map();
+    waveBases.set(n, byPeriod);
+  }
+  let basis = byPeriod.get(period);
+  if (basis === undefined) {
+    const [, sin, cos] = sineBasis(n, period, false) as [Float64Array, Float64Array, Float64Array];
+    let ss = 0;
+    let sc = 0;
+    let cc = 0;
+    let s1 = 0;
+    let c1 = 0;
+    for (let i = 0; i < n; i++) {
+      ss += sin[i]! * sin[i]!;
+      sc += sin[i]! * cos[i]!;
+      cc += cos[i]! * cos[i]!;
+      s1 += sin[i]!;
+      c1 += cos[i]!;
+    }
+    const normal = [[n, s1, c1], [s1, ss, sc], [c1, sc, cc]];
+    const columns = [solve(normal, [1, 0, 0]), solve(normal, [0, 1, 0]), solve(normal, [0, 0, 1])];
+    basis = { sin, cos, normal, inverse: columns.some((c) => c === undefined) ? undefined : (columns as [number[], number[], number[]]) };
+    if (waveBasesHeld < 4000) {
+      byPeriod.set(period, basis);
+      waveBasesHeld++;
+    }
+  }
+  return basis;
+}
+
 /** Periods tried first, as multiples of the stretch length; the best is then refined to the nearest 0.05. */
 const PERIOD_RATIOS = [0.65, 0.8, 1, 1.25];
 

@@ -6,16 +6,18 @@
  * - a line or a hinge (flat, then a line) -> one drift, however many change points the search found on it;
  * - a smooth curve (cubic, one sine wave of period 0.65-1.25x the stretch) -> nothing: seasonality, not a change.
  * With no change point, a significant monotone trend (Spearman) that a line explains better than flat or smooth
- * curves is a drift.
+ * curves is a drift. A step can also stand on a wave (seasonality with a period near the stretch's length): the
+ * calibrated wave-plus-step test (wave-step.ts) looks for one there, and a step on a wave is sized net of it.
  */
-import { stdev } from '../stats';
 import { binarySegmentation } from './binseg';
 import { atShortestPeriod, bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
-import { stepOnWave } from './wave-step';
+import { leadingSlowPoints, levelBefore } from './warm-up';
+import { stepOnWave, WAVE_F, waveF, type WaveStepSize, waveStepSizes, waveStepTest } from './wave-step';
 
 export type StretchEvent =
-  | { type: 'step'; at: number; before: [number, number]; after: [number, number]; strength: number }
+  /** `wave`: the step stands on a wave; its size is net of the wave (`waveStepSizes`). */
+  | { type: 'step'; at: number; before: [number, number]; after: [number, number]; strength: number; wave?: WaveStepSize }
   | { type: 'drift'; start: number; end: number; slopePerPoint: number };
 
 export interface StretchOptions {
@@ -87,7 +89,7 @@ function withinTrendZ(ys: Float64Array, cuts: readonly number[]): number {
   return den === 0 ? 0 : num / Math.sqrt(den);
 }
 
-type Shape = { kind: 'steps'; cuts: number[] } | { kind: 'drift'; start: number; slope: number } | { kind: 'smooth' } | { kind: 'flat' };
+type Shape = { kind: 'steps'; cuts: number[]; wave?: WaveStepSize } | { kind: 'drift'; start: number; slope: number } | { kind: 'smooth' } | { kind: 'flat' };
 
 /**
  * Steps on top of a wave. Candidates: the search's own cuts and those the calibrated search finds in what the wave
@@ -168,7 +170,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // drift's direction above 2). Staircases of short pieces are left to BIC: their pieces are too short to show it.
   const slope = hingeBic < lineBic ? hinge.slope : line.slope;
   const drifting = kept.length !== 1 || Math.sign(slope) * withinTrendZ(zs, kept) > 2;
-  const toSteps = (found: readonly number[]): Shape => {
+  const toSteps = (found: readonly number[]): Extract<Shape, { kind: 'steps' }> => {
     const keptSet = new Set(found);
     // Map back to the original offsets: the search's own locations where its block survived, else the block's start.
     const own = cuts.filter((c) => keptSet.has(Math.round(c * scale)));
@@ -185,8 +187,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   let overWave = false;
   // BIC of the wave alone when it explained the steps away (no step kept over it).
   let waveInstead: number | undefined;
-  // The one step the wave-plus-step test found over a wave that explained the searched steps away (original offset).
-  let waveStepAt: number | undefined;
+  // The one step the wave-plus-step test found over a wave that explained the searched steps away.
+  let waveStep: { at: number; size: WaveStepSize } | undefined;
   // A single cut matters against a wave only if the wave alone is about as good; two or more may be a wave's staircase.
   if (wave !== undefined && (kept.length >= 2 || bic(wave, m) < stepsBic + margin)) {
     const period = wavePeriodWithStep(zs);
@@ -221,8 +223,27 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
       if (found !== undefined) {
         stepCuts = [found.atZ];
         stepCutsBic = bic(found.joint, m);
-        waveStepAt = found.at;
+        waveStep = found;
       }
+    }
+  }
+  // A single step that a wave did not explain away may still stand on one, elsewhere: the search's one cut is then
+  // often where the wave's half rises. The wave-plus-step test's step replaces it when the test puts it elsewhere and
+  // its fit beats the step alone by the margin, by absolute and by squared residuals (bimodal noise misleads the
+  // first: by it alone, on fresh seeds, bimodal 50/50 at 60 points lost two findings in 180 series). Where the test
+  // agrees with the cut, the cut stays (sized net of the wave if one stands out: `stepsOnWave`).
+  const lone = wave !== undefined && !overWave && kept.length === 1 && n <= COMPRESS_ABOVE ? waveStepTest(ys) : undefined;
+  if (lone !== undefined && Math.abs(lone.at - toSteps(kept).cuts[0]!) > MIN_SEGMENT) {
+    const found = stepOnWave(ys, zs, options.minLogEffect, lone);
+    if (
+      found !== undefined &&
+      bic(found.joint, m) + margin < stepsBic &&
+      waveSquaresBic(zs, (found.size.period * m) / n, [found.atZ]) + margin < stepsSquaresBic(zs, kept)
+    ) {
+      overWave = true;
+      stepCuts = [found.atZ];
+      stepCutsBic = bic(found.joint, m);
+      waveStep = found;
     }
   }
   // Steps beat a smooth curve when they are not clearly worse by absolute residuals or by squared ones: the median
@@ -233,7 +254,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   const stepBeatsDrift = (): boolean =>
     stepCutsBic <= driftBic || !drifting || (!overWave && kept.length === 1 && stepsSquaresBic(zs, kept) <= driftSquaresBic(zs, hinge.start));
   if (stepCuts.length > 0 && stepBeatsDrift() && (overWave || stepsNotWorse())) {
-    return waveStepAt !== undefined ? { kind: 'steps', cuts: [waveStepAt] } : toSteps(stepCuts);
+    return waveStep !== undefined ? { kind: 'steps', cuts: [waveStep.at], wave: waveStep.size } : toSteps(stepCuts);
   }
   // Against a drift, a wave has no line of its own: seasonality comes back to where it started (a wave plus a line that
   // beats the line is a drift with a wiggle). Labelled grid: drift at 20 points 0.878 -> 0.884, no other cell moved.
@@ -248,77 +269,21 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   return smoothBic < driftBic ? { kind: 'smooth' } : { kind: 'flat' };
 }
 
-/** Noise sd of ys from the median absolute first difference (robust to one step among them). */
-function diffSigma(ys: Float64Array): number {
-  const diffs = Float64Array.from({ length: ys.length - 1 }, (_, i) => Math.abs(ys[i + 1]! - ys[i]!)).sort();
-  return (1.4826 * diffs[Math.floor(diffs.length / 2)]!) / Math.SQRT2;
+/**
+ * The sizes of steps the search found (`cuts`) net of a wave, where one stands out around them: a wave's F over the
+ * steps alone (`waveF`) above WAVE_SIZE_F_PER_LN_N ln n, about where a least-squares wave (two amplitudes and a
+ * period) beats the steps alone by the shape choice's BIC margin (2F ~ n ln(SSE ratio) > 5 ln n). Stretches under
+ * MIN_WAVE_POINTS points are sized as they are searched, on the points either side.
+ */
+function stepsOnWave(ys: Float64Array, cuts: readonly number[]): WaveStepSize[] | undefined {
+  const n = ys.length;
+  return n >= MIN_WAVE_POINTS && waveF(ys, cuts) > Math.max(WAVE_F, WAVE_SIZE_F_PER_LN_N * Math.log(n)) ? waveStepSizes(ys, cuts) : undefined;
 }
 
-/**
- * Range of the slow leading points, in noise sds, up to which they are a level (an improvement after them), not a
- * warm-up. A warm-up fades: its first run is the slowest (3x, 2x, 1.5x, ... in the labelled bench), so its points
- * spread over many noise sds; points at one level spread as the noise does (5 Gaussian draws: a range above 4.5 sd
- * about 1 % of the time); fewer than 3 points, or points each faster than the one before, may be either and stay
- * warm-up. Before this, every first change down within 5 points of a slow start was warm-up: at 20 points, where an
- * improvement can come 5 points in, the labelled grid found 0.77 of its 5 sd improvements (now 0.97; F1 of that cell
- * 0.863 -> 0.917, on fresh seeds 0.791 -> 0.840; no other cell moved by more than one finding).
- */
-const LEVEL_RANGE_SDS = 4.5;
-/** Smallest drop, in noise sds, after a level at the start that is taken for an improvement rather than a warm-up. */
-const LEVEL_DROP_SDS = 3;
+const WAVE_SIZE_F_PER_LN_N = 2.5;
 
-/**
- * Whether ys[from, to) can be warm-up rather than a level: fewer than MIN_SEGMENT points (too few to tell), each point
- * faster than the one before, or a spread wider than LEVEL_RANGE_SDS noise sds.
- */
-function fades(ys: Float64Array, from: number, to: number, sigma: number): boolean {
-  if (to - from < MIN_SEGMENT) {
-    return true;
-  }
-  let lo = Infinity;
-  let hi = -Infinity;
-  let falling = true;
-  for (let i = from; i < to; i++) {
-    lo = Math.min(lo, ys[i]!);
-    hi = Math.max(hi, ys[i]!);
-    falling &&= i === from || ys[i]! < ys[i - 1]!;
-  }
-  return falling || hi - lo > LEVEL_RANGE_SDS * sigma;
-}
-
-/**
- * ys[0, at) is one level `drop` above the points after it (an improvement), not a warm-up. The noise sd is the plain
- * one of the points after (not a robust one: the gap between the two modes of cache hit/miss noise is noise here).
- */
-function levelBefore(ys: Float64Array, at: number, afterYs: Float64Array, drop: number): boolean {
-  const sigma = stdev(Array.from(afterYs));
-  return drop >= LEVEL_DROP_SDS * sigma && !fades(ys, 0, at, sigma);
-}
-
-/**
- * Leading points (at most `max`) far slower than everything after them: first runs that compiled shaders or filled
- * caches. "Far" is 4 noise sds above the median of the points just after them (not of the whole rest: a later
- * improvement would pull that median down), the noise sd from their first differences. Slow points at one level
- * (`fades` false) are not set aside: that is an improvement after them.
- */
-function leadingSlowPoints(ys: Float64Array, max: number): number {
-  const rest = ys.subarray(Math.min(max, ys.length), Math.min(ys.length, max + Math.max(2 * MIN_SEGMENT, 3 * max)));
-  if (rest.length < 2 * MIN_SEGMENT) {
-    return 0;
-  }
-  const sorted = Float64Array.from(rest).sort();
-  const med = sorted[Math.floor(sorted.length / 2)]!;
-  const sigma = diffSigma(rest);
-  let k = 0;
-  while (k < max && k < ys.length && ys[k]! > med + 4 * sigma) {
-    k++;
-  }
-  if (k < MIN_SEGMENT) {
-    return k;
-  }
-  const slow = Float64Array.from(ys.subarray(0, k)).sort();
-  return levelBefore(ys, k, rest, slow[Math.floor(k / 2)]! - med) ? 0 : k;
-}
+/** Share of a stretch at either end where a step found on a wave alone (no change point searched) is not reported. */
+const WAVE_STEP_EDGE = 0.1;
 
 /** Stretches longer than this are searched on block medians (see `analyseStretch`). */
 const COMPRESS_ABOVE = 400;
@@ -376,7 +341,15 @@ export function analyseStretch(ys: Float64Array, options: StretchOptions): { war
   };
   const events = inner.events.map((ev): StretchEvent =>
     ev.type === 'step'
-      ? { type: 'step', at: place(ev.at), before: [place(ev.before[0]), place(ev.before[1])], after: [place(ev.after[0]), place(ev.after[1])], strength: ev.strength }
+      ? {
+          type: 'step',
+          at: place(ev.at),
+          before: [place(ev.before[0]), place(ev.before[1])],
+          after: [place(ev.after[0]), place(ev.after[1])],
+          strength: ev.strength,
+          // Sized on the block medians: the wave's period back in points.
+          ...(ev.wave === undefined ? {} : { wave: { ...ev.wave, period: (ev.wave.period * n) / blocks } }),
+        }
       : { type: 'drift', start: edge(ev.start), end: n, slopePerPoint: (ev.slopePerPoint * blocks) / n },
   );
   return { warmupEnd: edge(inner.warmupEnd), events };
@@ -436,11 +409,24 @@ function analyseShort(ys: Float64Array, options: StretchOptions): { warmupEnd: n
   } else {
     shape = { kind: 'flat' };
   }
+  // The search found nothing, but a wave may hide a step: the wave-plus-step test, where a wave stands out at all
+  // (`waveF`), for a step at least WAVE_STEP_EDGE of the stretch from either end (nearer the ends a wave's phase and
+  // a warm-up's fading tail pass for a step: without that, 6-9 more false improvements at the start of warm-up
+  // series at 60 and 200 points).
+  if (local.length === 0 && shape.kind === 'flat' && n >= MIN_WAVE_POINTS && n <= COMPRESS_ABOVE && waveF(body) > WAVE_F) {
+    const found = stepOnWave(body, body, options.minLogEffect);
+    const edge = Math.max(Math.ceil(WAVE_STEP_EDGE * n), warmupMax + MIN_SEGMENT);
+    if (found !== undefined && found.at >= edge && n - found.at >= edge) {
+      shape = { kind: 'steps', cuts: [found.at], wave: found.size };
+    }
+  }
   const events: StretchEvent[] = [];
   if (shape.kind === 'steps') {
     const bounds = [0, ...shape.cuts, n];
+    const waves = shape.wave !== undefined ? [shape.wave] : stepsOnWave(body, shape.cuts);
     for (let j = 1; j + 1 < bounds.length; j++) {
-      events.push({ type: 'step', at: start + bounds[j]!, before: [start + bounds[j - 1]!, start + bounds[j]!], after: [start + bounds[j]!, start + bounds[j + 1]!], strength: 1 });
+      const step: StretchEvent = { type: 'step', at: start + bounds[j]!, before: [start + bounds[j - 1]!, start + bounds[j]!], after: [start + bounds[j]!, start + bounds[j + 1]!], strength: 1 };
+      events.push(waves === undefined ? step : { ...step, wave: waves[j - 1]! });
     }
   } else if (shape.kind === 'drift' && Math.abs(shape.slope * (n - shape.start)) >= options.minLogEffect) {
     events.push({ type: 'drift', start: start + shape.start, end: start + n, slopePerPoint: shape.slope });
