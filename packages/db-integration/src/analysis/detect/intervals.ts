@@ -6,7 +6,8 @@
 import { median, quantileSorted } from '../stats';
 import { sortedAt } from './order-stats';
 
-const Z95 = 1.959964;
+/** Two-sided 95 % normal quantile. */
+export const Z95 = 1.959964;
 
 /** Points compared on each side of a change for its size and interval (the nearest ones). */
 export const EVIDENCE_POINTS = 60;

@@ -17,12 +17,11 @@
  * 0.678, no other cell changed; on two fresh seed sets seasonal 200 0.865 -> 0.899 and 0.907 -> 0.923, 60 0.602 ->
  * 0.608 and 0.630 -> 0.634, one more alarm in 450 improvement series at 200 points and one in 210 seasonal ones at 60.
  */
+import { Z95 } from './intervals';
 import { type Fit, fitWaveWithSteps, sineBasis, solve, waveBasis, waveSums } from './shape';
 
 /** Fewest points on each side of the step (as the change-point search's MIN_SEGMENT). */
 const MIN_STEP_SIDE = 3;
-/** Two-sided 95 % normal quantile. */
-const Z95 = 1.959964;
 
 export interface WaveStep {
   /** The step's statistic (see above); 0 when no fit was possible. */
