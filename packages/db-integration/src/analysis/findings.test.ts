@@ -385,6 +385,20 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     expect(sized).toBeGreaterThanOrEqual(found - 1);
   });
 
+  it('reports a step on a noiseless wave as what it is: +10.5 % at its place, not the -4.8 % improvement the points either side show', () => {
+    const points = Array.from({ length: 200 }, (_, i) => ({
+      at: i * 3_600_000,
+      value: 10 * Math.exp(0.1 * Math.sin((2 * Math.PI * i) / 180) + (i >= 90 ? 0.1 : 0)),
+      backend: 'webgpu',
+      adapter: 'ampere',
+      isRealHardware: true,
+    }));
+    const found = detectFindings(points, 'webgpu', 'latency');
+    expect(kinds(found)).toEqual([['regression', 90]]);
+    expect(found[0]!.changePct).toBeCloseTo(Math.expm1(0.1), 3);
+    expect(found[0]!.detail).toContain('on a wave of 180 points');
+  });
+
   it('raises nothing on heavy-tailed noise (t, 3 degrees of freedom) without a change, and finds a 3 sd step in it at its place', () => {
     let alarms = 0;
     let hits = 0;
