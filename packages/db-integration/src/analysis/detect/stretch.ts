@@ -128,6 +128,12 @@ function stepsOverWave(zs: Float64Array, period: number, rawCuts: readonly numbe
   return cuts;
 }
 
+/** `f`'s value, computed on the first call only. */
+function once<T>(f: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: f() }).v;
+}
+
 /** The best shape of ys given candidate cuts (offsets), by BIC; cuts BIC does not keep are pruned first. */
 function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: number }): Shape {
   const n = ys.length;
@@ -151,16 +157,18 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
       }
     }
   }
-  const line = fitLine(zs);
-  const lineBic = bic(line, m);
-  // Always fitted: a drift that starts late is far from a line (which then loses to a staircase), not from a hinge.
-  const hinge = fitHinge(zs);
-  const hingeBic = bic(hinge, m);
-  const sine = fitSine(zs);
-  const sineBic = bic(sine, m);
-  const cubicBic = bic(fitCubic(zs), m);
-  const smoothBic = Math.min(cubicBic, sineBic);
-  const driftBic = Math.min(lineBic, hingeBic);
+  // Each fit is made when first needed, so a single step without a trend in its two pieces is decided without the
+  // drift fits (the same fits, so the same shapes: on the 1M-row scan the hinges took ~65 ms of ~900 ms of
+  // single-threaded detection, now ~8). The hinge is always fitted with the line: a drift that starts late is far from
+  // a line (which then loses to a staircase), not from a hinge.
+  const drift = once(() => {
+    const line = fitLine(zs);
+    const hinge = fitHinge(zs);
+    return { line, hinge, lineBic: bic(line, m), hingeBic: bic(hinge, m) };
+  });
+  const driftBic = (): number => Math.min(drift().lineBic, drift().hingeBic);
+  const cubicBic = once(() => bic(fitCubic(zs), m));
+  const smoothBic = once(() => Math.min(cubicBic(), bic(fitSine(zs), m)));
   // The search already found the steps significant: a smooth curve replaces them only when clearly better (on short
   // stretches a cubic bends to fit a real step); a line or hinge needs only to be better, or drifts would come back
   // as staircases.
@@ -168,8 +176,9 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // A drift keeps moving between the cuts; a step is flat on both sides. A single cut is where a line and a step are
   // most alike, so there a drift must also show a trend within the two pieces (Stouffer-combined Spearman z in the
   // drift's direction above 2). Staircases of short pieces are left to BIC: their pieces are too short to show it.
-  const slope = hingeBic < lineBic ? hinge.slope : line.slope;
-  const drifting = kept.length !== 1 || Math.sign(slope) * withinTrendZ(zs, kept) > 2;
+  const trendZ = kept.length === 1 ? withinTrendZ(zs, kept) : 0;
+  const slope = (): number => (drift().hingeBic < drift().lineBic ? drift().hinge.slope : drift().line.slope);
+  const drifting = kept.length !== 1 || (Math.abs(trendZ) > 2 && Math.sign(slope()) * trendZ > 2);
   const toSteps = (found: readonly number[]): Extract<Shape, { kind: 'steps' }> => {
     const keptSet = new Set(found);
     // Map back to the original offsets: the search's own locations where its block survived, else the block's start.
@@ -249,24 +258,25 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // Steps beat a smooth curve when they are not clearly worse by absolute residuals or by squared ones: the median
   // of cache hit/miss noise lies anywhere between its two modes, so absolute residuals barely tell a sharp step from
   // a curve through it there, while squared residuals (which heavy tails mislead) do.
-  const stepsNotWorse = (): boolean => stepsBic <= smoothBic + margin || stepsSquaresBic(zs, kept) <= smoothSquaresBic(zs) + margin;
+  const stepsNotWorse = (): boolean => stepsBic <= smoothBic() + margin || stepsSquaresBic(zs, kept) <= smoothSquaresBic(zs) + margin;
   // A single step against a drift likewise (a drift there has also shown a trend within the two pieces).
   const stepBeatsDrift = (): boolean =>
-    stepCutsBic <= driftBic || !drifting || (!overWave && kept.length === 1 && stepsSquaresBic(zs, kept) <= driftSquaresBic(zs, hinge.start));
+    !drifting || stepCutsBic <= driftBic() || (!overWave && kept.length === 1 && stepsSquaresBic(zs, kept) <= driftSquaresBic(zs, drift().hinge.start));
   if (stepCuts.length > 0 && stepBeatsDrift() && (overWave || stepsNotWorse())) {
     return waveStep !== undefined ? { kind: 'steps', cuts: [waveStep.at], wave: waveStep.size } : toSteps(stepCuts);
   }
   // Against a drift, a wave has no line of its own: seasonality comes back to where it started (a wave plus a line that
   // beats the line is a drift with a wiggle). Labelled grid: drift at 20 points 0.878 -> 0.884, no other cell moved.
-  const curveBic = (): number => Math.min(cubicBic, bic(wave ?? fitSine(zs, undefined, false), m));
+  const curveBic = (): number => Math.min(cubicBic(), bic(wave ?? fitSine(zs, undefined, false), m));
   // Where a wave explained the steps away, a drift is that wave's alternative too: it is reported only when it fits
   // better than the wave (a line or hinge through a wave otherwise fits its rising or falling half).
-  if (drifting && driftBic <= curveBic() + margin && driftBic < bic(fitSteps(zs, []), m) && !(waveInstead !== undefined && driftBic > waveInstead)) {
+  if (drifting && driftBic() <= curveBic() + margin && driftBic() < bic(fitSteps(zs, []), m) && !(waveInstead !== undefined && driftBic() > waveInstead)) {
+    const { line, hinge, lineBic, hingeBic } = drift();
     return hingeBic < lineBic
       ? { kind: 'drift', start: Math.round(hinge.start / scale), slope: hinge.slope * scale }
       : { kind: 'drift', start: 0, slope: line.slope * scale };
   }
-  return smoothBic < driftBic ? { kind: 'smooth' } : { kind: 'flat' };
+  return smoothBic() < driftBic() ? { kind: 'smooth' } : { kind: 'flat' };
 }
 
 /**
