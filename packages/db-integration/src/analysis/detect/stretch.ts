@@ -227,7 +227,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
       waveInstead = better.cuts.length === 0 ? bic(wave, m) : undefined;
     }
     // The wave explained every step away: one step may still stand on top of it (`waveStepTest`, calibrated).
-    if (overWave && stepCuts.length === 0 && n <= COMPRESS_ABOVE) {
+    if (overWave && stepCuts.length === 0) {
       const found = stepOnWave(ys, zs, options.minLogEffect);
       if (found !== undefined) {
         stepCuts = [found.atZ];
@@ -241,7 +241,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // its fit beats the step alone by the margin, by absolute and by squared residuals (bimodal noise misleads the
   // first: by it alone, on fresh seeds, bimodal 50/50 at 60 points lost two findings in 180 series). Where the test
   // agrees with the cut, the cut stays (sized net of the wave if one stands out: `stepsOnWave`).
-  const lone = wave !== undefined && !overWave && kept.length === 1 && n <= COMPRESS_ABOVE ? waveStepTest(ys) : undefined;
+  const lone = wave !== undefined && !overWave && kept.length === 1 ? waveStepTest(ys) : undefined;
   if (lone !== undefined && Math.abs(lone.at - toSteps(kept).cuts[0]!) > MIN_SEGMENT) {
     const found = stepOnWave(ys, zs, options.minLogEffect, lone);
     if (
@@ -423,7 +423,7 @@ function analyseShort(ys: Float64Array, options: StretchOptions): { warmupEnd: n
   // (`waveF`), for a step at least WAVE_STEP_EDGE of the stretch from either end (nearer the ends a wave's phase and
   // a warm-up's fading tail pass for a step: without that, 6-9 more false improvements at the start of warm-up
   // series at 60 and 200 points).
-  if (local.length === 0 && shape.kind === 'flat' && n >= MIN_WAVE_POINTS && n <= COMPRESS_ABOVE && waveF(body) > WAVE_F) {
+  if (local.length === 0 && shape.kind === 'flat' && n >= MIN_WAVE_POINTS && waveF(body) > WAVE_F) {
     const found = stepOnWave(body, body, options.minLogEffect);
     const edge = Math.max(Math.ceil(WAVE_STEP_EDGE * n), warmupMax + MIN_SEGMENT);
     if (found !== undefined && found.at >= edge && n - found.at >= edge) {
