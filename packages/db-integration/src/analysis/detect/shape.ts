@@ -255,7 +255,7 @@ let waveBasesHeld = 0;
 /**
  * `sineBasis(n, period, false)` with what least squares on it needs that does not depend on the data (cached: the
  * wave tests try the same 13-22 periods of the same few lengths on every stretch). The sums are accumulated point by
- * point in order, as `waveSums` does, so fits from them are the same.
+ * point in order (each sum on its own, so the same values as summing them together).
  */
 export function waveBasis(n: number, period: number): WaveBasis {
   let byPeriod = waveBases.get(n);
@@ -351,13 +351,8 @@ export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number): numb
 /** Fewest points on each side of the step `wavePeriodWithStep` allows (as the change-point search's MIN_SEGMENT). */
 const MIN_STEP_SIDE = 3;
 
-/** The sums the least-squares fit of a level plus one sine wave needs (its normal equations and y'y), in one pass. */
+/** The data's sums the least-squares fit of a level plus one sine wave needs (X'y and y'y), in one pass; the basis's own are `waveBasis`'s. */
 export interface WaveSums {
-  ss: number;
-  sc: number;
-  cc: number;
-  s1: number;
-  c1: number;
   y1: number;
   ys1: number;
   yc1: number;
@@ -365,14 +360,9 @@ export interface WaveSums {
 }
 
 export function waveSums(ys: ArrayLike<number>, sin: Float64Array, cos: Float64Array): WaveSums {
-  const w: WaveSums = { ss: 0, sc: 0, cc: 0, s1: 0, c1: 0, y1: 0, ys1: 0, yc1: 0, yy: 0 };
+  const w: WaveSums = { y1: 0, ys1: 0, yc1: 0, yy: 0 };
   for (let i = 0; i < ys.length; i++) {
     const y = ys[i]!;
-    w.ss += sin[i]! * sin[i]!;
-    w.sc += sin[i]! * cos[i]!;
-    w.cc += cos[i]! * cos[i]!;
-    w.s1 += sin[i]!;
-    w.c1 += cos[i]!;
     w.y1 += y;
     w.ys1 += sin[i]! * y;
     w.yc1 += cos[i]! * y;
@@ -394,8 +384,9 @@ export function wavePeriodWithStep(ys: ArrayLike<number>): number {
   let bestPeriod = n;
   for (let twentieths = 13; twentieths <= 25; twentieths++) {
     const period = (twentieths / 20) * n;
-    const [, sin, cos] = sineBasis(n, period, false) as [Float64Array, Float64Array, Float64Array];
-    const { ss, sc, cc, s1, c1, y1, ys1, yc1, yy } = waveSums(ys, sin, cos);
+    const { sin, cos, normal } = waveBasis(n, period);
+    const [s1, c1, ss, sc, cc] = [normal[0]![1]!, normal[0]![2]!, normal[1]![1]!, normal[1]![2]!, normal[2]![2]!];
+    const { y1, ys1, yc1, yy } = waveSums(ys, sin, cos);
     // Sums over the points at the new level (c to the end), for a step at c with >= MIN_STEP_SIDE points each side.
     let t1 = 0;
     let ts = 0;
