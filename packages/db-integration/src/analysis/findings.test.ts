@@ -163,6 +163,32 @@ describe('detectFindings: short series', () => {
     expect(wrong).toBeLessThanOrEqual(2);
   });
 
+  it('finds a regression fixed 5-10 points later in 20 points, both changes at their place (2 sd: 9 of 40, 3 before the calibrated box; 3 sd: 25, 22 before)', () => {
+    const boxesFound = (sds: number): number => {
+      let both = 0;
+      for (let seed = 1; seed <= 40; seed++) {
+        const [lo, hi] = [5 + (seed % 3), 12 + (seed % 4)];
+        const found = detectFindings(series(20, (i) => (i >= lo && i < hi ? sds * 0.05 : 0), 0.05, 700 + seed), 'webgpu', 'latency');
+        const placed = found.length === 2 && Math.abs(found[0]!.index - lo) <= 2 && Math.abs(found[1]!.index - hi) <= 2;
+        both += placed && found[0]!.kind === 'regression' && found[1]!.kind === 'improvement' ? 1 : 0;
+      }
+      return both;
+    };
+    expect(boxesFound(2)).toBeGreaterThanOrEqual(8);
+    expect(boxesFound(3)).toBeGreaterThanOrEqual(24);
+  });
+
+  it('raises no more alarms on a one-cycle wave in 20 points for the box test: half a wave is a box too (73 of 200 series, 74 before)', () => {
+    let alarmed = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = seededRandom(90_000 + seed);
+      const [period, phase] = [20 * (0.8 + 0.4 * r()), 2 * Math.PI * r()];
+      const found = detectFindings(series(20, (i) => 1.5 * 0.05 * Math.sin((2 * Math.PI * i) / period + phase), 0.05, 3000 + seed), 'webgpu', 'latency');
+      alarmed += found.length > 0 ? 1 : 0;
+    }
+    expect(alarmed).toBeLessThanOrEqual(74);
+  });
+
   it('spends at most the 1 % false-alarm budget on 20-point series without a change', () => {
     let alarmed = 0;
     for (let seed = 1; seed <= 400; seed++) {

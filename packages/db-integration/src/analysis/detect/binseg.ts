@@ -9,17 +9,20 @@
  * stretch: no single split separates it well. When the best single split fails, the strongest box (t statistic of
  * the inside against the outside, on a grid of at most 40 positions) is proposed, and its two edges are kept only if
  * each passes the single-split test on the stretch that contains that edge alone (start to the box's end, box's
- * start to the stretch end), so the calibrated cut-offs still decide. Where a box stood out (a level that comes back,
+ * start to the stretch end), so the calibrated cut-offs still decide. On a whole series shorter than 40 points, where
+ * neither edge alone passes that test on its sub-stretch, the strongest box is kept when it passes its own cut-off
+ * within the series' false-alarm budget (boxes.ts, `seriesFactor`). Where a box stood out (a level that comes back,
  * where further changes hide from two-way splits), change points proposed for the whole stretch at once are added
  * when the single-split test confirms them (proposals.ts). Where nothing at all was found in a stretch of
  * ALTERNATION_FROM-ALTERNATION_UP_TO points, a level that alternates (a regression, its fix and a revert) is tested as a
  * whole against its own calibrated cut-off (alternation.ts).
  */
 import { ALTERNATION_FROM, ALTERNATION_UP_TO, alternationCritical, BULGE_Z, bulgeZ, strongestAlternation } from './alternation';
+import { type Box, calibratedBox, proposedBoxes, strongestBoxes } from './boxes';
 import { criticalValues, seriesFactor, valueTCritical } from './critical-values';
 import { sortedAt } from './order-stats';
 import { withProposals } from './proposals';
-import { type Cut, MIN_SEGMENT, normalScores, prefixSums, ranksOf, scanSplits } from './split-stats';
+import { type Cut, MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 
 export interface BinsegOptions {
   /** Smallest |log-ratio| shift (Hodges-Lehmann) across a split that counts as a change (log(1.02): 2 %). */
@@ -83,64 +86,6 @@ function significantSplit(ys: ArrayLike<number>, a: number, b: number, minLogEff
   return effect < minLogEffect ? undefined : { at, strength };
 }
 
-/** Narrowest box proposed: 3 clustered outliers of skewed noise must not pass for a regression and its fix. */
-const MIN_BOX = 5;
-
-interface Box {
-  box: [number, number];
-  t: number;
-}
-
-/**
- * The boxes whose mean normal score differs most from the rest of ys[a, b), on a grid; O(G^2 + n log n). Two
- * proposals: by the pooled t (the noise sd within the box and the rest), and by the contrast over a noise sd from
- * successive differences (robust: changes beyond the box inflate a pooled sd, so a box among further changes, a
- * regression, its fix and a revert, stands out only by this one). Only proposals: the edges are confirmed by the
- * calibrated single-split test.
- */
-function strongestBoxes(ys: ArrayLike<number>, a: number, b: number, ranks?: Float64Array): Box[] {
-  const n = b - a;
-  if (n < 2 * MIN_SEGMENT + MIN_BOX) {
-    return [];
-  }
-  // On normal scores, as the split test: a few outliers in a row do not make a box.
-  const scores = normalScores(ranks ?? ranksOf(ys, a, b));
-  const { cs, cs2 } = prefixSums(scores);
-  const diffs = new Float64Array(n - 1);
-  for (let i = 0; i + 1 < n; i++) {
-    diffs[i] = Math.abs(scores[i + 1]! - scores[i]!);
-  }
-  const sigma = Math.max((1.4826 * sortedAt(diffs, [Math.floor((n - 1) / 2)])[0]!) / Math.SQRT2, 1e-12);
-  const stride = Math.max(1, Math.ceil(n / 40));
-  const pooled: Box = { box: [a, a], t: 0 };
-  const robust: Box = { box: [a, a], t: 0 };
-  for (let l = MIN_SEGMENT; l <= n - MIN_SEGMENT - MIN_BOX; l += stride) {
-    for (let r = l + MIN_BOX; r <= n - MIN_SEGMENT; r += stride) {
-      const n1 = r - l;
-      const n2 = n - n1;
-      const s1 = cs[r]! - cs[l]!;
-      const s2 = cs[n]! - s1;
-      const contrast = Math.abs(s1 / n1 - s2 / n2);
-      const ss = cs2[n]! - (s1 * s1) / n1 - (s2 * s2) / n2;
-      const inverse = 1 / n1 + 1 / n2;
-      const t = contrast / Math.sqrt((Math.max(ss, 1e-300) / (n - 2)) * inverse);
-      if (t > pooled.t) {
-        pooled.t = t;
-        pooled.box = [a + l, a + r];
-      }
-      const tr = contrast / (sigma * Math.sqrt(inverse));
-      if (tr > robust.t) {
-        robust.t = tr;
-        robust.box = [a + l, a + r];
-      }
-    }
-  }
-  if (pooled.box[0] === robust.box[0] && pooled.box[1] === robust.box[1]) {
-    return [{ box: pooled.box, t: Math.max(pooled.t, robust.t) }];
-  }
-  return [pooled, robust];
-}
-
 /**
  * A box edge confirmed by the single-split test on `wide` (the stretch's end to the far side of the box), or, when a
  * further change beyond the box dilutes that, on `narrow` (the box and as many points again beyond the edge).
@@ -151,6 +96,22 @@ function confirmEdge(ys: ArrayLike<number>, wide: [number, number], narrow: [num
     return found;
   }
   return significantSplit(ys, narrow[0], narrow[1], minLogEffect);
+}
+
+/**
+ * The edges of a whole short series' calibrated box (boxes.ts) when each shifts the level by at least `minLogEffect`
+ * (Hodges-Lehmann, the box against the piece beside it).
+ */
+function calibratedBoxEdges(ys: ArrayLike<number>, a: number, b: number, pooled: Box, factor: number, minLogEffect: number): [Cut, Cut] | undefined {
+  const found = calibratedBox(ys, a, b, pooled, factor);
+  if (found === undefined) {
+    return undefined;
+  }
+  const [l, r] = found.box;
+  if (Math.abs(shiftOf(ys, a, l, r)) < minLogEffect || Math.abs(shiftOf(ys, l, r, b)) < minLogEffect) {
+    return undefined;
+  }
+  return [{ at: l, strength: found.t }, { at: r, strength: found.t }];
 }
 
 /**
@@ -194,7 +155,9 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
     const whole = a === s && b === e;
     const ranks = whole ? options.ranks : undefined;
     // A whole short series spends the series' false-alarm budget on its first test (see `seriesFactor`).
-    const single = significantSplit(ys, a, b, options.minLogEffect, ranks, whole && options.wholeSeries === true ? seriesFactor(e - s) : 1);
+    const firstOfSeries = whole && options.wholeSeries === true;
+    const factor = firstOfSeries ? seriesFactor(e - s) : 1;
+    const single = significantSplit(ys, a, b, options.minLogEffect, ranks, factor);
     if (single !== undefined) {
       found.push(single);
       stack.push([a, single.at], [single.at, b]);
@@ -202,7 +165,9 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
     }
     // A box that does not stand out even by the single-split cut-off is noise: skip the two confirming searches.
     const cutoff = criticalValues(b - a).t;
-    for (const { box, t } of strongestBoxes(ys, a, b, ranks)) {
+    let edges: [Cut, Cut] | undefined;
+    const boxes = strongestBoxes(ys, a, b, ranks);
+    for (const { box, t } of proposedBoxes(boxes)) {
       if (t <= cutoff) {
         continue;
       }
@@ -211,10 +176,16 @@ export function binarySegmentation(ys: ArrayLike<number>, s: number, e: number, 
       const left = confirmEdge(ys, [a, box[1]], [Math.max(a, box[0] - width), box[1]], options.minLogEffect);
       const right = confirmEdge(ys, [box[0], b], [box[0], Math.min(b, box[1] + width)], options.minLogEffect);
       if (left !== undefined && right !== undefined && left.at < right.at) {
-        found.push(left, right);
-        stack.push([a, left.at], [left.at, right.at], [right.at, b]);
+        edges = [left, right];
         break;
       }
+    }
+    // The series' first test again (its budget covers this box: see `seriesFactor`).
+    edges ??= firstOfSeries && boxes !== undefined ? calibratedBoxEdges(ys, a, b, boxes.pooled, factor, options.minLogEffect) : undefined;
+    if (edges !== undefined) {
+      boxSeen = true;
+      found.push(...edges);
+      stack.push([a, edges[0].at], [edges[0].at, edges[1].at], [edges[1].at, b]);
     }
   }
   found.sort((x, y) => x.at - y.at);

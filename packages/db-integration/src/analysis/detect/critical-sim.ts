@@ -6,6 +6,7 @@
  */
 import { seededRandom } from '../stats';
 import { strongestAlternation } from './alternation';
+import { boxCritical, CALIBRATED_BOX_BELOW, calibratedBox, strongestBoxes } from './boxes';
 import { criticalValues } from './critical-values';
 import { MIN_SEGMENT, normalScores, ranksOf, scanSplits } from './split-stats';
 import { waveStepTest } from './wave-step';
@@ -36,10 +37,10 @@ export function simulateCritical(n: number, alpha: number, sims: number, seed = 
 }
 
 /**
- * The factor f such that a stretch of n independent points without a change is split, by the rank z or the scores t
- * against f times its 0.2 % cut-off, with probability `alpha`: the upper `1 - alpha` quantile of the larger statistic
- * over its cut-off (rank statistics: the same for every continuous noise shape). What `seriesFactor`
- * (critical-values.ts) was generated from.
+ * The factor f such that a stretch of n independent Gaussian points without a change is split, by the rank z or the
+ * scores t against f times its 0.2 % cut-off, or boxed (`calibratedBox` at factor f), with probability `alpha`: the
+ * upper `1 - alpha` quantile of the largest statistic over its cut-off. What `seriesFactor` (critical-values.ts) was
+ * generated from.
  */
 export function simulateSeriesFactor(n: number, alpha: number, sims: number, seed = 12345): number {
   const random = seededRandom(seed + n * 7919);
@@ -51,7 +52,12 @@ export function simulateSeriesFactor(n: number, alpha: number, sims: number, see
       ys[i] = gaussian(random);
     }
     const scan = scanSplits(ys, 0, n, MIN_SEGMENT)!;
-    ratios[r] = Math.max(Math.abs(scan.rankZ) / c.rank, Math.abs(scan.t) / c.t);
+    const split = Math.max(Math.abs(scan.rankZ) / c.rank, Math.abs(scan.t) / c.t);
+    const box = n < CALIBRATED_BOX_BELOW ? strongestBoxes(ys, 0, n) : undefined;
+    // The box counts where it would be taken at some factor: where its three levels beat the wave (`calibratedBox` at
+    // factor ~0). Below 0.8 it cannot matter: every factor is above 0.85.
+    const boxRatio = box === undefined ? 0 : box.pooled.t / boxCritical(n);
+    ratios[r] = boxRatio > split && boxRatio > 0.8 && calibratedBox(ys, 0, n, box!.pooled, 1e-9) !== undefined ? boxRatio : split;
   }
   ratios.sort();
   return ratios[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
@@ -92,6 +98,24 @@ export function simulateAlternationCritical(n: number, alpha: number, sims: numb
       ys[i] = gaussian(random);
     }
     ts[r] = strongestAlternation(normalScores(ranksOf(ys, 0, n)))!.t;
+  }
+  ts.sort();
+  return ts[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;
+}
+
+/**
+ * Upper `1 - alpha` quantile of `strongestBoxes(...).pooled.t` over `sims` stretches of n independent points: what
+ * `boxCritical` (boxes.ts) was generated from. Rank-based, so Gaussian draws calibrate it for every noise shape.
+ */
+export function simulateBoxCritical(n: number, alpha: number, sims: number, seed = 31): number {
+  const random = seededRandom(seed + n * 7919);
+  const ts = new Float64Array(sims);
+  const ys = new Float64Array(n);
+  for (let r = 0; r < sims; r++) {
+    for (let i = 0; i < n; i++) {
+      ys[i] = gaussian(random);
+    }
+    ts[r] = strongestBoxes(ys, 0, n)!.pooled.t;
   }
   ts.sort();
   return ts[Math.min(sims - 1, Math.ceil((1 - alpha) * sims) - 1)]!;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { simulateCritical, simulateSeriesFactor, simulateWaveStepCritical } from './critical-sim';
-import { criticalValues, seriesFactor } from './critical-values';
+import { boxCritical, CALIBRATED_BOX_BELOW } from './boxes';
+import { simulateBoxCritical, simulateCritical, simulateSeriesFactor, simulateWaveStepCritical } from './critical-sim';
+import { criticalValues, SERIES_LEVEL_BELOW, seriesFactor } from './critical-values';
 import { waveStepCritical } from './wave-step';
 
 describe('critical values of the change-point search', () => {
@@ -22,10 +23,16 @@ describe('critical values of the change-point search', () => {
   });
 
   it('scale the rank cut-offs of a short whole series to its 1 % budget (a fresh simulation agrees), not from 40 points on', () => {
-    const fresh = simulateSeriesFactor(20, 0.008, 20000, 4242);
+    const fresh = simulateSeriesFactor(20, 0.0075, 20000, 4242);
     expect(Math.abs(fresh - seriesFactor(20))).toBeLessThan(0.03);
     expect(seriesFactor(20)).toBeLessThan(1);
     expect(seriesFactor(40)).toBe(1);
+  });
+
+  it('of the calibrated box match a fresh simulation (another seed, fewer draws), and it runs only where a series spends its budget', () => {
+    const fresh = simulateBoxCritical(20, 0.002, 20000, 99);
+    expect(Math.abs(fresh - boxCritical(20))).toBeLessThan(0.3);
+    expect(CALIBRATED_BOX_BELOW).toBe(SERIES_LEVEL_BELOW);
   });
 
   it('of the wave-plus-step test match a fresh simulation of a wave without a step (another seed, fewer draws)', () => {

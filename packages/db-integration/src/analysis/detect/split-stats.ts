@@ -21,6 +21,9 @@ export interface Cut {
 /** Fewest points on each side of a split: a change needs this many points at its new level to be reported. */
 export const MIN_SEGMENT = 3;
 
+/** Narrowest box proposed: 3 clustered outliers of skewed noise must not pass for a regression and its fix. */
+export const MIN_BOX = 5;
+
 /**
  * Midranks (1-based) of xs[s, e). A native typed-array sort plus two binary searches per value: several times faster
  * than sorting an index array with a comparator, which matters when the scan ranks a million points.
