@@ -219,14 +219,15 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
     }
     alternatives.push({ cuts: [], absBic: bic(wave, m), squaresBic: waveSquaresBic(zs, wave.period, []) });
     const stepsSquares = stepsSquaresBic(zs, kept);
-    // Two or more steps also give way to a wave that squared residuals prefer by the margin (absolute ones kept staircases
-    // on waves: on fresh seeds seasonal at 200 points 0.899 -> 0.907 and 0.923 -> 0.929, 5 fewer false steps; no other cell moved).
-    // Steps in a pattern a wave also makes give way to a wave that squared residuals prefer at all: two steps (a box,
-    // up then down, is half a cycle) and three or more with two neighbours in one direction (down, down, up, up: a
-    // wave's staircase). Only steps that alternate three or more times (a regression, its fix and a revert) keep the
-    // margin. On fresh seeds seasonal at 200 points 0.907 -> 0.930 and 0.929 -> 0.942, at 60 +0.003 and +0.005, no cell
-    // lost; three real regressions in a row, and 2-3 sd boxes in 60 and 200 points of noise, were found as often as
-    // before (findings.test.ts; a 2 sd box of half of 60 points is taken for half a wave 27 times in 60, as before).
+    // Two or more steps also give way to a wave that squared residuals prefer (absolute ones kept staircases on waves):
+    // by the margin where the steps alternate three or more times (a regression, its fix and a revert), at all where
+    // a wave makes the same pattern: two steps (a box, up then down, is half a cycle), or three or more with two
+    // neighbours in one direction (down, down, up, up: a wave's staircase). Fresh seeds, seasonal at 200 points: by the
+    // margin for all, 0.899 -> 0.907 and 0.923 -> 0.929; at all for these patterns, -> 0.930 and 0.942 (60: +0.003 and
+    // +0.005), no cell lost. Three real regressions in a row (findings.test.ts), and 2-3 sd boxes in 60 and 200 points
+    // of noise, were found as often as before; a 2 sd box over half of 60 points was taken for half a wave 27 times in
+    // 60 before and after (by the margin in absolute residuals: without it, 5 times, but seasonal 60 alarmed twice as
+    // often).
     const stepFit = fitSteps(zs, kept).fitted;
     const directions = kept.map((c) => Math.sign(stepFit[c]! - stepFit[c - 1]!));
     const alternating = kept.length >= 3 && directions.every((d, j) => j === 0 || d !== directions[j - 1]);
