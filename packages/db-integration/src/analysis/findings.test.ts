@@ -47,6 +47,26 @@ describe('detectFindings: drift', () => {
       expect(d!.interval![1]).toBeGreaterThan(d!.changePct);
     }
   });
+
+  it('reports a creep over 60 or 20 points as one drift, hardly ever as steps that all go up (4 steps in 200 series; 15 before)', () => {
+    let drifts = 0;
+    let steps = 0;
+    for (const [n, sds] of [
+      [60, 6],
+      [20, 9],
+    ] as const) {
+      for (let seed = 1; seed <= 100; seed++) {
+        // From a point in the first 40 % to the end, `sds` noise sds in all (the labelled bench's drift).
+        const start = seed % Math.round(0.4 * n);
+        const found = detectFindings(series(n, (i) => (i < start ? 0 : (sds * 0.05 * (i - start)) / (n - 1 - start)), 0.05, 6000 + seed), 'webgpu', 'latency');
+        drifts += found.length === 1 && found[0]!.kind === 'drift' ? 1 : 0;
+        steps += found.filter((d) => d.kind === 'regression').length;
+      }
+    }
+    expect(steps).toBeLessThanOrEqual(6);
+    // 195 of 200 (190 before).
+    expect(drifts).toBeGreaterThanOrEqual(192);
+  });
 });
 
 describe('detectFindings: environment changes', () => {
