@@ -105,8 +105,9 @@ export function boxCritical(n: number): number {
 /**
  * How much better (Gaussian BIC) the box's three levels must fit than one wave of about the stretch's length: half a
  * cycle of a seasonal wave is a box too. Measured on the labelled series at 20 points (three seed sets): with a margin
- * of 6 seasonal series without a code change alarm as often as before the box test (39, 45-46, 43 of 210); with 4,
- * 1-3 more; with none, 30 more. On normal scores instead of the values the check cost half the box's gain.
+ * of 6, seasonal series without a code change alarm about as often as before the box test (39, 46 and 43 of 210;
+ * before, 39, 45 and 43); with 4, 1-3 more each; with no check at all, 30 more on the first set. On normal scores
+ * instead of the values the check cost half the box's gain.
  */
 const OVER_WAVE = 6;
 

@@ -186,15 +186,15 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
     const ownBlocks = new Set(own.map((c) => Math.round(c * scale)));
     return { kind: 'steps', cuts: [...own, ...found.filter((c) => !ownBlocks.has(c)).map((c) => Math.round(c / scale))].sort((a, b) => a - b) };
   };
-  // A wave (period near the stretch length: seasonality) is split by the search into an up and a down step, and a
-  // wave on top of a real step into a staircase. The alternative to the steps found is a wave plus the steps found
-  // over it (`stepsOverWave`); unless the steps alone are better by the margin, the wave and its steps are kept:
-  // between a wave and a regression-and-fix box that look alike, nothing is reported rather than a false alarm.
   // Up (1) or down (-1) at each kept cut, by the steps' levels.
   const directions = once(() => {
     const fitted = fitSteps(zs, kept).fitted;
     return kept.map((c) => Math.sign(fitted[c]! - fitted[c - 1]!));
   });
+  // A wave (period near the stretch length: seasonality) is split by the search into an up and a down step, and a
+  // wave on top of a real step into a staircase. The alternative to the steps found is a wave plus the steps found
+  // over it (`stepsOverWave`); unless the steps alone are better by the margin, the wave and its steps are kept:
+  // between a wave and a regression-and-fix box that look alike, nothing is reported rather than a false alarm.
   const wave = kept.length > 0 && m >= MIN_WAVE_POINTS ? fitSine(zs, undefined, false) : undefined;
   let stepCuts = kept;
   let stepCutsBic = stepsBic;
