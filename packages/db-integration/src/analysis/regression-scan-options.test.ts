@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { sqlTimestamp, Store } from '../store/store';
 import { defaultWorkers, scanRegressions } from './regression-scan';
+import { parkedWorkers } from './scan-workers';
 
 const stores: Store[] = [];
 afterEach(() => {
@@ -68,6 +69,23 @@ describe('scan detection across worker threads', () => {
     expect(one.findings).toBeGreaterThan(20);
     expect(two).toMatchObject({ series: 24, points: 24 * 240, findings: one.findings, inserted: one.inserted });
     expect(await stored(inWorkers)).toEqual(await stored(inThread));
+  });
+
+  it('keeps its worker warm for the next scan, which takes it and gets the same findings from it', async () => {
+    const newest = new Date(Date.now() - 3_600_000);
+    const [first, second] = [await seeded(newest), await seeded(newest)];
+    const before = parkedWorkers();
+    const one = await scanRegressions(first, { workers: 1, detectOffMainThread: true });
+    expect(parkedWorkers()).toBe(Math.max(1, before));
+    const two = await scanRegressions(second, { workers: 1, detectOffMainThread: true });
+    // The parked worker was taken (none started beside it) and put back; it detected every series again.
+    expect(parkedWorkers()).toBe(Math.max(1, before));
+    expect([one.seriesByThread, two.seriesByThread]).toEqual([
+      [0, 24],
+      [0, 24],
+    ]);
+    expect(two.workerErrors).toEqual([]);
+    expect(await stored(second)).toEqual(await stored(first));
   });
 
   it('starts no worker by default for a small scan, and at least one when detection must leave the main thread', () => {

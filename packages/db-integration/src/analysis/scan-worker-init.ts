@@ -6,13 +6,13 @@ import type { Environment, ScanColumns } from './scan-read';
 
 export const WorkerState = { Booting: 0, Running: 1, Cancelled: 2 } as const;
 
-/** What a worker starts with (workerData; the counters share memory). */
+/** A worker's place in one scan (the counters share memory). */
 export interface WorkerBoot {
   id: number;
   /** next[0]: the next series to claim. */
   next: Int32Array;
   /**
-   * states[id]: WorkerState (the worker moves Booting -> Running when its series arrive; the main thread Booting ->
+   * states[id]: WorkerState (the worker moves Booting -> Running when its job arrives; the main thread Booting ->
    * Cancelled once done).
    */
   states: Int32Array;
@@ -25,4 +25,10 @@ export interface WorkerSeries {
   environments: Environment[];
   metrics: Metric[];
   detectors: DetectorName[];
+}
+
+/** One scan's job for a worker: its place in the scan and the series. */
+export interface WorkerJob {
+  boot: WorkerBoot;
+  series: WorkerSeries;
 }
