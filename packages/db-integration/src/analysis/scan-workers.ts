@@ -75,7 +75,7 @@ interface Thread {
  */
 const parked: Worker[] = [];
 const parkTimers = new Map<Worker, ReturnType<typeof setTimeout>>();
-/** How long a parked worker waits for another scan. @default 60 s */
+/** How long a parked worker waits for another scan before it ends (60 s). */
 export const IDLE_MS = 60_000;
 
 function park(worker: Worker): void {
