@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { sqlTimestamp, Store } from '../store/store';
 import { defaultWorkers, scanRegressions } from './regression-scan';
-import { parkedWorkers } from './scan-workers';
+import { endParkedWorkers, parkedWorkers } from './scan-workers';
 
 const stores: Store[] = [];
 afterEach(() => {
@@ -86,6 +86,21 @@ describe('scan detection across worker threads', () => {
     ]);
     expect(two.workerErrors).toEqual([]);
     expect(await stored(second)).toEqual(await stored(first));
+  });
+
+  it('does not hand a scan a parked worker that has ended: a fresh one is started and parked in its place', async () => {
+    const newest = new Date(Date.now() - 3_600_000);
+    const [first, second] = [await seeded(newest), await seeded(newest)];
+    await scanRegressions(first, { workers: 1, detectOffMainThread: true });
+    expect(parkedWorkers()).toBeGreaterThanOrEqual(1);
+    // Ended from outside the scan's bookkeeping (as a crash would end it): only its exit event tells the pool.
+    await endParkedWorkers();
+    expect(parkedWorkers()).toBe(0);
+    const again = await scanRegressions(second, { workers: 1, detectOffMainThread: true });
+    expect(again.seriesByThread).toEqual([0, 24]);
+    expect(again.workerErrors).toEqual([]);
+    expect(await stored(second)).toEqual(await stored(first));
+    expect(parkedWorkers()).toBe(1);
   });
 
   it('starts no worker by default for a small scan, and at least one when detection must leave the main thread', () => {

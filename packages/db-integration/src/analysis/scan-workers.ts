@@ -98,9 +98,17 @@ function unpark(worker: Worker): void {
   }
 }
 
-/** Warm workers parked now (for tests and the bench). */
+/** Warm workers parked now. */
 export function parkedWorkers(): number {
   return parked.length;
+}
+
+/**
+ * Ends the parked workers now (a server shutting down; they would end by themselves after IDLE_MS). Each leaves the
+ * pool as any worker that ends while parked does: by its exit event.
+ */
+export async function endParkedWorkers(): Promise<void> {
+  await Promise.all([...parked].map((worker) => worker.terminate()));
 }
 
 /** Detection workers being started (see `startWorkers`); `detectAcrossThreads` hands them their series. */
@@ -174,6 +182,10 @@ export function startWorkers(count: number): Workers {
   while (pool.threads.length < count && parked.length > 0) {
     const worker = parked.pop()!;
     unpark(worker);
+    // Ended, its exit event not yet seen (threadId is -1 once a worker has stopped): not taken.
+    if (worker.threadId === -1) {
+      continue;
+    }
     worker.ref();
     enlist(pool, worker, pool.threads.length, true);
   }
