@@ -13,6 +13,8 @@ import { metricPoints } from './scan-detect';
 import { readScanData, type ScanData, type SeriesMeta } from './scan-read';
 import { detectAcrossThreads, startWorkers, stopWorkers, type Workers } from './scan-workers';
 
+export { endParkedWorkers, parkedWorkers } from './scan-workers';
+
 export interface ScanOptions {
   /** Only measurements of the last N days. @default 90 */
   days?: number;
