@@ -230,6 +230,79 @@ export function stepOnWave(ys: Float64Array, zs: Float64Array, minLogEffect: num
   return Math.abs(joint.coef[3]!) >= minLogEffect && Math.abs(size.shift) >= minLogEffect ? { at: test.at, atZ, joint, size } : undefined;
 }
 
+/** Periods `waveOverStepsF` tries: 0.65-1.25x in steps of 0.05. */
+const OVER_STEPS_PERIODS = 13;
+
+/** `waveOverStepsF`'s cut-off: about 1 % without a wave (Bonferroni over its periods, as WAVE_F). */
+export const WAVE_OVER_STEPS_F = Math.log(OVER_STEPS_PERIODS / 0.01);
+
+/**
+ * Largest F of a least-squares wave fitted together with level changes at `cuts` over those level changes alone:
+ * whether a wave stands beside the steps, for steps the shape choice took with a wave (stretch.ts). Unlike `waveF`,
+ * which centres each piece between the cuts first and so takes a long half-cycle on each side of a cut for the pieces'
+ * levels, the steps and the wave share the fit.
+ */
+export function waveOverStepsF(values: ArrayLike<number>, cuts: readonly number[]): number {
+  const n = values.length;
+  const k = cuts.length;
+  // Centred (as `waveStepTest`): the residual sums are differences of sums of squares.
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    mean += values[i]! / n;
+  }
+  const ys = Float64Array.from({ length: n }, (_, i) => values[i]! - mean);
+  // Sums from each cut to the end: a step column's products with the level, y and the other steps.
+  const fromCut = (col: (i: number) => number): number[] =>
+    cuts.map((c) => {
+      let sum = 0;
+      for (let i = c; i < n; i++) {
+        sum += col(i);
+      }
+      return sum;
+    });
+  const t1 = fromCut(() => 1);
+  const ty = fromCut((i) => ys[i]!);
+  const tt = cuts.map((a) => cuts.map((b) => n - Math.max(a, b)));
+  // The steps alone: least squares of a level and the step columns.
+  const stepsNormal = [[n, ...t1], ...cuts.map((_, j) => [t1[j]!, ...tt[j]!])];
+  let yy = 0;
+  let y1 = 0;
+  for (let i = 0; i < n; i++) {
+    yy += ys[i]! * ys[i]!;
+    y1 += ys[i]!;
+  }
+  const stepsRhs = [y1, ...ty];
+  const stepsCoef = solve(stepsNormal, stepsRhs);
+  if (stepsCoef === undefined) {
+    return 0;
+  }
+  const steps = yy - stepsCoef.reduce((acc, b, r) => acc + b * stepsRhs[r]!, 0);
+  let best = 0;
+  for (let p = 0; p < OVER_STEPS_PERIODS; p++) {
+    const { sin, cos, normal } = waveBasis(n, ((65 + 5 * p) / 100) * n);
+    const ts = fromCut((i) => sin[i]!);
+    const tc = fromCut((i) => cos[i]!);
+    const { ys1, yc1 } = waveSums(ys, sin, cos);
+    // X = [1, sin, cos, steps]: X'X and X'y from the sums; the residual sum of squares is y'y - coef'X'y.
+    const xtx = [
+      [...normal[0]!, ...t1],
+      [...normal[1]!, ...ts],
+      [...normal[2]!, ...tc],
+      ...cuts.map((_, j) => [t1[j]!, ts[j]!, tc[j]!, ...tt[j]!]),
+    ];
+    const rhs = [y1, ys1, yc1, ...ty];
+    const coef = solve(xtx, rhs);
+    if (coef === undefined) {
+      continue;
+    }
+    const sse = yy - coef.reduce((acc, b, r) => acc + b * rhs[r]!, 0);
+    if (sse > 0) {
+      best = Math.max(best, (steps - sse) / 2 / (sse / Math.max(1, n - 3 - k)));
+    }
+  }
+  return best;
+}
+
 /** Periods `waveF` tries: 0.65-1.25x in steps of 0.1 (a wave between two of them still fits either well). */
 const WAVE_F_PERIODS = 7;
 
