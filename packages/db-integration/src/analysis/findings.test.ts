@@ -462,12 +462,12 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     expect(sized).toBeGreaterThanOrEqual(found - 1);
   });
 
-  it('sizes the steps chosen together with a wave net of it even where the wave is too weak for the sizing screen: a 2 sd regression is not read as an improvement', () => {
-    // Of 3000 seeds of 1.5 sd waves with a 2 sd step (+10.5 %), 2331 found the step at its place. Where the steps the
-    // search found gave way to a wave plus steps but the wave's F over the steps stayed below the sizing screen, the
-    // steps were sized on the 60 points either side: 7 read as improvements of 0.0-1.9 % (these seeds), and 2200
-    // intervals held the truth. Sized net of the wave: no improvement, 2283 intervals hold it (at 0.75 sd waves:
-    // 1645 -> 2014 of 2554).
+  it('sizes steps net of a wave that stands beside them, even a wave the pieces either side of a cut absorb: a 2 sd regression is not read as an improvement', () => {
+    // Of 3000 seeds of 1.5 sd waves with a 2 sd step (+10.5 %), 2331 found the step at its place. Where the wave's F
+    // over the pieces' own levels (`waveF`) stayed below the old sizing screen, the steps were sized on the 60 points
+    // either side: 7 read as improvements of 0.0-1.9 % (these seeds), and 2200 intervals held the truth. Screened by
+    // a wave fitted with the steps (`waveOverStepsF`) and sized net of it: no improvement, 2288 intervals hold it (at
+    // 0.75 sd waves: 1645 -> 2209 of 2554).
     const truth = Math.expm1(2 * 0.05);
     for (const seed of [619, 977, 1452, 1499, 1660, 1734, 2548]) {
       const { points, at } = waveWithStep(seed, 2);
