@@ -67,6 +67,18 @@ describe('detectFindings: drift', () => {
     // 195 of 200 (190 before).
     expect(drifts).toBeGreaterThanOrEqual(192);
   });
+
+  it('reports a 20-point creep of 6 sds that a line fits far better than a step as a drift, though its two pieces show little trend of their own', () => {
+    let drifts = 0;
+    for (let seed = 1; seed <= 400; seed++) {
+      const r = seededRandom(90_000 + seed);
+      const start = Math.floor(8 * r());
+      const found = detectFindings(series(20, (i) => (i < start ? 0 : (6 * 0.05 * (i - start)) / (20 - start)), 0.05, 91_000 + seed), 'webgpu', 'latency');
+      drifts += found.length === 1 && found[0]!.kind === 'drift' ? 1 : 0;
+    }
+    // 300 of 400; 289 when a single cut's pieces had to show the trend too (Spearman z above 2, Stouffer-combined).
+    expect(drifts).toBeGreaterThanOrEqual(297);
+  });
 });
 
 describe('detectFindings: environment changes', () => {
