@@ -291,6 +291,28 @@ describe('detectFindings: noise shapes and what is not a change', () => {
     expect(found[0]!.evidence).toEqual({ before: [0, 30], after: [30, 60] });
   });
 
+  it('sets a warm-up aside in throughput too (its first points are lower there) and reads throughput as the mirror of latency', () => {
+    // Before throughput was analysed negated, its warm-up was reported as an improvement of about +100 % at the third
+    // to fifth point in 76-102 of 100 series like these.
+    const warm = [3, 2, 1.5, 1.25];
+    let found = 0;
+    for (const n of [20, 60, 200]) {
+      for (let seed = 1; seed <= 10; seed++) {
+        const at = Math.round(0.6 * n);
+        const latency = series(n, (i) => Math.log(warm[i] ?? 1) + (i >= at ? 4 * 0.03 : 0), 0.03, 500 + 10 * n + seed);
+        const throughput = latency.map((p) => ({ ...p, value: 1000 / p.value }));
+        const slower = detectFindings(latency, 'webgpu', 'latency');
+        const fewer = detectFindings(throughput, 'webgpu', 'throughput');
+        expect(kinds(fewer)).toEqual(kinds(slower));
+        expect(fewer.every((d) => d.index >= 5)).toBe(true);
+        fewer.forEach((d, j) => expect(d.changePct).toBeCloseTo(1 / (1 + slower[j]!.changePct) - 1, 2));
+        found += fewer.some((d) => d.kind === 'regression' && Math.abs(d.index - at) <= 2) ? 1 : 0;
+      }
+    }
+    // 28 of 30: at 20 points the 4 sd step (8 points after it) is missed twice, in latency as in throughput.
+    expect(found).toBeGreaterThanOrEqual(27);
+  });
+
   it('tells an early improvement (one level, then down) from a warm-up (fading first runs) in 20 points', () => {
     // 5 noise sds down after 5 to 7 points: one level before it, so not warm-up (17 of these 20 found; 2 when every
     // first change down within 5 points of a slow start was taken for warm-up).
