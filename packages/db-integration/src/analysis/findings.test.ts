@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { smallestDetectableStep } from './detect/detectability';
-import { detectFindings } from './findings';
+import { detectFindings, type StretchMemo } from './findings';
 import type { Detection, SeriesPoint } from './regression';
 import { seededRandom } from './stats';
 
@@ -311,6 +311,25 @@ describe('detectFindings: noise shapes and what is not a change', () => {
     }
     // 28 of 30: at 20 points the 4 sd step (8 points after it) is missed twice, in latency as in throughput.
     expect(found).toBeGreaterThanOrEqual(27);
+  });
+
+  it('analyses a throughput that is a constant over latency once (the memo), with the same findings as analysed afresh, and never reuses an analysis of other values', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const latency = series(200, (i) => (i >= 80 ? 0.15 : 0) + (i >= 150 ? -0.1 : 0), 0.04, 800 + seed, 'lognormal', (i) => (i < 20 ? 'wasm' : 'webgpu'));
+      const throughput = latency.map((p) => ({ ...p, value: 4000 / p.value }));
+      const memo: StretchMemo = new Map();
+      expect(detectFindings(latency, 'webgpu', 'latency', { memo })).toEqual(detectFindings(latency, 'webgpu', 'latency'));
+      const held = [...memo.values()].map((m) => m.events);
+      const shared = detectFindings(throughput, 'webgpu', 'throughput', { memo });
+      expect(shared).toEqual(detectFindings(throughput, 'webgpu', 'throughput'));
+      expect(shared.map((d) => d.kind)).toContain('regression');
+      // Reused, not analysed again: the memo still holds the very event lists latency's analysis put there.
+      expect([...memo.values()].map((m) => m.events)).toEqual(held);
+      [...memo.values()].forEach((m, j) => expect(m.events).toBe(held[j]));
+      // Another series' values under the same keys (not a shift of these): analysed afresh, not read from the memo.
+      const other = series(200, (i) => (i >= 120 ? 0.2 : 0), 0.04, 900 + seed, 'lognormal', (i) => (i < 20 ? 'wasm' : 'webgpu'));
+      expect(detectFindings(other, 'webgpu', 'latency', { memo })).toEqual(detectFindings(other, 'webgpu', 'latency'));
+    }
   });
 
   it('tells an early improvement (one level, then down) from a warm-up (fading first runs) in 20 points', () => {

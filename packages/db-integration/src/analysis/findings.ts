@@ -21,6 +21,48 @@ export interface FindingOptions {
   minEffect?: number;
   /** Leading points of each stretch that may be warm-up (a first change down within them is not reported). @default 5 */
   warmupMax?: number;
+  /**
+   * Analyses of this series' stretches made for another metric, reused where this metric's (oriented) log values
+   * differ from those by a constant (`StretchMemo`). Pass one memo per series to each of its metrics. @default none
+   */
+  memo?: StretchMemo;
+}
+
+/**
+ * The analysis of each stretch of one series (by environment key), kept for its next metric. Every step of the
+ * analysis (ranks, fits with a level, medians, shifts) is unchanged when a constant is added to the log values, so a
+ * metric whose oriented log values are another's plus a constant (throughput that is a constant over latency: after
+ * negation, log latency less the log of that constant) has the same events: analysing it again repeated the same work
+ * (on the 1M-row database, half of the scan's detection). Reused only where every value differs by the same constant
+ * within MEMO_TOLERANCE (rounding; values a tie-breaking dither moved differently are analysed again).
+ */
+export type StretchMemo = Map<string, { ys: Float64Array; events: StretchEvent[] }>;
+
+/** Largest departure (log units) from one constant difference that still counts as the same values shifted. */
+const MEMO_TOLERANCE = 1e-9;
+
+function shiftedBy(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length || a.length === 0) {
+    return false;
+  }
+  const d = b[0]! - a[0]!;
+  for (let i = 1; i < a.length; i++) {
+    if (!(Math.abs(b[i]! - a[i]! - d) <= MEMO_TOLERANCE)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The events of ys (oriented log values), from `memo` where it holds them for the same values shifted. */
+function analysedOnce(memo: StretchMemo | undefined, key: string, ys: Float64Array, analyse: () => StretchEvent[]): StretchEvent[] {
+  const prior = memo?.get(key);
+  if (prior !== undefined && shiftedBy(prior.ys, ys)) {
+    return prior.events;
+  }
+  const events = analyse();
+  memo?.set(key, { ys, events });
+  return events;
 }
 
 /**
@@ -191,7 +233,9 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
     const at = joined === undefined ? (i: number): number => s + i : (i: number): number => (i < joined.length ? joined[i]! : joined[joined.length - 1]! + 1);
     const ys = oriented(ditheredLogs(sub.map((p) => p.value)), metric);
     clampGross(ys);
-    const events = analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries: sub.length === points.length }).events.map((ev) => backFromOriented(ev, metric));
+    const wholeSeries = sub.length === points.length;
+    const analyse = (): StretchEvent[] => analyseStretch(ys, { minLogEffect, warmupMax: options.warmupMax, wholeSeries }).events;
+    const events = analysedOnce(options.memo, `${key}|${wholeSeries}`, ys, analyse).map((ev) => backFromOriented(ev, metric));
     const environment = environmentName(key, sub);
     for (const ev of events) {
       const finding =
@@ -220,9 +264,9 @@ export type DetectorName = 'threshold' | 'rank-changepoint';
  * Fallback-aware detection on one series. 'rank-changepoint' is `detectFindings`; 'threshold' is the classic rule
  * within each constant-environment stretch, with the same environment findings.
  */
-export function detectRegressions(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, detector: DetectorName): Detection[] {
+export function detectRegressions(points: readonly SeriesPoint[], requestedBackend: string, metric: Metric, detector: DetectorName, memo?: StretchMemo): Detection[] {
   if (detector === 'rank-changepoint') {
-    return detectFindings(points, requestedBackend, metric);
+    return detectFindings(points, requestedBackend, metric, { memo });
   }
   const out = environmentChanges(points, requestedBackend, metric);
   for (const [s, e] of segmentByEnvironment(points)) {

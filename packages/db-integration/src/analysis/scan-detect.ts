@@ -2,7 +2,7 @@
  * Detection on one series of the scan, the same on the main thread and in a detection worker (scan-workers.ts): the
  * points of one metric (positive values only) and the detectors' findings on them.
  */
-import { type DetectorName, detectRegressions } from './findings';
+import { type DetectorName, detectRegressions, type StretchMemo } from './findings';
 import type { Detection, Metric, SeriesPoint } from './regression';
 import type { Environment, ScanColumns } from './scan-read';
 
@@ -55,6 +55,8 @@ export function metricPoints(columns: ScanColumns, rows: Pick<SeriesRows, 'from'
 
 /** Each metric's findings on one series (detectors in order; one finding per detector, kind and index). */
 export function detectSeries(columns: ScanColumns, rows: SeriesRows, environments: readonly Environment[], metrics: readonly Metric[], detectors: readonly DetectorName[]): Detection[][] {
+  // One analysis per stretch serves every metric whose log values are another's shifted (throughput over latency).
+  const memo: StretchMemo = new Map();
   return metrics.map((metric) => {
     const series = metricPoints(columns, rows, metric, environments);
     if (series === undefined) {
@@ -62,7 +64,7 @@ export function detectSeries(columns: ScanColumns, rows: SeriesRows, environment
     }
     const found = new Map<string, Detection>();
     for (const detector of detectors) {
-      for (const d of detectRegressions(series.points, rows.requestedBackend, metric, detector)) {
+      for (const d of detectRegressions(series.points, rows.requestedBackend, metric, detector, memo)) {
         found.set(`${d.detector}|${d.kind}|${d.index}`, d);
       }
     }
