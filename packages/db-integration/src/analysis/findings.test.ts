@@ -547,6 +547,21 @@ describe('detectFindings: each family of the labelled bench, in small', () => {
     expect(found[0]!.detail).toContain('on a wave of 180 points');
   });
 
+  it('reports two steps on a noiseless wave as those two, not also the rises of the wave as regressions of +0.0 %', () => {
+    const points = Array.from({ length: 200 }, (_, i) => ({
+      at: i * 3_600_000,
+      value: 10 * Math.exp(0.1 * Math.sin((2 * Math.PI * i) / 180) + (i >= 60 ? 0.1 : 0) + (i >= 140 ? 0.15 : 0)),
+      backend: 'webgpu',
+      adapter: 'ampere',
+      isRealHardware: true,
+    }));
+    const found = detectFindings(points, 'webgpu', 'latency');
+    // Before, also regressions at 43 and 88 and an improvement at 183, each of 0.0 % net of the wave.
+    expect(kinds(found)).toEqual([['regression', 60], ['regression', 140]]);
+    expect(found[0]!.changePct).toBeCloseTo(Math.expm1(0.1), 3);
+    expect(found[1]!.changePct).toBeCloseTo(Math.expm1(0.15), 3);
+  });
+
   it('raises nothing on heavy-tailed noise (t, 3 degrees of freedom) without a change, and finds a 3 sd step in it at its place', () => {
     let alarms = 0;
     let hits = 0;
