@@ -68,6 +68,25 @@ describe('detectFindings: drift', () => {
     expect(drifts).toBeGreaterThanOrEqual(192);
   });
 
+  it('reports a creep of so many MB or ms per point (a line in the values, not in their logs) as one drift with its total', () => {
+    // A leak of 1 MB per window from 64 MB (4.1x over 200 points) and latency growing 10 -> 20 ms over 60 points: a
+    // concave curve in the logs. Before a line in the values joined the drift shapes, 2 of these 20 read as one drift
+    // of about their size (without noise, the leak read as 8 step regressions and the 60-point creep as nothing).
+    let drifts = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const leak = detectFindings(series(200, (i) => Math.log((64 + i) / 64), 0.02, 7000 + seed), 'webgpu', 'memory');
+      const creep = detectFindings(series(60, (i) => Math.log(1 + i / 60), 0.02, 7100 + seed), 'webgpu', 'latency');
+      for (const [found, total] of [
+        [leak, 263 / 64 - 1],
+        [creep, 59 / 60],
+      ] as const) {
+        const ok = found.length === 1 && found[0]!.kind === 'drift' && Math.abs(found[0]!.changePct - total) < 0.15 * total;
+        drifts += ok ? 1 : 0;
+      }
+    }
+    expect(drifts).toBe(20);
+  });
+
   it('reports a 20-point creep of 6 sds that a line fits far better than a step as a drift, though its two pieces show little trend of their own', () => {
     let drifts = 0;
     for (let seed = 1; seed <= 400; seed++) {

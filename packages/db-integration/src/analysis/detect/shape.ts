@@ -149,6 +149,33 @@ export function fitLine(ys: ArrayLike<number>): Fit & { slope: number; intercept
   return { ...f, intercept: f.coef[0]!, slope: f.coef[1]! };
 }
 
+/**
+ * A line in the values themselves, returned on the log scale: an additive creep (a leak of so many MB per run, a
+ * latency that grows by so many ms per build), which over a large change is far from a line in the logs (64 -> 263
+ * MB is a concave curve there, which a staircase of steps fitted better: 8 "regressions" for one leak). Fitted
+ * (least absolute deviations, as `fitLine`) on the values scaled by their geometric mean; `slope` is the mean log
+ * change per point. A line that reaches zero or below has no log: cost Infinity.
+ */
+export function fitValueLine(ys: ArrayLike<number>): Fit & { slope: number } {
+  const n = ys.length;
+  let ref = 0;
+  for (let i = 0; i < n; i++) {
+    ref += ys[i]! / n;
+  }
+  const values = Float64Array.from({ length: n }, (_, i) => Math.exp(ys[i]! - ref));
+  const f = fitBasis(values, [column(n, () => 1), column(n, (i) => i)], 2);
+  const fitted = new Float64Array(n);
+  let cost = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(f.fitted[i]! > 0)) {
+      return { cost: Infinity, params: 2, fitted, slope: 0 };
+    }
+    fitted[i] = Math.log(f.fitted[i]!) + ref;
+    cost += Math.abs(ys[i]! - fitted[i]!);
+  }
+  return { cost, params: 2, fitted, slope: n > 1 ? (fitted[n - 1]! - fitted[0]!) / (n - 1) : 0 };
+}
+
 /** Flat until `start`, then a line: the best start on a grid of at most 10 candidates, refined once. */
 export function fitHinge(ys: ArrayLike<number>): Fit & { slope: number; start: number } {
   const n = ys.length;
@@ -345,7 +372,9 @@ export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number): numb
   const n = ys.length;
   const one = column(n, () => 1);
   const line = squaresBic(ys, fitBasis(ys, [one, column(n, (i) => i)], 2, 1).fitted, 2);
-  return Math.min(line, squaresBic(ys, fitBasis(ys, [one, column(n, (i) => Math.max(0, i - hingeStart))], 3, 1).fitted, 3));
+  const valueLine = fitValueLine(ys);
+  const additive = Number.isFinite(valueLine.cost) ? squaresBic(ys, valueLine.fitted, 2) : Infinity;
+  return Math.min(line, additive, squaresBic(ys, fitBasis(ys, [one, column(n, (i) => Math.max(0, i - hingeStart))], 3, 1).fitted, 3));
 }
 
 /** Fewest points on each side of the step `wavePeriodWithStep` allows (as the change-point search's MIN_SEGMENT). */

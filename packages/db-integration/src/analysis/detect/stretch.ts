@@ -10,7 +10,7 @@
  * calibrated wave-plus-step test (wave-step.ts) looks for one there, and a step on a wave is sized net of it.
  */
 import { binarySegmentation } from './binseg';
-import { atShortestPeriod, bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
+import { atShortestPeriod, bic, driftSquaresBic, fitCubic, fitHinge, fitLine, fitSine, fitSteps, fitValueLine, fitWaveWithSteps, smoothSquaresBic, stepsSquaresBic, wavePeriodWithStep, waveSquaresBic } from './shape';
 import { MIN_SEGMENT, ranksOf, scanSplits } from './split-stats';
 import { stepsOverWave } from './steps-over-wave';
 import { leadingSlowPoints, levelBefore } from './warm-up';
@@ -126,7 +126,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // single-threaded detection, now ~8). The hinge is always fitted with the line: a drift that starts late is far from
   // a line (which then loses to a staircase), not from a hinge.
   const drift = once(() => {
-    const line = fitLine(zs);
+    // A line in the logs (a creep by so many % per point) or in the values (by so many ms or MB per point).
+    const line = [fitLine(zs), fitValueLine(zs)].reduce((a, b) => (b.cost < a.cost ? b : a));
     const hinge = fitHinge(zs);
     return { line, hinge, lineBic: bic(line, m), hingeBic: bic(hinge, m) };
   });
