@@ -104,6 +104,21 @@ describe('detectFindings: environment changes', () => {
   const onWasm = (from: number, to: number) => (i: number) => (i >= from && i < to ? 'wasm' : 'webgpu');
   const slower = (from: number, to: number) => (i: number) => (i >= from && i < to ? Math.log(2.5) : 0);
 
+  it('sizes a browser update or a fallback in the middle of a creep net of the creep: the update is not blamed for it', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      // +35 % over 200 points, 2 % noise; the browser updated at point 100 (no effect of its own).
+      const creep = series(200, (i) => (0.3 * i) / 200, 0.02, 9300 + seed).map((p, i) => ({ ...p, browserVersion: i < 100 ? '130' : '131' }));
+      const update = detectFindings(creep, 'webgpu', 'latency').find((d) => d.kind === 'browser_version')!;
+      // Compared as they were, the two sides' points differed by the creep between them: +15.6 % on a first try.
+      expect(Math.abs(update.changePct)).toBeLessThan(0.03);
+      expect(update.detail).toContain('sized net of the drift');
+      // Points 120-139 on WASM, 2.5x slower (+150 %), in the middle of the same creep.
+      const fallback = detectFindings(series(200, (i) => (0.3 * i) / 200 + (i >= 120 && i < 140 ? Math.log(2.5) : 0), 0.02, 9400 + seed, 'gaussian', onWasm(120, 140)), 'webgpu', 'latency').find((d) => d.kind === 'backend_fallback')!;
+      expect(fallback.changePct).toBeGreaterThan(1.4);
+      expect(fallback.changePct).toBeLessThan(1.6);
+    }
+  });
+
   it('reports a fallback at index 0 as an environment change, never as a code change', () => {
     const found = detectFindings(series(60, slower(0, 12), 0.03, 7, 'gaussian', onWasm(0, 12)), 'webgpu', 'latency');
     expect(kinds(found)).toEqual([['backend_fallback', 0]]);

@@ -248,7 +248,9 @@ export function detectFindings(points: readonly SeriesPoint[], requestedBackend:
   // One code change found on several environments' points is one finding (code-change-merge.ts).
   const out = mergeAcrossEnvironments(found);
   // Environment changes are sized on the points next to them, up to the nearest code change found above.
-  out.push(...environmentChanges(points, requestedBackend, metric, out.map((d) => d.index), stretches));
+  // ... and net of the drifts found (a drift's slope from its total over its points).
+  const drifts = out.filter((d) => d.kind === 'drift' && d.endIndex !== undefined && d.endIndex - d.index > 1).map((d) => ({ start: d.index, end: d.endIndex!, slope: Math.log1p(d.changePct) / (d.endIndex! - 1 - d.index) }));
+  out.push(...environmentChanges(points, requestedBackend, metric, out.map((d) => d.index), stretches, drifts));
   return out.sort((a, b) => a.index - b.index);
 }
 

@@ -132,7 +132,8 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
     return { line, hinge, lineBic: bic(line, m), hingeBic: bic(hinge, m) };
   });
   const driftBic = (): number => Math.min(drift().lineBic, drift().hingeBic);
-  const cubicBic = once(() => bic(fitCubic(zs), m));
+  const cubic = once(() => fitCubic(zs));
+  const cubicBic = once(() => bic(cubic(), m));
   const smoothBic = once(() => Math.min(cubicBic(), bic(fitSine(zs), m)));
   // The search already found the steps significant: a smooth curve replaces them only when clearly better (on short
   // stretches a cubic bends to fit a real step); a line or hinge needs only to be better, or drifts would come back
@@ -268,7 +269,27 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   const curveBic = (): number => Math.min(cubicBic(), bic(wave ?? fitSine(zs, undefined, false), m));
   // Where a wave explained the steps away, a drift is that wave's alternative too: it is reported only when it fits
   // better than the wave (a line or hinge through a wave otherwise fits its rising or falling half).
-  if (drifting && driftBic() <= curveBic() + margin && driftBic() < bic(fitSteps(zs, []), m) && !(waveInstead !== undefined && driftBic() > waveInstead)) {
+  // A cubic that beats the line but is itself monotone (its range at most CREEP_RANGE times its change from end to end)
+  // is a creep that speeds up or slows down, not seasonality: a drift. Before, such a stretch read as a smooth curve,
+  // nothing reported: a +35 % creep over 180 points at 2 % noise (its fallback window cut out, a 1.5 sd jump at the
+  // join) went unreported. Labelled grid: drift 20 on fresh seeds 0.894 -> 0.900 and 0.924 -> 0.936, drift 200 0.992
+  // -> 0.994, one more false step in seasonal 200 on one set (0.953 -> 0.950); change-free Gaussian 60- and 200-point
+  // series and seasonal 200-point ones alarm as often as before.
+  const curvedCreep = (): boolean => {
+    if (cubicBic() > curveBic()) {
+      return false;
+    }
+    const f = cubic().fitted;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of f) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const total = Math.abs(f[m - 1]! - f[0]!);
+    return total >= options.minLogEffect && hi - lo <= CREEP_RANGE * total;
+  };
+  if (drifting && (driftBic() <= curveBic() + margin || curvedCreep()) && driftBic() < bic(fitSteps(zs, []), m) && !(waveInstead !== undefined && driftBic() > waveInstead)) {
     const { line, hinge, lineBic, hingeBic } = drift();
     return hingeBic < lineBic
       ? { kind: 'drift', start: Math.round(hinge.start / scale), slope: hinge.slope * scale }
@@ -314,6 +335,9 @@ function sizedOnWave(ys: Float64Array, found: readonly number[], minLogEffect: n
 
 /** Share of a stretch at either end where a step found on a wave alone (no change point searched) is not reported. */
 const WAVE_STEP_EDGE = 0.1;
+
+/** How far a monotone-looking cubic's range may exceed its end-to-end change (a wiggle at the ends) for a creep. */
+const CREEP_RANGE = 1.1;
 
 /** Stretches longer than this are searched on block medians (see `analyseStretch`). */
 const COMPRESS_ABOVE = 400;
