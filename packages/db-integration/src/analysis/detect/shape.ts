@@ -367,12 +367,11 @@ export function waveSquaresBic(ys: ArrayLike<number>, period: number, cuts: read
   return squaresBic(ys, fitBasis(ys, [...sineBasis(n, period, false), ...steps], 4 + 2 * cuts.length, 1).fitted, 4 + 2 * cuts.length);
 }
 
-/** A line, or flat until `hingeStart` then a line, by least squares: the better Gaussian BIC (see `fitHinge`). */
-export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number): number {
+/** A line, flat until `hingeStart` then a line, or `valueLine` (`fitValueLine`, already fitted): the best Gaussian BIC (see `fitHinge`). */
+export function driftSquaresBic(ys: ArrayLike<number>, hingeStart: number, valueLine: Fit): number {
   const n = ys.length;
   const one = column(n, () => 1);
   const line = squaresBic(ys, fitBasis(ys, [one, column(n, (i) => i)], 2, 1).fitted, 2);
-  const valueLine = fitValueLine(ys);
   const additive = Number.isFinite(valueLine.cost) ? squaresBic(ys, valueLine.fitted, 2) : Infinity;
   return Math.min(line, additive, squaresBic(ys, fitBasis(ys, [one, column(n, (i) => Math.max(0, i - hingeStart))], 3, 1).fitted, 3));
 }

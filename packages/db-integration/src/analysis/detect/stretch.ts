@@ -122,9 +122,10 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // a line (which then loses to a staircase), not from a hinge.
   const drift = once(() => {
     // A line in the logs (a creep by so many % per point) or in the values (by so many ms or MB per point).
-    const line = [fitLine(zs), fitValueLine(zs)].reduce((a, b) => (b.cost < a.cost ? b : a));
+    const valueLine = fitValueLine(zs);
+    const line = [fitLine(zs), valueLine].reduce((a, b) => (b.cost < a.cost ? b : a));
     const hinge = fitHinge(zs);
-    return { line, hinge, lineBic: bic(line, m), hingeBic: bic(hinge, m) };
+    return { line, valueLine, hinge, lineBic: bic(line, m), hingeBic: bic(hinge, m) };
   });
   const driftBic = (): number => Math.min(drift().lineBic, drift().hingeBic);
   const cubic = once(() => fitCubic(zs));
@@ -143,7 +144,7 @@ function bestShape(ys: Float64Array, cuts: number[], options: { minLogEffect: nu
   // cell was lost; by one margin, +0.02-0.035 but a step lost in each of five other 20-point cells).
   const trendZ = kept.length === 1 ? withinTrendZ(zs, kept) : 0;
   const slope = (): number => (drift().hingeBic < drift().lineBic ? drift().hinge.slope : drift().line.slope);
-  const squaresDrift = once(() => driftSquaresBic(zs, drift().hinge.start));
+  const squaresDrift = once(() => driftSquaresBic(zs, drift().hinge.start, drift().valueLine));
   const clearlyDrift = (): boolean => m < MIN_WAVE_POINTS && stepsBic > driftBic() + 1.5 * margin && stepsSquaresBic(zs, kept) > squaresDrift() + 1.5 * margin;
   const drifting = kept.length !== 1 || (Math.abs(trendZ) > 2 && Math.sign(slope()) * trendZ > 2) || clearlyDrift();
   const toSteps = (found: readonly number[]): Extract<Shape, { kind: 'steps' }> => {

@@ -238,7 +238,7 @@ export const WAVE_OVER_STEPS_F = Math.log(OVER_STEPS_PERIODS / 0.01);
 
 /**
  * Largest F of a least-squares wave fitted together with level changes at `cuts` over those level changes alone:
- * whether a wave stands beside the steps, for steps the shape choice took with a wave (stretch.ts). Unlike `waveF`,
+ * whether a wave stands beside the steps a stretch's shape kept, so that they are sized net of it (wave-sizing.ts). Unlike `waveF`,
  * which centres each piece between the cuts first and so takes a long half-cycle on each side of a cut for the pieces'
  * levels, the steps and the wave share the fit.
  */
